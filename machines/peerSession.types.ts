@@ -1,0 +1,91 @@
+/**
+ * Types shared by the peer-session machine and the code that drives it. Plain data only:
+ * no werift, express or node imports, so the machine opens in the Stately visualizer.
+ */
+
+export type TrackKind = 'video' | 'audio';
+
+/** How a track was seen to end. */
+export type TrackEndReason =
+  | 'rtcp_bye'
+  | 'inactivity'
+  | 'transceiver_stopped'
+  | 'peer_closed'
+  | 'peer_failed'
+  | 'client_request'
+  | 'server_shutdown'
+  | 'error';
+
+/** Why a session closed; the `reason` of `stream_closed` (API.md). */
+export type CloseReason =
+  | 'tracks_ended'
+  | 'client_request'
+  | 'peer_closed'
+  | 'peer_failed'
+  | 'server_shutdown'
+  | 'error';
+
+export interface TrackRecord {
+  kind: TrackKind;
+  /** live: media flows; ended: end seen, processor not yet stopped; stopped: processor stopped. */
+  status: 'live' | 'ended' | 'stopped';
+  endReason: TrackEndReason | null;
+}
+
+/** Summary carried by `stream_closed` (API.md): the five required fields and additive ones. */
+export interface StreamSummary {
+  total_frames_received: number;
+  total_frames_processed: number;
+  total_frames_dropped: number;
+  total_detections: number;
+  duration_sec: number;
+  dropped_by_reason: Record<string, number>;
+  audio_frames: number;
+  audio_seconds: number;
+  start_time: number;
+  end_time: number;
+  tracks_ended_by: Partial<Record<TrackEndReason, number>>;
+}
+
+export interface PeerSessionInput {
+  sessionId: string;
+}
+
+export interface PeerSessionContext {
+  sessionId: string;
+  tracks: Record<string, TrackRecord>;
+  dataChannelOpen: boolean;
+  closeReason: CloseReason | null;
+  summary: StreamSummary | null;
+  /** Effects that failed or timed out, in order ("stopProcessors: timed out"). */
+  faults: string[];
+}
+
+export type PeerSessionEvent =
+  | { type: 'TRACK_ADDED'; trackId: string; kind: TrackKind }
+  | { type: 'TRACK_ENDED'; trackId: string; reason: TrackEndReason }
+  | { type: 'DATA_CHANNEL_OPENED' }
+  | { type: 'DATA_CHANNEL_CLOSED' }
+  | { type: 'CLOSE_REQUESTED' }
+  | { type: 'PEER_CLOSED' }
+  | { type: 'PEER_FAILED' }
+  | { type: 'SHUTDOWN' };
+
+/** Input of the invoked effects. */
+export interface StopProcessorsInput {
+  sessionId: string;
+  trackIds: string[];
+}
+export interface CloseSessionInput {
+  sessionId: string;
+  closeReason: CloseReason;
+  tracks: Record<string, TrackRecord>;
+}
+export interface EmitSummaryInput {
+  sessionId: string;
+  closeReason: CloseReason;
+  summary: StreamSummary | null;
+}
+export interface ClosePeerConnectionInput {
+  sessionId: string;
+}

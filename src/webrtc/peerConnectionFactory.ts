@@ -1,0 +1,65 @@
+import {
+  RTCPeerConnection,
+  useOPUS,
+  useVP8,
+  useH264,
+  type PeerConfig,
+  type RTCIceServer,
+} from 'werift';
+
+export interface PeerConnectionOptions {
+  /** STUN/TURN servers the operator configured. Empty means: contact nobody. */
+  iceServers: RTCIceServer[];
+  /** Extra host candidates, e.g. 127.0.0.1 so clients on this host can reach us. */
+  additionalHostAddresses: string[];
+  /** Restrict ICE to one local address (tests bind to loopback). */
+  interfaceAddress?: string;
+}
+
+/**
+ * werift falls back to a public STUN server when none is configured, which would make every
+ * session look up and contact a host the operator never chose. Clearing the gatherer's STUN
+ * server before gathering keeps an unconfigured server silent.
+ */
+export function forgetDefaultStunServer(pc: RTCPeerConnection, options: PeerConnectionOptions): void {
+  if (hasStunServer(options.iceServers)) return;
+  for (const iceTransport of pc.iceTransports) {
+    iceTransport.connection.stunServer = undefined;
+  }
+}
+
+function hasStunServer(iceServers: RTCIceServer[]): boolean {
+  return iceServers.some((server) => {
+    const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
+    return urls.some((url) => url.startsWith('stun:') || url.startsWith('stuns:'));
+  });
+}
+
+export function createPeerConnection(options: PeerConnectionOptions): RTCPeerConnection {
+  const config: Partial<PeerConfig> = {
+    iceServers: options.iceServers,
+    iceAdditionalHostAddresses: options.additionalHostAddresses,
+    iceUseIpv6: false,
+    codecs: {
+      video: [useVP8(), useH264()],
+      audio: [useOPUS()],
+    },
+  };
+  if (options.interfaceAddress) {
+    config.iceInterfaceAddresses = { udp4: options.interfaceAddress };
+  }
+  return new RTCPeerConnection(config);
+}
+
+/**
+ * setLocalDescription with the STUN guard applied first: gathering starts there, so the
+ * transports must have forgotten werift's default STUN server by then.
+ */
+export async function setLocalDescriptionQuietly(
+  pc: RTCPeerConnection,
+  description: Parameters<RTCPeerConnection['setLocalDescription']>[0],
+  options: PeerConnectionOptions,
+): Promise<void> {
+  forgetDefaultStunServer(pc, options);
+  await pc.setLocalDescription(description);
+}
