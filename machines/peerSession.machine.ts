@@ -28,21 +28,16 @@ import type {
 
 type CloseEvent = Extract<
   PeerSessionEvent,
-  { type: 'CLOSE_REQUESTED' | 'PEER_CLOSED' | 'PEER_FAILED' | 'SHUTDOWN' }
+  { type: 'CLOSE_REQUESTED' | 'PEER_CLOSED' | 'PEER_FAILED' | 'SHUTDOWN' | 'SESSION_FAILED' }
 >;
 
-const closeReasonOf: Record<CloseEvent['type'], CloseReason> = {
+/** A close event ends the session for this reason, and every live track with it. */
+const closeReasonOf: Record<CloseEvent['type'], CloseReason & TrackEndReason> = {
   CLOSE_REQUESTED: 'client_request',
   PEER_CLOSED: 'peer_closed',
   PEER_FAILED: 'peer_failed',
   SHUTDOWN: 'server_shutdown',
-};
-
-const trackEndReasonOf: Record<CloseEvent['type'], TrackEndReason> = {
-  CLOSE_REQUESTED: 'client_request',
-  PEER_CLOSED: 'peer_closed',
-  PEER_FAILED: 'peer_failed',
-  SHUTDOWN: 'server_shutdown',
+  SESSION_FAILED: 'error',
 };
 
 /** Effects are injected by src/ with `.provide()`; until then invoking one fails loudly. */
@@ -114,7 +109,7 @@ export const peerSessionMachine = setup({
       const tracks = Object.fromEntries(
         Object.entries(context.tracks).map(([trackId, track]) => [
           trackId,
-          track.status === 'live' ? { ...track, status: 'ended' as const, endReason: trackEndReasonOf[type] } : track,
+          track.status === 'live' ? { ...track, status: 'ended' as const, endReason: closeReasonOf[type] } : track,
         ]),
       );
       return { tracks, closeReason: context.closeReason ?? closeReasonOf[type] };
@@ -176,6 +171,7 @@ export const peerSessionMachine = setup({
         PEER_CLOSED: { target: 'TrackEnding', actions: ['endAllTracks', 'logCloseRequested'] },
         PEER_FAILED: { target: 'TrackEnding', actions: ['endAllTracks', 'logCloseRequested'] },
         SHUTDOWN: { target: 'TrackEnding', actions: ['endAllTracks', 'logCloseRequested'] },
+        SESSION_FAILED: { target: 'TrackEnding', actions: ['endAllTracks', 'logCloseRequested'] },
       },
     },
     TrackEnding: {
@@ -217,6 +213,7 @@ export const peerSessionMachine = setup({
         PEER_CLOSED: { actions: ['endAllTracks', 'logCloseRequested'] },
         PEER_FAILED: { actions: ['endAllTracks', 'logCloseRequested'] },
         SHUTDOWN: { actions: ['endAllTracks', 'logCloseRequested'] },
+        SESSION_FAILED: { actions: ['endAllTracks', 'logCloseRequested'] },
       },
     },
     ClosingSession: {

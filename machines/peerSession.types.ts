@@ -69,7 +69,9 @@ export type PeerSessionEvent =
   | { type: 'CLOSE_REQUESTED' }
   | { type: 'PEER_CLOSED' }
   | { type: 'PEER_FAILED' }
-  | { type: 'SHUTDOWN' };
+  | { type: 'SHUTDOWN' }
+  /** The server could not set the session up or run it (e.g. negotiation failed). */
+  | { type: 'SESSION_FAILED' };
 
 /** Input of the invoked effects. */
 export interface StopProcessorsInput {

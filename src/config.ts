@@ -1,0 +1,131 @@
+import type { RTCIceServer } from 'werift';
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** Peer-session effect timeouts (the machine's named delays), milliseconds. */
+  timeouts: {
+    stopProcessors: number;
+    closeSession: number;
+    emitSummary: number;
+    closePeerConnection: number;
+    /** A session not connected within this time after its offer is closed. */
+    connect: number;
+  };
+  /** No RTP on a video track for this long ends the track. */
+  videoInactivityMs: number;
+  /** Same for audio; longer, because Opus DTX sends a packet only every 400 ms in silence. */
+  audioInactivityMs: number;
+  /** Frames waiting for the video processor; beyond this, frames are dropped. */
+  frameBufferSize: number;
+  /** How long a closed session's summary stays readable over HTTP. */
+  summaryRetentionMs: number;
+  /** Request bodies above this are refused (an SDP offer is a few KB). */
+  maxBodyBytes: number;
+  /** STUN/TURN servers; empty means werift contacts no server at all. */
+  iceServers: RTCIceServer[];
+  /** Extra host candidates (127.0.0.1 by default so local clients can connect). */
+  iceAdditionalHostAddresses: string[];
+  /** Bind ICE to one local address; unset means every interface. */
+  iceInterfaceAddress: string | undefined;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  /** Deadline for closing every session on SIGTERM/SIGINT. */
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function list(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined) return fallback;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+function ipv4List(env: Env, name: string, fallback: string[]): string[] {
+  const addresses = list(env, name, fallback);
+  for (const address of addresses) {
+    const match = IPV4.exec(address);
+    if (!match || match.slice(1).some((octet) => Number(octet) > 255)) {
+      throw new ConfigError(`${name} must be a comma-separated list of IPv4 addresses, got "${address}"`);
+    }
+  }
+  return addresses;
+}
+
+function iceServers(env: Env): RTCIceServer[] {
+  const urls = list(env, 'ICE_SERVERS', []);
+  for (const url of urls) {
+    if (!/^(stun|stuns|turn|turns):[^\s]+$/.test(url)) {
+      throw new ConfigError(`ICE_SERVERS entries must be stun:, stuns:, turn: or turns: URLs, got "${url}"`);
+    }
+  }
+  if (urls.length === 0) return [];
+  const username = env.ICE_USERNAME;
+  const credential = env.ICE_CREDENTIAL;
+  return urls.map((url) => (url.startsWith('turn') ? { urls: url, username, credential } : { urls: url }));
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const interfaceAddresses = ipv4List(env, 'ICE_INTERFACE_ADDRESS', []);
+  if (interfaceAddresses.length > 1) {
+    throw new ConfigError('ICE_INTERFACE_ADDRESS takes a single IPv4 address');
+  }
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host,
+    timeouts: {
+      stopProcessors: integer(env, 'STOP_TIMEOUT_MS', 2000, 1, 60_000),
+      closeSession: integer(env, 'CLOSE_SESSION_TIMEOUT_MS', 1000, 1, 60_000),
+      emitSummary: integer(env, 'EMIT_TIMEOUT_MS', 1000, 1, 60_000),
+      closePeerConnection: integer(env, 'CLEANUP_TIMEOUT_MS', 2000, 1, 60_000),
+      connect: integer(env, 'CONNECT_TIMEOUT_MS', 15_000, 100, 300_000),
+    },
+    videoInactivityMs: integer(env, 'VIDEO_INACTIVITY_MS', 2000, 50, 600_000),
+    audioInactivityMs: integer(env, 'AUDIO_INACTIVITY_MS', 3000, 50, 600_000),
+    frameBufferSize: integer(env, 'FRAME_BUFFER_SIZE', 30, 1, 10_000),
+    summaryRetentionMs: integer(env, 'SUMMARY_RETENTION_MS', 10 * 60_000, 0, 7 * 24 * 3600_000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    iceServers: iceServers(env),
+    iceAdditionalHostAddresses: ipv4List(env, 'ICE_ADDITIONAL_HOST_ADDRESSES', ['127.0.0.1']),
+    iceInterfaceAddress: interfaceAddresses[0],
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, env.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600_000),
+  };
+}

@@ -1,0 +1,106 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../logger';
+import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
+import { readOffer } from './offerValidation';
+import { HttpProblem, sendProblem } from './problem';
+
+export interface AppOptions {
+  manager: SessionManager;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function sessionIdParam(req: Request): string {
+  const id = String(req.params.id ?? '');
+  if (!UUID.test(id)) throw new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
+  return id;
+}
+
+function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  if (!req.is('application/json')) {
+    throw new HttpProblem(
+      415,
+      'Unsupported media type',
+      `expected Content-Type application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+    );
+  }
+  next();
+}
+
+export function createApp({ manager, logger, maxBodyBytes }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res) => {
+    if (manager.isAccepting) res.json({ status: 'ready', sessions: manager.trackingSet.size });
+    else sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
+  });
+
+  app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
+    const offerSdp = readOffer(req.body);
+    try {
+      const { sessionId, answerSdp } = await manager.createSession(offerSdp);
+      res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
+    } catch (error) {
+      if (error instanceof NotAcceptingError) {
+        throw new HttpProblem(503, 'Not accepting sessions', error.message, { 'Retry-After': '5' });
+      }
+      if (error instanceof NegotiationError) {
+        throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
+      }
+      throw error;
+    }
+  });
+
+  app.get('/sessions', (_req, res) => {
+    res.json({ sessions: manager.list() });
+  });
+
+  app.get('/sessions/:id', (req, res) => {
+    const id = sessionIdParam(req);
+    const view = manager.view(id);
+    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
+    res.json(view);
+  });
+
+  app.delete('/sessions/:id', async (req, res) => {
+    const id = sessionIdParam(req);
+    const view = await manager.closeSession(id);
+    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
+    res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
+  });
+
+  app.use((req: Request) => {
+    throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    sendProblem(res, toProblem(error, req, logger));
+  });
+
+  return app;
+}
+
+function toProblem(error: unknown, req: Request, logger: Logger): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  const status = (error as { status?: unknown; type?: unknown }).status;
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') {
+    return new HttpProblem(413, 'Body too large', `the request body is over the ${(error as { limit?: number }).limit} byte limit`);
+  }
+  if (type === 'entity.parse.failed') {
+    return new HttpProblem(400, 'Malformed JSON', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpProblem(status, 'Bad request', (error as Error).message);
+  }
+  logger.error('Request failed', { method: req.method, path: req.path, error: (error as Error)?.stack ?? String(error) });
+  return new HttpProblem(500, 'Internal error', 'the request failed on the server; see the server log');
+}

@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+
+/** An RFC 9457 problem: thrown by handlers, rendered as application/problem+json. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+/** Relative type URIs (RFC 9457 allows them), one per kind of problem. */
+const TYPE_BASE = '/problems/';
+
+export function sendProblem(res: Response, problem: HttpProblem): void {
+  res
+    .status(problem.status)
+    .set(problem.headers)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: TYPE_BASE + problem.title.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+        title: problem.title,
+        status: problem.status,
+        detail: problem.detail,
+      }),
+    );
+}

@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { createLogger, errorMessage } from './logger';
+import { startServer } from './server';
+
+async function main(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // One session's defect must not take the others down: log it and keep serving.
+  process.on('uncaughtException', (error) => logger.error('Uncaught exception', { error: error.stack ?? String(error) }));
+  process.on('unhandledRejection', (reason) => logger.error('Unhandled rejection', { error: errorMessage(reason) }));
+
+  const server = await startServer({ config, logger });
+  logger.info(`Listening on ${server.url}`, { stun: config.iceServers.length > 0 ? 'configured' : 'none' });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    logger.info(`${signal} received`);
+    const deadline = setTimeout(() => {
+      logger.error('Shutdown deadline passed, exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((error) => {
+  console.error(`Failed to start: ${errorMessage(error)}`);
+  process.exit(1);
+});

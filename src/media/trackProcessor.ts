@@ -1,0 +1,12 @@
+import type { TrackKind } from '../../machines/peerSession.types';
+import type { RtpLike } from './rtp';
+
+/** One per track: consumes its RTP and updates the session's counters. */
+export interface TrackProcessor {
+  readonly trackId: string;
+  readonly kind: TrackKind;
+  readonly stopped: boolean;
+  handleRtp(packet: RtpLike): void;
+  /** Sets the stop flag, cancels the processing loop and waits for it. Idempotent. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,385 @@
+import { createActor, fromPromise, type Actor } from 'xstate';
+import type { MediaStreamTrack, RTCDataChannel, RTCPeerConnection } from 'werift';
+import { peerSessionMachine } from '../../machines/peerSession.machine';
+import type {
+  CloseReason,
+  PeerSessionEvent,
+  StreamSummary,
+  TrackEndReason,
+  TrackKind,
+  TrackRecord,
+} from '../../machines/peerSession.types';
+import type { ServerConfig } from '../config';
+import { errorMessage, type Logger } from '../logger';
+import type { Detection, FrameAnalyzer } from '../media/analyzer';
+import { AudioProcessor } from '../media/audioProcessor';
+import type { VideoFrame } from '../media/frameAssembler';
+import { InactivityWatch } from '../media/inactivityWatch';
+import type { TrackProcessor } from '../media/trackProcessor';
+import { VideoProcessor } from '../media/videoProcessor';
+import { Session, type SessionCounters } from '../session/session';
+import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
+import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+import { parseClientMessage } from './clientMessages';
+
+export interface PeerSessionOptions {
+  id: string;
+  config: ServerConfig;
+  logger: Logger;
+  analyzer: FrameAnalyzer;
+  /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
+  untrack: (session: PeerSession) => void;
+}
+
+export type CloseEventType = Extract<
+  PeerSessionEvent['type'],
+  'CLOSE_REQUESTED' | 'PEER_CLOSED' | 'PEER_FAILED' | 'SHUTDOWN' | 'SESSION_FAILED'
+>;
+
+export interface TrackView {
+  track_id: string;
+  kind: TrackKind;
+  status: TrackRecord['status'];
+  end_reason: TrackEndReason | null;
+}
+
+export interface SessionView {
+  session_id: string;
+  state: string;
+  started_at: number;
+  ended_at: number | null;
+  reason: CloseReason | null;
+  tracks: TrackView[];
+  counters: SessionCounters;
+  summary: StreamSummary | null;
+}
+
+export class SessionClosedError extends Error {
+  override name = 'SessionClosedError';
+}
+
+interface TrackMedia {
+  track: MediaStreamTrack;
+  processor: TrackProcessor;
+  watch: InactivityWatch | null;
+  unsubscribe: () => void;
+}
+
+/**
+ * One peer connection and everything it owns: the werift connection, the Session counters,
+ * a processor per track and the lifecycle actor. werift callbacks only send events to the
+ * actor; the actor decides and calls back into the effects provided here.
+ */
+export class PeerSession {
+  readonly id: string;
+  readonly session: Session;
+  readonly released: Promise<StreamSummary | null>;
+  private readonly pc: RTCPeerConnection;
+  private readonly actor: Actor<typeof peerSessionMachine>;
+  private readonly log: Logger;
+  private readonly peerOptions: PeerConnectionOptions;
+  private readonly media = new Map<string, TrackMedia>();
+  private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
+  private dataChannel: RTCDataChannel | null = null;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | null = null;
+  private releasedAt: number | null = null;
+
+  constructor(private readonly options: PeerSessionOptions) {
+    this.id = options.id;
+    this.log = options.logger.child({ session_id: options.id });
+    this.session = new Session(options.id);
+    this.peerOptions = {
+      iceServers: options.config.iceServers,
+      additionalHostAddresses: options.config.iceAdditionalHostAddresses,
+      interfaceAddress: options.config.iceInterfaceAddress,
+    };
+    this.pc = createPeerConnection(this.peerOptions);
+    this.actor = createActor(this.provideMachine(), { input: { sessionId: options.id } });
+    this.released = new Promise((resolve) => {
+      this.actor.subscribe({
+        complete: () => {
+          this.releasedAt = Date.now();
+          resolve(this.actor.getSnapshot().output ?? null);
+        },
+        error: (error) => {
+          // Only a defect in an action gets here; release what the actor could not.
+          this.log.error('Session actor failed, releasing its resources', { error: errorMessage(error) });
+          this.releasedAt = Date.now();
+          this.options.untrack(this);
+          void this.closeConnection().catch(() => {}).then(() => resolve(null));
+        },
+      });
+    });
+    this.watchPeerConnection();
+    this.actor.start();
+  }
+
+  /** Top-level state of the lifecycle actor, e.g. "Active" or "Released". */
+  get state(): string {
+    const value = this.actor.getSnapshot().value;
+    return typeof value === 'string' ? value : Object.keys(value)[0] ?? 'unknown';
+  }
+
+  get isReleased(): boolean {
+    return this.actor.getSnapshot().status !== 'active';
+  }
+
+  get connectionState(): string {
+    return this.pc.connectionState;
+  }
+
+  /** Applies the client's offer and returns the answer with all ICE candidates. */
+  async negotiate(offerSdp: string): Promise<string> {
+    const negotiation = (async () => {
+      await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      const answer = await this.pc.createAnswer();
+      await setLocalDescriptionQuietly(this.pc, answer, this.peerOptions);
+      const sdp = this.pc.localDescription?.sdp;
+      if (!sdp) throw new Error('no local description after negotiation');
+      return sdp;
+    })();
+    // A close during ICE gathering leaves werift's setLocalDescription pending forever.
+    const closedMeanwhile = this.released.then(() => {
+      throw new SessionClosedError('session closed during negotiation');
+    });
+    const answer = await Promise.race([negotiation, closedMeanwhile]);
+    if (!this.connected && !this.isReleased) {
+      this.connectTimer = setTimeout(() => {
+        this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connect });
+        this.send({ type: 'PEER_FAILED' });
+      }, this.options.config.timeouts.connect);
+    }
+    return answer;
+  }
+
+  /** Asks the actor to close (once; later requests join the same closing path). */
+  close(event: CloseEventType = 'CLOSE_REQUESTED'): Promise<StreamSummary | null> {
+    this.send({ type: event });
+    return this.released;
+  }
+
+  view(): SessionView {
+    const snapshot = this.actor.getSnapshot();
+    const { tracks, summary, closeReason } = snapshot.context;
+    return {
+      session_id: this.id,
+      state: this.state,
+      started_at: this.session.startTime,
+      ended_at: this.releasedAt,
+      reason: closeReason,
+      tracks: Object.entries(tracks).map(([trackId, track]) => ({
+        track_id: trackId,
+        kind: track.kind,
+        status: track.status,
+        end_reason: track.endReason,
+      })),
+      counters: this.session.counters(),
+      summary,
+    };
+  }
+
+  private send(event: PeerSessionEvent): void {
+    if (!this.isReleased) this.actor.send(event);
+  }
+
+  private provideMachine() {
+    const { timeouts } = this.options.config;
+    return peerSessionMachine.provide({
+      delays: {
+        stopTimeout: timeouts.stopProcessors,
+        closeTimeout: timeouts.closeSession,
+        emitTimeout: timeouts.emitSummary,
+        cleanupTimeout: timeouts.closePeerConnection,
+      },
+      actors: {
+        stopProcessors: fromPromise(async ({ input }) => {
+          await Promise.all(input.trackIds.map((trackId) => this.stopTrackMedia(trackId)));
+        }),
+        closeSession: fromPromise(async ({ input }) => {
+          const closure = this.session.close(input.closeReason, input.tracks);
+          this.log.info('session.closed', { ...closure.internal, reason: closure.reason });
+          return closure.summary;
+        }),
+        emitSummary: fromPromise(async ({ input, signal }) => {
+          const channel = this.dataChannel;
+          if (!channel || channel.readyState !== 'open' || !input.summary) return;
+          channel.send(
+            JSON.stringify({
+              event_type: 'stream_closed',
+              session_id: this.id,
+              reason: input.closeReason,
+              summary: input.summary,
+            }),
+          );
+          await waitUntilDelivered(channel, this.pc.sctpTransport, signal);
+        }),
+        closePeerConnection: fromPromise(() => this.closeConnection()),
+      },
+      actions: {
+        logTrackEnded: ({ event }) => {
+          if (event.type === 'TRACK_ENDED') {
+            this.log.info('Track ended', { track_id: event.trackId, reason: event.reason });
+          }
+        },
+        logCloseRequested: ({ event }) => this.log.info('Session close requested', { event: event.type }),
+        logFault: ({ event }, params) => {
+          const error = (event as { error?: unknown }).error;
+          const details = `${params.effect} ${params.outcome}${error === undefined ? '' : `: ${errorMessage(error)}`}`;
+          if (params.effect === 'closePeerConnection') this.log.error(`Error during cleanup: ${details}`);
+          else this.log.warn(`Session effect ${details}`);
+        },
+        announceSession: () => this.sendEvent({ event_type: 'session_started', session_id: this.id }),
+        untrackSession: () => this.options.untrack(this),
+        logPeerConnectionClosed: () => this.log.info(`Peer connection closed, session_id: ${this.id}`),
+      },
+    });
+  }
+
+  private watchPeerConnection(): void {
+    const pc = this.pc;
+    this.pcSubscriptions.push(
+      pc.onTrack.subscribe((track) => this.guard('onTrack', () => this.addTrack(track))),
+      pc.onDataChannel.subscribe((channel) => this.guard('onDataChannel', () => this.adoptDataChannel(channel))),
+      pc.connectionStateChange.subscribe((state) =>
+        this.guard('connectionStateChange', () => {
+          if (state === 'connected') this.onConnected();
+          else if (state === 'failed') this.send({ type: 'PEER_FAILED' });
+          else if (state === 'closed') this.send({ type: 'PEER_CLOSED' });
+        }),
+      ),
+    );
+  }
+
+  /** werift calls us from its own loops: an exception here must not escape into werift. */
+  private guard(callback: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      this.log.error('Error in peer connection callback', { callback, error: errorMessage(error) });
+    }
+  }
+
+  private onConnected(): void {
+    this.connected = true;
+    this.clearConnectTimer();
+    for (const trackId of this.media.keys()) this.startInactivityWatch(trackId);
+  }
+
+  private addTrack(track: MediaStreamTrack): void {
+    if (this.isReleased || this.state !== 'Active') return;
+    const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
+    const trackId = this.uniqueTrackId(track.id || `${kind}-${track.uuid}`);
+    const processor: TrackProcessor =
+      kind === 'video'
+        ? new VideoProcessor({
+            trackId,
+            session: this.session,
+            analyzer: this.options.analyzer,
+            bufferSize: this.options.config.frameBufferSize,
+            logger: this.log,
+            onDetections: (frame, detections) => this.sendDetections(trackId, frame, detections),
+          })
+        : new AudioProcessor(trackId, this.session);
+    const media: TrackMedia = { track, processor, watch: null, unsubscribe: () => {} };
+    const rtp = track.onReceiveRtp.subscribe((packet) => {
+      media.watch?.touch();
+      processor.handleRtp(packet);
+    });
+    const onEnded = () => this.send({ type: 'TRACK_ENDED', trackId, reason: 'transceiver_stopped' });
+    track.addEventListener('ended', onEnded);
+    media.unsubscribe = () => {
+      rtp.unSubscribe();
+      track.removeEventListener('ended', onEnded);
+    };
+    this.media.set(trackId, media);
+    this.send({ type: 'TRACK_ADDED', trackId, kind });
+    if (this.connected) this.startInactivityWatch(trackId);
+  }
+
+  private uniqueTrackId(candidate: string): string {
+    let trackId = candidate;
+    for (let n = 2; this.media.has(trackId); n++) trackId = `${candidate}-${n}`;
+    return trackId;
+  }
+
+  private startInactivityWatch(trackId: string): void {
+    const media = this.media.get(trackId);
+    if (!media || media.watch || media.processor.stopped) return;
+    const { videoInactivityMs, audioInactivityMs } = this.options.config;
+    const timeout = media.processor.kind === 'audio' ? audioInactivityMs : videoInactivityMs;
+    media.watch = new InactivityWatch(timeout, () =>
+      this.send({ type: 'TRACK_ENDED', trackId, reason: 'inactivity' }),
+    );
+  }
+
+  private async stopTrackMedia(trackId: string): Promise<void> {
+    const media = this.media.get(trackId);
+    if (!media) return;
+    media.watch?.close();
+    media.unsubscribe();
+    await media.processor.stop();
+  }
+
+  private adoptDataChannel(channel: RTCDataChannel): void {
+    if (this.dataChannel) return;
+    this.dataChannel = channel;
+    channel.stateChanged.subscribe((state) => {
+      if (state === 'open') this.send({ type: 'DATA_CHANNEL_OPENED' });
+      else this.send({ type: 'DATA_CHANNEL_CLOSED' });
+    });
+    channel.onMessage.subscribe((data) => this.guard('onMessage', () => this.onClientMessage(data)));
+    if (channel.readyState === 'open') this.send({ type: 'DATA_CHANNEL_OPENED' });
+  }
+
+  private onClientMessage(data: string | Buffer): void {
+    const message = parseClientMessage(data);
+    if (!message.ok) {
+      this.log.warn('Ignored data channel message', { problem: message.problem });
+      return;
+    }
+    if (message.value.type === 'end_stream') this.send({ type: 'CLOSE_REQUESTED' });
+  }
+
+  private sendDetections(trackId: string, frame: VideoFrame, detections: Detection[]): void {
+    this.sendEvent({
+      event_type: 'detection',
+      session_id: this.id,
+      track_id: trackId,
+      frame_timestamp: frame.rtpTimestamp,
+      detections,
+    });
+  }
+
+  private sendEvent(event: object): void {
+    const channel = this.dataChannel;
+    if (!channel || channel.readyState !== 'open') return;
+    try {
+      channel.send(JSON.stringify(event));
+    } catch (error) {
+      this.log.warn('Data channel send failed', { error: errorMessage(error) });
+    }
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  /** Stops whatever media is still running, closes the connection and drops our listeners. */
+  private async closeConnection(): Promise<void> {
+    this.clearConnectTimer();
+    for (const media of this.media.values()) {
+      media.watch?.close();
+      media.unsubscribe();
+      void media.processor.stop();
+    }
+    try {
+      await this.pc.close();
+    } finally {
+      for (const subscription of this.pcSubscriptions.splice(0)) subscription.unSubscribe();
+      this.dataChannel?.stateChanged.allUnsubscribe();
+      this.dataChannel?.onMessage.allUnsubscribe();
+    }
+  }
+}

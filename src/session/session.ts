@@ -1,0 +1,150 @@
+import type { CloseReason, StreamSummary, TrackEndReason, TrackRecord } from '../../machines/peerSession.types';
+
+/** Why a received video frame was not processed. */
+export type DropReason = 'buffer_full' | 'analysis_error' | 'queued_at_stop' | 'in_flight_at_close';
+
+/** The internal summary dict, logged as `session.closed` (API.md). */
+export interface InternalSummary {
+  session_id: string;
+  start_time: number;
+  end_time: number;
+  frame_count: number;
+  audio_frame_count: number;
+  audio_seconds: number;
+  duration: number;
+}
+
+export interface SessionClosure {
+  internal: InternalSummary;
+  summary: StreamSummary;
+  reason: CloseReason;
+}
+
+export interface SessionCounters {
+  frames_received: number;
+  frames_processed: number;
+  frames_dropped: number;
+  detections: number;
+  audio_frames: number;
+  audio_seconds: number;
+}
+
+/**
+ * Counters and lifecycle timestamps of one session. Processors update the counters directly
+ * (many times a second); once `close()` has run they are frozen and late updates are ignored.
+ */
+export class Session {
+  readonly startTime: number;
+  private endTime: number | null = null;
+  private closure: SessionClosure | null = null;
+
+  private framesReceived = 0;
+  private framesProcessed = 0;
+  private readonly droppedByReason = new Map<DropReason, number>();
+  private detections = 0;
+  private audioFrames = 0;
+  private audioSeconds = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startTime = now();
+  }
+
+  get closed(): boolean {
+    return this.endTime !== null;
+  }
+
+  frameReceived(): void {
+    if (!this.closed) this.framesReceived++;
+  }
+
+  frameProcessed(detections = 0): void {
+    if (this.closed) return;
+    this.framesProcessed++;
+    this.detections += detections;
+  }
+
+  framesDropped(reason: DropReason, count = 1): void {
+    if (this.closed || count <= 0) return;
+    this.droppedByReason.set(reason, (this.droppedByReason.get(reason) ?? 0) + count);
+  }
+
+  audioFrameReceived(seconds: number): void {
+    if (this.closed) return;
+    this.audioFrames++;
+    this.audioSeconds += seconds;
+  }
+
+  counters(): SessionCounters {
+    return {
+      frames_received: this.framesReceived,
+      frames_processed: this.framesProcessed,
+      frames_dropped: this.totalDropped(),
+      detections: this.detections,
+      audio_frames: this.audioFrames,
+      audio_seconds: round(this.audioSeconds, 3),
+    };
+  }
+
+  /**
+   * Records the end time (once) and freezes the counters. A frame received but neither
+   * processed nor dropped by now (its processor's stop hung) is counted as dropped, so
+   * received = processed + dropped always holds. A second call returns the first result.
+   */
+  close(reason: CloseReason, tracks: Record<string, TrackRecord>): SessionClosure {
+    if (this.closure) return this.closure;
+    const inFlight = this.framesReceived - this.framesProcessed - this.totalDropped();
+    this.framesDropped('in_flight_at_close', inFlight);
+    this.endTime = this.now();
+
+    const durationSec = round(Math.max(0, this.endTime - this.startTime) / 1000, 3);
+    const audioSeconds = round(this.audioSeconds, 3);
+    this.closure = {
+      reason,
+      internal: {
+        session_id: this.id,
+        start_time: this.startTime,
+        end_time: this.endTime,
+        frame_count: this.framesProcessed,
+        audio_frame_count: this.audioFrames,
+        audio_seconds: audioSeconds,
+        duration: durationSec,
+      },
+      summary: {
+        total_frames_received: this.framesReceived,
+        total_frames_processed: this.framesProcessed,
+        total_frames_dropped: this.totalDropped(),
+        total_detections: this.detections,
+        duration_sec: durationSec,
+        dropped_by_reason: Object.fromEntries(this.droppedByReason),
+        audio_frames: this.audioFrames,
+        audio_seconds: audioSeconds,
+        start_time: this.startTime,
+        end_time: this.endTime,
+        tracks_ended_by: countEndReasons(tracks),
+      },
+    };
+    return this.closure;
+  }
+
+  private totalDropped(): number {
+    let total = 0;
+    for (const count of this.droppedByReason.values()) total += count;
+    return total;
+  }
+}
+
+function countEndReasons(tracks: Record<string, TrackRecord>): Partial<Record<TrackEndReason, number>> {
+  const counts: Partial<Record<TrackEndReason, number>> = {};
+  for (const track of Object.values(tracks)) {
+    if (track.endReason) counts[track.endReason] = (counts[track.endReason] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

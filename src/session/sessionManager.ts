@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerConfig } from '../config';
+import { errorMessage, type Logger } from '../logger';
+import type { FrameAnalyzer } from '../media/analyzer';
+import { PeerSession, type SessionView } from '../peer/peerSession';
+import { SummaryArchive } from './summaryArchive';
+
+export class NotAcceptingError extends Error {
+  override name = 'NotAcceptingError';
+}
+
+export class NegotiationError extends Error {
+  override name = 'NegotiationError';
+}
+
+export interface SessionListEntry {
+  session_id: string;
+  state: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+export interface SessionManagerOptions {
+  config: ServerConfig;
+  logger: Logger;
+  analyzer: FrameAnalyzer;
+}
+
+/**
+ * The only place that knows where sessions live. `trackingSet` holds every peer connection
+ * not yet cleaned up (the seed's global `peer_connections`); closed sessions move to the
+ * summary archive for the retention window.
+ */
+export class SessionManager {
+  readonly trackingSet = new Map<string, PeerSession>();
+  /** Untracked by their Cleanup step, waiting for Released. */
+  private readonly releasing = new Map<string, PeerSession>();
+  private readonly archive: SummaryArchive;
+  private accepting = true;
+  private shuttingDown: Promise<void> | null = null;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.archive = new SummaryArchive(options.config.summaryRetentionMs);
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  /** Creates the peer connection, its session and actor, and answers the offer. */
+  async createSession(offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
+    if (!this.accepting) throw new NotAcceptingError('the server is shutting down');
+    const peer = new PeerSession({
+      id: randomUUID(),
+      config: this.options.config,
+      logger: this.options.logger,
+      analyzer: this.options.analyzer,
+      untrack: (session) => {
+        if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
+      },
+    });
+    this.trackingSet.set(peer.id, peer);
+    void peer.released.then(() => {
+      this.releasing.delete(peer.id);
+      this.archive.add(peer.view());
+    });
+    try {
+      const answerSdp = await peer.negotiate(offerSdp);
+      return { sessionId: peer.id, answerSdp };
+    } catch (error) {
+      this.options.logger.warn('Offer rejected', { session_id: peer.id, error: errorMessage(error) });
+      await peer.close('SESSION_FAILED');
+      throw new NegotiationError(errorMessage(error));
+    }
+  }
+
+  /** A live session, or the record of one that ended within the retention window. */
+  view(sessionId: string): SessionView | undefined {
+    return this.trackingSet.get(sessionId)?.view() ?? this.archive.get(sessionId) ?? this.releasing.get(sessionId)?.view();
+  }
+
+  list(): SessionListEntry[] {
+    const live = [...this.trackingSet.values(), ...this.releasing.values()].map((peer) => peer.view());
+    return [...live, ...this.archive.all()]
+      .map(({ session_id, state, started_at, ended_at }) => ({ session_id, state, started_at, ended_at }))
+      .sort((a, b) => b.started_at - a.started_at);
+  }
+
+  /**
+   * Ends a session (HTTP DELETE) and resolves with its final record, or undefined for an
+   * unknown id. Ending a session that already ended returns its record.
+   */
+  async closeSession(sessionId: string): Promise<SessionView | undefined> {
+    const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
+    if (!peer) return this.archive.get(sessionId);
+    await peer.close('CLOSE_REQUESTED');
+    return this.archive.get(sessionId) ?? peer.view();
+  }
+
+  /** A5: closes every session concurrently; a session that fails to close does not stop the others. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      this.accepting = false;
+      const peers = [...this.trackingSet.values(), ...this.releasing.values()];
+      this.options.logger.info('Shutting down, closing all peer connections...', { sessions: peers.length });
+      const results = await Promise.allSettled(peers.map((peer) => peer.close('SHUTDOWN')));
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          this.options.logger.error('Session failed to close during shutdown', { error: errorMessage(result.reason) });
+        }
+      }
+      this.trackingSet.clear();
+      this.archive.close();
+      this.options.logger.info('All peer connections closed');
+    })();
+    return this.shuttingDown;
+  }
+}
