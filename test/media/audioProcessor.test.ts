@@ -1,0 +1,39 @@
+import { AudioProcessor } from '../../src/media/audioProcessor';
+import { Session } from '../../src/session/session';
+
+const opusPacket = (timestamp: number) => ({
+  header: { timestamp: timestamp >>> 0, marker: false, sequenceNumber: 0, payloadType: 111 },
+  payload: Buffer.from([0xf8, 0xff, 0xfe]),
+});
+
+describe('AudioProcessor', () => {
+  it('counts frames and the seconds their RTP timestamps cover', async () => {
+    const session = new Session('s');
+    const processor = new AudioProcessor('a', session);
+    for (let frame = 0; frame < 50; frame++) processor.handleRtp(opusPacket(1000 + frame * 960));
+    expect(session.counters()).toMatchObject({ audio_frames: 50, audio_seconds: 1 });
+    await processor.stop();
+    processor.handleRtp(opusPacket(1000 + 50 * 960));
+    expect(session.counters().audio_frames).toBe(50);
+  });
+
+  it('counts time across a DTX gap and across the 32-bit timestamp wrap', () => {
+    const session = new Session('s');
+    const processor = new AudioProcessor('a', session);
+    const start = 2 ** 32 - 960;
+    processor.handleRtp(opusPacket(start)); // 0.02 s
+    processor.handleRtp(opusPacket(start + 960)); // wraps to 0: +0.02 s
+    processor.handleRtp(opusPacket(start + 960 + 19_200)); // 400 ms DTX gap: +0.4 s
+    expect(session.counters().audio_seconds).toBeCloseTo(0.44, 3);
+  });
+
+  it('adds no time for a reordered or duplicated packet, nor a wild jump', () => {
+    const session = new Session('s');
+    const processor = new AudioProcessor('a', session);
+    processor.handleRtp(opusPacket(96_000));
+    processor.handleRtp(opusPacket(95_040));
+    processor.handleRtp(opusPacket(96_000));
+    processor.handleRtp(opusPacket(96_000 + 48_000 * 3600));
+    expect(session.counters()).toMatchObject({ audio_frames: 4, audio_seconds: 0.04 });
+  });
+});

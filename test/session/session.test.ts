@@ -1,0 +1,80 @@
+import { Session } from '../../src/session/session';
+
+function clock(start: number) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('Session', () => {
+  it('computes the internal summary and the stream_closed summary with a duration from start and end', () => {
+    const time = clock(1_640_995_200_000);
+    const session = new Session('s-1', time.now);
+    for (let i = 0; i < 1200; i++) session.frameReceived();
+    for (let i = 0; i < 1180; i++) session.frameProcessed(i % 40 === 0 ? 1 : 0);
+    session.framesDropped('buffer_full', 20);
+    session.audioFrameReceived(0.02);
+    time.advance(120_500);
+
+    const closure = session.close('tracks_ended', {});
+
+    expect(closure.internal).toEqual({
+      session_id: 's-1',
+      start_time: 1_640_995_200_000,
+      end_time: 1_640_995_320_500,
+      frame_count: 1180,
+      audio_frame_count: 1,
+      audio_seconds: 0.02,
+      duration: 120.5,
+    });
+    expect(closure.summary).toMatchObject({
+      total_frames_received: 1200,
+      total_frames_processed: 1180,
+      total_frames_dropped: 20,
+      total_detections: 30,
+      duration_sec: 120.5,
+      dropped_by_reason: { buffer_full: 20 },
+    });
+  });
+
+  it('sets the end time once and freezes the counters', () => {
+    const time = clock(1000);
+    const session = new Session('s-2', time.now);
+    session.frameReceived();
+    session.frameProcessed();
+    time.advance(500);
+    const first = session.close('client_request', {});
+    time.advance(500);
+    session.frameReceived();
+    session.frameProcessed(3);
+    session.framesDropped('buffer_full');
+    session.audioFrameReceived(1);
+    const second = session.close('server_shutdown', {});
+
+    expect(second).toBe(first);
+    expect(first.internal.end_time).toBe(1500);
+    expect(session.counters()).toMatchObject({ frames_received: 1, frames_processed: 1, frames_dropped: 0, audio_frames: 0 });
+  });
+
+  it('counts frames neither processed nor dropped at close as dropped, so received = processed + dropped', () => {
+    const session = new Session('s-3');
+    for (let i = 0; i < 10; i++) session.frameReceived();
+    for (let i = 0; i < 6; i++) session.frameProcessed();
+    session.framesDropped('queued_at_stop', 1);
+
+    const { summary } = session.close('tracks_ended', {});
+
+    expect(summary.total_frames_dropped).toBe(4);
+    expect(summary.dropped_by_reason).toEqual({ queued_at_stop: 1, in_flight_at_close: 3 });
+    expect(summary.total_frames_received).toBe(summary.total_frames_processed + summary.total_frames_dropped);
+  });
+
+  it('reports how the tracks ended', () => {
+    const session = new Session('s-4');
+    const { summary } = session.close('tracks_ended', {
+      v: { kind: 'video', status: 'stopped', endReason: 'inactivity' },
+      a: { kind: 'audio', status: 'stopped', endReason: 'rtcp_bye' },
+      b: { kind: 'audio', status: 'stopped', endReason: 'inactivity' },
+    });
+    expect(summary.tracks_ended_by).toEqual({ inactivity: 2, rtcp_bye: 1 });
+  });
+});
