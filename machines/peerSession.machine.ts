@@ -24,6 +24,7 @@ import type {
   StopProcessorsInput,
   StreamSummary,
   TrackEndReason,
+  TrackRecord,
 } from './peerSession.types';
 
 type CloseEvent = Extract<
@@ -92,7 +93,13 @@ export const peerSessionMachine = setup({
     addTrack: assign({
       tracks: ({ context, event }) => {
         if (event.type !== 'TRACK_ADDED' || context.tracks[event.trackId]) return context.tracks;
-        return { ...context.tracks, [event.trackId]: { kind: event.kind, status: 'live', endReason: null } };
+        // A track that arrives while a close is under way ends at once, so its processor is stopped too.
+        const { closeReason } = context;
+        const track: TrackRecord =
+          closeReason === null || closeReason === 'tracks_ended'
+            ? { kind: event.kind, status: 'live', endReason: null }
+            : { kind: event.kind, status: 'ended', endReason: closeReason };
+        return { ...context.tracks, [event.trackId]: track };
       },
     }),
     markTrackEnded: assign({
@@ -114,14 +121,17 @@ export const peerSessionMachine = setup({
       );
       return { tracks, closeReason: context.closeReason ?? closeReasonOf[type] };
     }),
+    /** The tracks this stopProcessors call is for; tracks that end meanwhile wait for the next call. */
+    markProcessorsStopping: assign({ stoppingTrackIds: ({ context }) => tracksToStop(context) }),
     markProcessorsStopped: assign({
       tracks: ({ context }) =>
         Object.fromEntries(
           Object.entries(context.tracks).map(([trackId, track]) => [
             trackId,
-            track.status === 'ended' ? { ...track, status: 'stopped' as const } : track,
+            context.stoppingTrackIds.includes(trackId) ? { ...track, status: 'stopped' as const } : track,
           ]),
         ),
+      stoppingTrackIds: [],
     }),
     settleCloseReason: assign({
       closeReason: ({ context }) => context.closeReason ?? 'tracks_ended',
@@ -154,6 +164,7 @@ export const peerSessionMachine = setup({
     dataChannelOpen: false,
     closeReason: null,
     summary: null,
+    stoppingTrackIds: [],
     faults: [],
   }),
   initial: 'Active',
@@ -182,9 +193,10 @@ export const peerSessionMachine = setup({
       ],
     },
     StoppingProcessor: {
+      entry: 'markProcessorsStopping',
       invoke: {
         src: 'stopProcessors',
-        input: ({ context }) => ({ sessionId: context.sessionId, trackIds: tracksToStop(context) }),
+        input: ({ context }) => ({ sessionId: context.sessionId, trackIds: context.stoppingTrackIds }),
         onDone: { target: 'TrackEnding', actions: 'markProcessorsStopped' },
         onError: {
           target: 'TrackEnding',

@@ -57,7 +57,9 @@ export interface PeerSessionContext {
   dataChannelOpen: boolean;
   closeReason: CloseReason | null;
   summary: StreamSummary | null;
-  /** Effects that failed or timed out, in order ("stopProcessors: timed out"). */
+  /** Tracks whose processors the running stopProcessors call stops (empty outside StoppingProcessor). */
+  stoppingTrackIds: string[];
+  /** Effects that failed or timed out, in order ("stopProcessors timed out"). */
   faults: string[];
 }
 

@@ -17,7 +17,7 @@ afterEach(() => {
 
 async function post(path: string, body: string, contentType = 'application/json') {
   const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
-  return { status: response.status, type: response.headers.get('content-type'), body: await response.json() };
+  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
 }
 
 describe('HTTP routes', () => {
@@ -60,15 +60,15 @@ describe('HTTP routes', () => {
       const response = await fetch(server.url + path, { method });
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      expect((await response.json()).detail).toEqual(expect.any(String));
+      expect(((await response.json()) as { detail: unknown }).detail).toEqual(expect.any(String));
     }
   });
 
   it('keeps a session whose offer was rejected readable, ended with reason error', async () => {
     await post('/offer', JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' }));
-    const { sessions } = await (await fetch(`${server.url}/sessions`)).json();
+    const { sessions } = (await (await fetch(`${server.url}/sessions`)).json()) as { sessions: Array<{ session_id: string }> };
     expect(sessions.length).toBeGreaterThan(0);
-    const record = await (await fetch(`${server.url}/sessions/${sessions[0].session_id}`)).json();
+    const record = await (await fetch(`${server.url}/sessions/${sessions[0]?.session_id}`)).json();
     expect(record).toMatchObject({ state: 'Released', reason: 'error' });
   });
 });

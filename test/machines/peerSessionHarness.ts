@@ -57,15 +57,13 @@ export const SUMMARY: StreamSummary = {
   tracks_ended_by: { transceiver_stopped: 2 },
 };
 
-interface EffectCall<E extends Effect> {
-  effect: E;
-  input: EffectInputs[E];
+interface EffectCall {
+  effect: Effect;
+  input: EffectInputs[Effect];
   settled: boolean;
-  resolve: (output: EffectOutputs[E]) => void;
+  resolve: (output: unknown) => void;
   reject: (error: Error) => void;
 }
-
-type AnyEffectCall = { [E in Effect]: EffectCall<E> }[Effect];
 
 /** What happened, in order: events the test sent, effects the machine invoked, untrackSession. */
 export type LogEntry =
@@ -106,7 +104,7 @@ export class SessionHarness {
   readonly sessionId = `session-${++sessionCounter}`;
   readonly clock = new SimulatedClock();
   readonly log: LogEntry[] = [];
-  readonly calls: AnyEffectCall[] = [];
+  readonly calls: EffectCall[] = [];
   readonly actor: Actor<typeof machineUnderTest>;
 
   constructor() {
@@ -136,23 +134,18 @@ export class SessionHarness {
 
   invoked<E extends Effect>(effect: E, input: EffectInputs[E]): Promise<EffectOutputs[E]> {
     return new Promise<EffectOutputs[E]>((resolve, reject) => {
-      const call = { effect, input, settled: false, resolve, reject } as EffectCall<E>;
-      this.calls.push(call as AnyEffectCall);
+      this.calls.push({ effect, input, settled: false, resolve: resolve as (output: unknown) => void, reject });
       this.log.push({ kind: 'call', effect, input });
     });
   }
 
-  callsOf<E extends Effect>(effect: E): EffectCall<E>[] {
-    return this.calls.filter((call): call is EffectCall<E> & AnyEffectCall => call.effect === effect);
-  }
-
   inputsOf<E extends Effect>(effect: E): EffectInputs[E][] {
-    return this.callsOf(effect).map((call) => call.input);
+    return this.calls.filter((call) => call.effect === effect).map((call) => call.input as EffectInputs[E]);
   }
 
   /** The one invocation of `effect` still waiting to be settled. */
-  pending<E extends Effect>(effect: E): EffectCall<E> {
-    const open = this.callsOf(effect).filter((call) => !call.settled);
+  pending(effect: Effect): EffectCall {
+    const open = this.calls.filter((call) => call.effect === effect && !call.settled);
     if (open.length !== 1) throw new Error(`expected one pending ${effect}, found ${open.length}`);
     return open[0]!;
   }
@@ -161,7 +154,7 @@ export class SessionHarness {
     const call = this.pending(effect);
     call.settled = true;
     this.log.push({ kind: 'settle', effect, outcome: 'resolved' });
-    call.resolve(output[0] as EffectOutputs[E]);
+    call.resolve(output[0]);
     await settle();
   }
 
