@@ -9,15 +9,29 @@ const pretty = winston.format.printf(({ timestamp, level, message, ...meta }) =>
   return `${String(timestamp)} ${level}: ${String(message)}${fields ? ` | ${fields}` : ''}`;
 });
 
-export function createLogger(options: { level: string; format: 'json' | 'pretty'; silent?: boolean }): Logger {
+export interface LoggerOptions {
+  level: string;
+  format: 'json' | 'pretty';
+  silent?: boolean;
+  /** Write to the console (default). Tests turn it off and add a transport of their own. */
+  console?: boolean;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,
-    format:
-      options.format === 'json'
-        ? winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json())
-        : winston.format.combine(winston.format.timestamp(), winston.format.colorize(), pretty),
-    transports: [new winston.transports.Console()],
+    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: true })),
+    // Formatting belongs to the console transport: colorize rewrites `level`, which other
+    // transports (tests' capture, shippers) must see plain.
+    transports:
+      options.console === false
+        ? []
+        : [
+            new winston.transports.Console({
+              format: options.format === 'json' ? winston.format.json() : winston.format.combine(winston.format.colorize(), pretty),
+            }),
+          ],
   });
 }
 

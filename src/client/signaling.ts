@@ -1,4 +1,5 @@
 /** HTTP side of the wire contract (API.md), as a client sees it. */
+import { isRecord } from './json';
 
 export interface SessionAnswer {
   sdp: string;
@@ -40,7 +41,11 @@ export async function postOffer(baseUrl: string, sdp: string, options: Signaling
 }
 
 /** Ends a session explicitly; the server answers with the final summary JSON. */
-export async function deleteSession(baseUrl: string, sessionId: string, options: SignalingOptions = {}): Promise<unknown> {
+export async function deleteSession(
+  baseUrl: string,
+  sessionId: string,
+  options: SignalingOptions = {},
+): Promise<unknown> {
   const url = routeUrl(baseUrl, `/sessions/${encodeURIComponent(sessionId)}`);
   const route = `DELETE ${url}`;
   const response = await request(route, url, {
@@ -48,6 +53,14 @@ export async function deleteSession(baseUrl: string, sessionId: string, options:
     headers: authorization(options.authToken),
     signal: options.signal,
   });
+  return readJson(route, response);
+}
+
+/** GET /sessions/<id>: state, tracks, counters and (once ended) the summary. */
+export async function getSession(baseUrl: string, sessionId: string, options: SignalingOptions = {}): Promise<unknown> {
+  const url = routeUrl(baseUrl, `/sessions/${encodeURIComponent(sessionId)}`);
+  const route = `GET ${url}`;
+  const response = await request(route, url, { headers: authorization(options.authToken), signal: options.signal });
   return readJson(route, response);
 }
 
@@ -115,8 +128,4 @@ function isSessionAnswer(value: unknown): value is SessionAnswer {
     typeof value.session_id === 'string' &&
     value.session_id.length > 0
   );
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

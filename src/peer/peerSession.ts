@@ -49,9 +49,12 @@ export interface SessionView {
   started_at: number;
   ended_at: number | null;
   reason: CloseReason | null;
+  data_channel_open: boolean;
   tracks: TrackView[];
   counters: SessionCounters;
   summary: StreamSummary | null;
+  /** Effects that failed or timed out while closing (empty when all went well). */
+  faults: string[];
 }
 
 export class SessionClosedError extends Error {
@@ -74,7 +77,8 @@ export class PeerSession {
   readonly id: string;
   readonly session: Session;
   readonly released: Promise<StreamSummary | null>;
-  private readonly pc: RTCPeerConnection;
+  /** The werift connection; exposed read-only for diagnostics and fault-injection tests. */
+  readonly pc: RTCPeerConnection;
   private readonly actor: Actor<typeof peerSessionMachine>;
   private readonly log: Logger;
   private readonly peerOptions: PeerConnectionOptions;
@@ -161,13 +165,14 @@ export class PeerSession {
 
   view(): SessionView {
     const snapshot = this.actor.getSnapshot();
-    const { tracks, summary, closeReason } = snapshot.context;
+    const { tracks, summary, closeReason, faults, dataChannelOpen } = snapshot.context;
     return {
       session_id: this.id,
       state: this.state,
       started_at: this.session.startTime,
       ended_at: this.releasedAt,
       reason: closeReason,
+      data_channel_open: dataChannelOpen,
       tracks: Object.entries(tracks).map(([trackId, track]) => ({
         track_id: trackId,
         kind: track.kind,
@@ -176,6 +181,7 @@ export class PeerSession {
       })),
       counters: this.session.counters(),
       summary,
+      faults,
     };
   }
 
@@ -217,9 +223,10 @@ export class PeerSession {
         closePeerConnection: fromPromise(() => this.closeConnection()),
       },
       actions: {
-        logTrackEnded: ({ event }) => {
+        logTrackEnded: ({ context, event }) => {
           if (event.type === 'TRACK_ENDED') {
-            this.log.info('Track ended', { track_id: event.trackId, reason: event.reason });
+            const kind = context.tracks[event.trackId]?.kind;
+            this.log.info('Track ended', { track_id: event.trackId, kind, reason: event.reason });
           }
         },
         logCloseRequested: ({ event }) => this.log.info('Session close requested', { event: event.type }),
@@ -267,7 +274,8 @@ export class PeerSession {
   }
 
   private addTrack(track: MediaStreamTrack): void {
-    if (this.isReleased || this.state !== 'Active') return;
+    // From ClosingSession on, the counters are final: a late track gets no processor.
+    if (!['Active', 'TrackEnding', 'StoppingProcessor'].includes(this.state)) return;
     const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
     const trackId = this.uniqueTrackId(track.id || `${kind}-${track.uuid}`);
     const processor: TrackProcessor =

@@ -1,0 +1,398 @@
+import {
+  MediaStreamTrack,
+  useOPUS,
+  useVP8,
+  type RTCDataChannel,
+  type RTCDtlsTransport,
+  type RTCPeerConnection,
+  type RTCRtpTransceiver,
+} from 'werift';
+import {
+  createPeerConnection,
+  setLocalDescriptionQuietly,
+  type PeerConnectionOptions,
+} from '../webrtc/peerConnectionFactory';
+import { withDeadline } from './deadline';
+import { PacedLoop } from './pacedLoop';
+import {
+  EventInbox,
+  isStreamClosedEvent,
+  parseServerEvent,
+  type ServerEvent,
+  type StreamClosedEvent,
+} from './serverEvents';
+import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
+import { postOffer } from './signaling';
+import {
+  OPUS_FRAME_MS,
+  SyntheticOpusSource,
+  SyntheticVp8Source,
+  videoTimestampStep,
+  videoTimestampStepForFps,
+} from './syntheticMedia';
+
+export type { ServerEvent, StreamClosedEvent, StreamSummary } from './serverEvents';
+
+export const EVENTS_CHANNEL_LABEL = 'events';
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_VIDEO_INTERVAL_MS = 33;
+const DEFAULT_PACKETS_PER_FRAME = 3;
+const DEFAULT_FPS = 30;
+const DEFAULT_EVENT_TIMEOUT_MS = 10_000;
+
+export interface StreamingClientOptions {
+  /** Server base URL, e.g. http://127.0.0.1:8080 (the client POSTs to `${url}/offer`). */
+  url: string;
+  /** Offer a sendonly VP8 video track. Default true. */
+  video?: boolean;
+  /** Offer a sendonly Opus audio track. Default true. */
+  audio?: boolean;
+  /** Open the `events` data channel before the offer. Default true. */
+  dataChannel?: boolean;
+  /**
+   * Bind ICE to this local address and offer candidates on it only (tests use 127.0.0.1).
+   * Bound to loopback, the client also ignores the answer's non-loopback candidates.
+   */
+  interfaceAddress?: string;
+  /** Bearer token for servers with AUTH_TOKEN configured. */
+  authToken?: string;
+  /** Offer to connected (and data channel open). Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+export interface VideoFramesOptions {
+  /** Time between frames; 0 sends them back to back. Default 33 ms. */
+  intervalMs?: number;
+  /** RTP packets per frame (~1000 payload bytes each). Default 3. */
+  packetsPerFrame?: number;
+}
+
+export interface AudioFramesOptions {
+  /** Time between packets; each carries 20 ms of audio whatever the pacing. Default 20 ms. */
+  intervalMs?: number;
+}
+
+export interface StreamingOptions {
+  /** Video frame rate. Default 30. Audio always runs at one packet per 20 ms. */
+  fps?: number;
+  packetsPerFrame?: number;
+}
+
+type MediaKind = 'video' | 'audio';
+
+/** The RTP side of one sendonly transceiver: its local track and the loops writing into it. */
+class OutgoingTrack {
+  readonly track: MediaStreamTrack;
+  readonly loops = new Set<PacedLoop>();
+  stopped = false;
+  framesSent = 0;
+  /** Background streaming loop, if running. */
+  streaming: PacedLoop | null = null;
+  streamingError: unknown = null;
+  transceiver: RTCRtpTransceiver | null = null;
+
+  constructor(readonly kind: MediaKind) {
+    // A source codec makes werift offer only that codec for the transceiver, so the
+    // negotiated payload type always matches what the synthetic packets contain.
+    this.track = new MediaStreamTrack({ kind, codec: kind === 'video' ? useVP8() : useOPUS() });
+  }
+
+  /** Negotiated payload type; werift also writes it into every packet it sends. */
+  payloadType(): number {
+    return this.transceiver?.sender.codec?.payloadType ?? 0;
+  }
+
+  run(intervalMs: number, count: number, sendFrame: () => void): PacedLoop {
+    if (this.stopped) throw new Error(`The ${this.kind} track is stopped`);
+    const loop = new PacedLoop(intervalMs, () => {
+      sendFrame();
+      this.framesSent++;
+    }, count);
+    this.loops.add(loop);
+    const forget = (): void => {
+      this.loops.delete(loop);
+    };
+    loop.done.then(forget, forget);
+    return loop;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const loop of this.loops) loop.stop();
+    this.streaming = null;
+    this.track.stop();
+  }
+}
+
+/**
+ * A werift peer that streams synthetic VP8 video and Opus audio to the ingest server and
+ * records the events the server sends on the data channel. Both a user tool (cli.ts) and
+ * the driver of integration tests.
+ */
+export class StreamingClient {
+  readonly sessionId: string;
+  readonly peerConnection: RTCPeerConnection;
+  private readonly inbox: EventInbox;
+  private readonly channel: RTCDataChannel | null;
+  private readonly video: OutgoingTrack | null;
+  private readonly audio: OutgoingTrack | null;
+  private readonly videoSource: SyntheticVp8Source;
+  private readonly audioSource: SyntheticOpusSource;
+  private isClosed = false;
+
+  private constructor(parts: {
+    sessionId: string;
+    peerConnection: RTCPeerConnection;
+    inbox: EventInbox;
+    channel: RTCDataChannel | null;
+    video: OutgoingTrack | null;
+    audio: OutgoingTrack | null;
+  }) {
+    this.sessionId = parts.sessionId;
+    this.peerConnection = parts.peerConnection;
+    this.inbox = parts.inbox;
+    this.channel = parts.channel;
+    this.video = parts.video;
+    this.audio = parts.audio;
+    this.videoSource = new SyntheticVp8Source(() => this.video?.payloadType() ?? 0);
+    this.audioSource = new SyntheticOpusSource(() => this.audio?.payloadType() ?? 0);
+  }
+
+  static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
+    const peerOptions: PeerConnectionOptions = {
+      iceServers: [],
+      additionalHostAddresses: ['127.0.0.1'],
+      ...(options.interfaceAddress ? { interfaceAddress: options.interfaceAddress } : {}),
+    };
+    const pc = createPeerConnection(peerOptions);
+    const inbox = new EventInbox();
+    const video = (options.video ?? true) ? new OutgoingTrack('video') : null;
+    const audio = (options.audio ?? true) ? new OutgoingTrack('audio') : null;
+    for (const outgoing of [video, audio]) {
+      if (outgoing) outgoing.transceiver = pc.addTransceiver(outgoing.track, { direction: 'sendonly' });
+    }
+    const channel = (options.dataChannel ?? true) ? pc.createDataChannel(EVENTS_CHANNEL_LABEL) : null;
+    if (channel) attachInbox(channel, inbox);
+    else inbox.end('the client opened no data channel');
+
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    let stage = 'creating the offer';
+    const timeoutMessage = (): string =>
+      `Could not connect to ${options.url} within ${timeoutMs} ms (while ${stage}; ` +
+      `connection ${pc.connectionState}, data channel ${channel?.readyState ?? 'none'})`;
+
+    try {
+      const sessionId = await withDeadline(timeoutMs, timeoutMessage, async (signal) => {
+        const offer = await pc.createOffer();
+        stage = 'gathering ICE candidates';
+        await setLocalDescriptionQuietly(pc, offer, peerOptions);
+        const gatheredSdp = pc.localDescription?.sdp;
+        if (!gatheredSdp) throw new Error('werift produced no local description');
+        const localSdp = options.interfaceAddress
+          ? keepCandidatesOn(gatheredSdp, options.interfaceAddress)
+          : gatheredSdp;
+        const offeredTransports = [...pc.dtlsTransports];
+        stage = `waiting for the answer from ${options.url}/offer`;
+        const answer = await postOffer(options.url, localSdp, { authToken: options.authToken, signal });
+        stage = 'applying the answer';
+        const boundToLoopback = options.interfaceAddress !== undefined && isLoopbackAddress(options.interfaceAddress);
+        const remoteSdp = boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp;
+        await pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp });
+        await stopTransportsBundledAway(pc, offeredTransports);
+        stage = channel ? 'waiting for the connection and the data channel' : 'waiting for the connection';
+        await Promise.all([connected(pc), channel ? opened(channel) : Promise.resolve()]);
+        return answer.session_id;
+      });
+      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio });
+    } catch (error) {
+      video?.stop();
+      audio?.stop();
+      inbox.end('the connection failed');
+      await pc.close();
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Every event received on the data channel so far, parsed, in arrival order. */
+  get events(): readonly ServerEvent[] {
+    return this.inbox.events;
+  }
+
+  get videoFramesSent(): number {
+    return this.video?.framesSent ?? 0;
+  }
+
+  get audioFramesSent(): number {
+    return this.audio?.framesSent ?? 0;
+  }
+
+  /** Calls `listener` for each event that arrives from now on; returns the unsubscribe function. */
+  onEvent(listener: (event: ServerEvent) => void): () => void {
+    return this.inbox.subscribe(listener);
+  }
+
+  /**
+   * The first event of this type, received already or within `timeoutMs`. Rejects at once
+   * when no more events can come (data channel closed, client closed).
+   */
+  waitForEvent(eventType: string, timeoutMs = DEFAULT_EVENT_TIMEOUT_MS): Promise<ServerEvent> {
+    return this.inbox.waitFor(eventType, timeoutMs);
+  }
+
+  async waitForStreamClosed(timeoutMs = DEFAULT_EVENT_TIMEOUT_MS): Promise<StreamClosedEvent> {
+    const event = await this.inbox.waitFor('stream_closed', timeoutMs);
+    if (!isStreamClosedEvent(event)) {
+      throw new Error(`Malformed stream_closed event: ${JSON.stringify(event)}`);
+    }
+    return event;
+  }
+
+  /** Sends a JSON message to the server on the data channel (e.g. `{ type: 'end_stream' }`). */
+  sendMessage(message: object | string): void {
+    if (!this.channel || this.channel.readyState !== 'open') {
+      throw new Error(`Cannot send: the data channel is ${this.channel?.readyState ?? 'not opened'}`);
+    }
+    this.channel.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /**
+   * Closes the data channel and leaves the media running. Waits for events fail at once from
+   * now on; a message the server still sends is recorded in `events` all the same.
+   */
+  closeDataChannel(): void {
+    if (!this.channel) return;
+    this.inbox.end('the client closed the data channel');
+    if (this.channel.readyState === 'open' || this.channel.readyState === 'connecting') this.channel.close();
+  }
+
+  /** Sends `count` video frames paced `intervalMs` apart; resolves once the last one is sent. */
+  async sendVideoFrames(count: number, options: VideoFramesOptions = {}): Promise<void> {
+    const video = this.requireTrack(this.video, 'video');
+    const intervalMs = options.intervalMs ?? DEFAULT_VIDEO_INTERVAL_MS;
+    const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
+    const timestampStep = videoTimestampStep(intervalMs);
+    await video.run(intervalMs, count, () => this.writeVideoFrame(packetsPerFrame, timestampStep)).done;
+  }
+
+  /** Sends `count` Opus packets (20 ms of audio each) paced `intervalMs` apart. */
+  async sendAudioFrames(count: number, options: AudioFramesOptions = {}): Promise<void> {
+    const audio = this.requireTrack(this.audio, 'audio');
+    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame()).done;
+  }
+
+  /** Streams every offered, not yet stopped track in the background until stopped or closed. */
+  startStreaming(options: StreamingOptions = {}): void {
+    const fps = options.fps ?? DEFAULT_FPS;
+    if (!(fps > 0)) throw new Error(`fps must be > 0, got ${fps}`);
+    const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
+    const timestampStep = videoTimestampStepForFps(fps);
+    this.startBackground(this.video, 1000 / fps, () => this.writeVideoFrame(packetsPerFrame, timestampStep));
+    this.startBackground(this.audio, OPUS_FRAME_MS, () => this.writeAudioFrame());
+  }
+
+  /** No more video RTP from now on (paced and background sending included). */
+  stopVideo(): void {
+    this.video?.stop();
+  }
+
+  /** No more audio RTP from now on. */
+  stopAudio(): void {
+    this.audio?.stop();
+  }
+
+  /** The first error a background streaming loop hit, if any. */
+  get streamingError(): unknown {
+    return this.video?.streamingError ?? this.audio?.streamingError ?? null;
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.video?.stop();
+    this.audio?.stop();
+    this.inbox.end('the client is closed');
+    await this.peerConnection.close();
+  }
+
+  private requireTrack(outgoing: OutgoingTrack | null, kind: MediaKind): OutgoingTrack {
+    if (this.isClosed) throw new Error('The client is closed');
+    if (!outgoing) throw new Error(`The client was connected without ${kind}`);
+    return outgoing;
+  }
+
+  private startBackground(outgoing: OutgoingTrack | null, intervalMs: number, sendFrame: () => void): void {
+    if (this.isClosed) throw new Error('The client is closed');
+    if (!outgoing || outgoing.stopped || outgoing.streaming) return;
+    const loop = outgoing.run(intervalMs, Number.POSITIVE_INFINITY, sendFrame);
+    outgoing.streaming = loop;
+    loop.done.catch((error: unknown) => {
+      outgoing.streamingError ??= error;
+    });
+  }
+
+  private writeVideoFrame(packetsPerFrame: number, timestampStep: number): void {
+    const video = this.video;
+    if (!video) return;
+    for (const packet of this.videoSource.nextFrame(packetsPerFrame, timestampStep)) video.track.writeRtp(packet);
+  }
+
+  private writeAudioFrame(): void {
+    this.audio?.track.writeRtp(this.audioSource.nextFrame());
+  }
+}
+
+/**
+ * werift's default bundle policy ("max-compat") gathers one transport per m-section. When the
+ * answer bundles them, werift moves the m-sections onto the shared transport but never stops
+ * the others: their UDP sockets would stay open even after pc.close().
+ */
+async function stopTransportsBundledAway(pc: RTCPeerConnection, offered: RTCDtlsTransport[]): Promise<void> {
+  const inUse = new Set<RTCDtlsTransport>(pc.getTransceivers().map((transceiver) => transceiver.dtlsTransport));
+  if (pc.sctpTransport) inUse.add(pc.sctpTransport.dtlsTransport);
+  await Promise.all(offered.filter((transport) => !inUse.has(transport)).map((transport) => transport.stop()));
+}
+
+function attachInbox(channel: RTCDataChannel, inbox: EventInbox): void {
+  channel.onMessage.subscribe((message) => {
+    const event = parseServerEvent(message);
+    if (event) inbox.add(event);
+  });
+  channel.stateChanged.subscribe((state) => {
+    if (state === 'closed') inbox.end('the data channel closed');
+  });
+}
+
+function connected(pc: RTCPeerConnection): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const check = (state: RTCPeerConnection['connectionState']): boolean => {
+      if (state === 'connected') resolve();
+      else if (state === 'failed' || state === 'closed') reject(new Error(`The peer connection ${state}`));
+      else return false;
+      return true;
+    };
+    if (check(pc.connectionState)) return;
+    const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
+      if (check(state)) unSubscribe();
+    });
+  });
+}
+
+function opened(channel: RTCDataChannel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const check = (state: RTCDataChannel['readyState']): boolean => {
+      if (state === 'open') resolve();
+      else if (state === 'closed' || state === 'closing') reject(new Error('The data channel closed before it opened'));
+      else return false;
+      return true;
+    };
+    if (check(channel.readyState)) return;
+    const { unSubscribe } = channel.stateChanged.subscribe((state) => {
+      if (check(state)) unSubscribe();
+    });
+  });
+}

@@ -1,0 +1,297 @@
+/**
+ * The seed's acceptance criteria and alternative flows, end to end: the real server on an
+ * ephemeral loopback port and real werift clients streaming RTP to it.
+ */
+import type { FrameAnalyzer } from '../src/media/analyzer';
+import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
+import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
+
+const INACTIVITY_MS = 300;
+const fastEnding = { videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS };
+
+let server: TestServer;
+
+afterEach(async () => {
+  await expectNothingLeft(server);
+  await server.close();
+});
+
+function expectValidSummary(summary: Record<string, unknown>) {
+  for (const field of ['total_frames_received', 'total_frames_processed', 'total_frames_dropped', 'total_detections']) {
+    expect(Number.isInteger(summary[field])).toBe(true);
+    expect(summary[field]).toBeGreaterThanOrEqual(0);
+  }
+  expect(summary.duration_sec).toBeGreaterThanOrEqual(0);
+  expect(summary.total_frames_received).toBe(
+    (summary.total_frames_processed as number) + (summary.total_frames_dropped as number),
+  );
+}
+
+describe('session closure over real werift connections', () => {
+  it('AC1: when the track ends, the running processor stops without errors', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(20, { intervalMs: 10 });
+    expect(peer.view().tracks).toEqual([expect.objectContaining({ kind: 'video', status: 'live' })]);
+
+    client.stopVideo();
+    await peer.released;
+
+    const view = peer.view();
+    expect(view.tracks).toEqual([expect.objectContaining({ status: 'stopped', end_reason: 'inactivity' })]);
+    expect(view.faults).toEqual([]);
+    expect(server.logs.filter((entry) => entry.level !== 'info' && entry.level !== 'debug')).toEqual([]);
+    expect(view.counters.frames_processed).toBe(20);
+  });
+
+  it('AC2: the summary has a valid start_time, end_time and duration, logged as session.closed', async () => {
+    server = await startTestServer(fastEnding);
+    const before = Date.now();
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(10, { intervalMs: 10 });
+    client.stopVideo();
+    const summary = (await peer.released)!;
+    const after = Date.now();
+
+    expect(summary.start_time).toBeGreaterThanOrEqual(before);
+    expect(summary.end_time).toBeGreaterThanOrEqual(summary.start_time);
+    expect(summary.end_time).toBeLessThanOrEqual(after);
+    expect(summary.duration_sec).toBeCloseTo((summary.end_time - summary.start_time) / 1000, 2);
+
+    const closed = server.logs.find((entry) => entry.message === 'session.closed');
+    expect(closed).toMatchObject({
+      session_id: peer.id,
+      start_time: summary.start_time,
+      end_time: summary.end_time,
+      frame_count: 10,
+      audio_frame_count: 0,
+      audio_seconds: 0,
+      duration: summary.duration_sec,
+    });
+  });
+
+  it('AC3: with the data channel open, the client receives stream_closed with the summary, last', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect();
+    await client.waitForEvent('session_started', 2000);
+    await Promise.all([client.sendVideoFrames(30, { intervalMs: 5 }), client.sendAudioFrames(25, { intervalMs: 5 })]);
+    client.stopVideo();
+    client.stopAudio();
+
+    const closed = await client.waitForStreamClosed(5000);
+    expect(closed).toMatchObject({ event_type: 'stream_closed', session_id: peer.id, reason: 'tracks_ended' });
+    expectValidSummary(closed.summary as unknown as Record<string, unknown>);
+    expect(closed.summary).toMatchObject({ total_frames_received: 30, audio_frames: 25, audio_seconds: 0.5 });
+    await peer.released;
+    expect(client.events.at(-1)).toBe(closed);
+  });
+
+  it('AC4 / A1: with the data channel closed, nothing is emitted and cleanup proceeds', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    client.closeDataChannel();
+    await eventually(() => peer.view().state === 'Active' && !peer.view().data_channel_open, 2000, 'data channel closed on the server');
+
+    client.stopVideo();
+    const summary = await peer.released;
+
+    expect(summary).toMatchObject({ total_frames_received: 5 });
+    expect(peer.view()).toMatchObject({ state: 'Released', faults: [] });
+    expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
+    expect(messages(server, peer.id)).toEqual(expect.arrayContaining(['session.closed', `Peer connection closed, session_id: ${peer.id}`]));
+  });
+
+  it('AC5: once cleanup ran, the peer connection is out of the tracking set and closed; the summary stays readable', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false });
+    expect(server.manager.trackingSet.has(peer.id)).toBe(true);
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    client.stopVideo();
+    await peer.released;
+
+    expect(server.manager.trackingSet.has(peer.id)).toBe(false);
+    expect(peer.pc.connectionState).toBe('closed');
+    const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as Record<string, unknown>;
+    expect(record).toMatchObject({ session_id: peer.id, state: 'Released', summary: { total_frames_received: 5 } });
+  });
+
+  it('AC6 / A5: server shutdown closes every connection concurrently, each client still gets stream_closed', async () => {
+    server = await startTestServer();
+    const connected = await Promise.all([server.connect(), server.connect(), server.connect()]);
+    for (const { client } of connected) client.startStreaming({ fps: 30 });
+    await eventually(() => connected.every(({ peer }) => peer.view().counters.frames_received > 3), 3000, 'media flowing');
+
+    await server.close();
+
+    for (const { client, peer } of connected) {
+      const closed = await client.waitForStreamClosed(1000);
+      expect(closed).toMatchObject({ session_id: peer.id, reason: 'server_shutdown' });
+      expectValidSummary(closed.summary as unknown as Record<string, unknown>);
+      expect(peer.isReleased).toBe(true);
+    }
+    // Concurrent: every session had started closing before the first one was released.
+    const order = server.logs.map((entry) => entry.message);
+    const lastCloseRequest = order.lastIndexOf('Session close requested');
+    const firstReleased = order.findIndex((message) => message.startsWith('Peer connection closed, session_id'));
+    expect(lastCloseRequest).toBeLessThan(firstReleased);
+    expect(order).toEqual(expect.arrayContaining(['Shutting down, closing all peer connections...', 'All peer connections closed']));
+  });
+
+  it('AC7: 1200 frames received with 20 dropped gives total_frames_received 1200 and total_frames_dropped 20', async () => {
+    // The first frame's analysis stalls until 31 frames have arrived: 10 wait in the buffer, 20 are dropped.
+    let releaseStall!: () => void;
+    const stall = new Promise<void>((resolve) => (releaseStall = resolve));
+    let analysed = 0;
+    const stallingAnalyzer: FrameAnalyzer = {
+      analyze: async () => {
+        if (analysed++ === 0) await stall;
+        return [];
+      },
+    };
+    server = await startTestServer({ ...fastEnding, frameBufferSize: 10 }, stallingAnalyzer);
+    const { client, peer } = await server.connect({ audio: false });
+
+    await client.sendVideoFrames(31, { intervalMs: 1, packetsPerFrame: 1 });
+    await eventually(() => peer.view().counters.frames_received === 31, 3000, '31 frames received');
+    expect(peer.view().counters.frames_dropped).toBe(20);
+    releaseStall();
+    await client.sendVideoFrames(1169, { intervalMs: 1, packetsPerFrame: 1 });
+    client.stopVideo();
+
+    const closed = await client.waitForStreamClosed(5000);
+    expect(closed.summary).toMatchObject({
+      total_frames_received: 1200,
+      total_frames_processed: 1180,
+      total_frames_dropped: 20,
+      dropped_by_reason: { buffer_full: 20 },
+    });
+  });
+
+  it('A3: with video and audio, the session stays active when video ends and closes when audio ends', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect();
+    client.startStreaming({ fps: 30 });
+    await eventually(() => peer.view().counters.audio_frames > 5, 3000, 'audio flowing');
+
+    client.stopVideo();
+    await eventually(() => peer.view().tracks.find((track) => track.kind === 'video')?.status === 'stopped', 3000, 'video stopped');
+    await new Promise((resolve) => setTimeout(resolve, INACTIVITY_MS * 2));
+    const midway = peer.view();
+    expect(midway.state).toBe('Active');
+    expect(midway.tracks.find((track) => track.kind === 'audio')?.status).toBe('live');
+    expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
+
+    await client.sendAudioFrames(10, { intervalMs: 5 }).catch(() => {});
+    client.stopAudio();
+    const closed = await client.waitForStreamClosed(5000);
+    expect(closed.reason).toBe('tracks_ended');
+    expect(closed.summary).toMatchObject({ tracks_ended_by: { inactivity: 2 } });
+    expect(closed.summary.audio_seconds).toBeGreaterThan(midway.counters.audio_seconds);
+    expect(messages(server, peer.id).filter((message) => message === 'Track ended')).toHaveLength(2);
+  });
+
+  it('A4: pc.close() throwing is logged as a cleanup error and the session is still released', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false });
+    const realClose = peer.pc.close.bind(peer.pc);
+    const closeSpy = jest.spyOn(peer.pc, 'close').mockRejectedValueOnce(new Error('transport already gone'));
+
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    await peer.released;
+
+    expect(closeSpy).toHaveBeenCalledTimes(1);
+    expect(closed.summary.total_frames_received).toBe(5);
+    expect(peer.view()).toMatchObject({ state: 'Released', faults: ['closePeerConnection failed: transport already gone'] });
+    expect(server.manager.trackingSet.size).toBe(0);
+    expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection failed: transport already gone');
+    closeSpy.mockRestore();
+    await realClose();
+  });
+
+  it('A4: a pc.close() that hangs is abandoned after the cleanup timeout', async () => {
+    server = await startTestServer({ ...fastEnding, timeouts: { closePeerConnection: 200 } });
+    const { client, peer } = await server.connect({ audio: false });
+    const realClose = peer.pc.close.bind(peer.pc);
+    jest.spyOn(peer.pc, 'close').mockReturnValueOnce(new Promise(() => {}));
+
+    client.stopVideo();
+    await peer.released;
+
+    expect(peer.view().faults).toEqual(['closePeerConnection timed out']);
+    expect(server.manager.trackingSet.size).toBe(0);
+    jest.restoreAllMocks();
+    await realClose();
+  });
+
+  it('DELETE /sessions/:id ends the session with reason client_request and returns the final summary', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect();
+    await client.sendVideoFrames(12, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received === 12, 2000, 'frames received');
+
+    const response = await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' });
+    const body = (await response.json()) as { reason: string; summary: Record<string, unknown> };
+
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({ reason: 'client_request', summary: { total_frames_received: 12 } });
+    expect(await client.waitForStreamClosed(1000)).toMatchObject({ reason: 'client_request', summary: body.summary });
+    const again = await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' });
+    expect(await again.json()).toEqual(body);
+  });
+
+  it('a DELETE, a data channel end_stream and shutdown arriving together close the session once', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect();
+    client.sendMessage({ type: 'end_stream' });
+    const [deleted] = await Promise.all([
+      fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' }),
+      peer.close('SHUTDOWN'),
+    ]);
+    expect(deleted.status).toBe(200);
+    await peer.released;
+    const log = messages(server, peer.id);
+    expect(log.filter((message) => message === 'session.closed')).toHaveLength(1);
+    expect(log.filter((message) => message.startsWith('Peer connection closed'))).toHaveLength(1);
+    expect(client.events.filter((event) => event.event_type === 'stream_closed')).toHaveLength(1);
+  });
+
+  it('a client message {"type": "end_stream"} ends the session with reason client_request', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect();
+    await client.sendVideoFrames(3, { intervalMs: 5 });
+    client.sendMessage({ type: 'end_stream' });
+    expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request' });
+    await peer.released;
+  });
+
+  it('a session closed before its connection is set up is released with nothing left running', async () => {
+    server = await startTestServer({ timeouts: { connect: 400 } });
+    // An offer whose answer the client never applies: ICE never completes.
+    const offer = await rawOffer();
+    const response = await fetch(`${server.url}/offer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'offer', sdp: offer.sdp }),
+    });
+    const { session_id: sessionId } = (await response.json()) as { session_id: string };
+    const peer = server.manager.trackingSet.get(sessionId)!;
+    server.peers.push(peer);
+
+    const summary = await peer.released;
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'peer_failed' });
+    expect(summary).toMatchObject({ total_frames_received: 0 });
+    expect(peer.pc.connectionState).toBe('closed');
+    await offer.close();
+  });
+});
+
+async function rawOffer() {
+  const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
+  const pc = createPeerConnection(options);
+  pc.addTransceiver('video', { direction: 'sendonly' });
+  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
+}
