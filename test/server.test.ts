@@ -38,7 +38,7 @@ describe('session closure over real werift connections', () => {
     await peer.released;
 
     const view = peer.view();
-    expect(view.tracks).toEqual([expect.objectContaining({ status: 'stopped', end_reason: 'inactivity' })]);
+    expect(view.tracks).toEqual([expect.objectContaining({ status: 'stopped', end_reason: 'rtcp_bye' })]);
     expect(view.faults).toEqual([]);
     expect(server.logs.filter((entry) => entry.level !== 'info' && entry.level !== 'debug')).toEqual([]);
     expect(view.counters.frames_processed).toBe(20);
@@ -174,7 +174,7 @@ describe('session closure over real werift connections', () => {
     client.startStreaming({ fps: 30 });
     await eventually(() => peer.view().counters.audio_frames > 5, 3000, 'audio flowing');
 
-    client.stopVideo();
+    client.stopVideo({ bye: false });
     await eventually(() => peer.view().tracks.find((track) => track.kind === 'video')?.status === 'stopped', 3000, 'video stopped');
     await new Promise((resolve) => setTimeout(resolve, INACTIVITY_MS * 2));
     const midway = peer.view();
@@ -183,12 +183,32 @@ describe('session closure over real werift connections', () => {
     expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
 
     await client.sendAudioFrames(10, { intervalMs: 5 }).catch(() => {});
-    client.stopAudio();
+    client.stopAudio({ bye: false });
     const closed = await client.waitForStreamClosed(5000);
     expect(closed.reason).toBe('tracks_ended');
     expect(closed.summary).toMatchObject({ tracks_ended_by: { inactivity: 2 } });
     expect(closed.summary.audio_seconds).toBeGreaterThan(midway.counters.audio_seconds);
     expect(messages(server, peer.id).filter((message) => message === 'Track ended')).toHaveLength(2);
+  });
+
+  it('an RTCP BYE for each track ends the session long before inactivity would', async () => {
+    server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
+    const { client, peer } = await server.connect();
+    await Promise.all([client.sendVideoFrames(10, { intervalMs: 5 }), client.sendAudioFrames(10, { intervalMs: 5 })]);
+    client.stopVideo();
+    client.stopAudio();
+    const closed = await client.waitForStreamClosed(3000);
+    expect(closed).toMatchObject({ reason: 'tracks_ended', summary: { tracks_ended_by: { rtcp_bye: 2 } } });
+    await peer.released;
+  });
+
+  it('a remote pc.close() (SCTP ABORT) releases the session with reason peer_closed, without waiting for ICE', async () => {
+    server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
+    const { client, peer } = await server.connect();
+    await client.sendVideoFrames(5, { intervalMs: 5 });
+    await client.close();
+    await eventually(() => peer.isReleased, 3000, 'session released');
+    expect(peer.view()).toMatchObject({ reason: 'peer_closed', summary: { total_frames_received: 5 } });
   });
 
   it('A4: pc.close() throwing is logged as a cleanup error and the session is still released', async () => {

@@ -12,6 +12,7 @@ import {
   setLocalDescriptionQuietly,
   type PeerConnectionOptions,
 } from '../webrtc/peerConnectionFactory';
+import { sendRtcpBye } from '../webrtc/rtcpBye';
 import { withDeadline } from './deadline';
 import { PacedLoop } from './pacedLoop';
 import {
@@ -70,6 +71,11 @@ export interface VideoFramesOptions {
 export interface AudioFramesOptions {
   /** Time between packets; each carries 20 ms of audio whatever the pacing. Default 20 ms. */
   intervalMs?: number;
+}
+
+export interface StopOptions {
+  /** Send an RTCP BYE after the last packet. Default true. */
+  bye?: boolean;
 }
 
 export interface StreamingOptions {
@@ -295,14 +301,27 @@ export class StreamingClient {
     this.startBackground(this.audio, OPUS_FRAME_MS, () => this.writeAudioFrame());
   }
 
-  /** No more video RTP from now on (paced and background sending included). */
-  stopVideo(): void {
-    this.video?.stop();
+  /**
+   * No more video RTP from now on (paced and background sending included). Like libwebrtc,
+   * the client then says goodbye with an RTCP BYE for the track's SSRC unless `bye` is false
+   * (the server then notices by inactivity).
+   */
+  stopVideo(options: StopOptions = {}): void {
+    this.stopTrack(this.video, options);
   }
 
-  /** No more audio RTP from now on. */
-  stopAudio(): void {
-    this.audio?.stop();
+  /** No more audio RTP from now on; an RTCP BYE follows unless `bye` is false. */
+  stopAudio(options: StopOptions = {}): void {
+    this.stopTrack(this.audio, options);
+  }
+
+  private stopTrack(outgoing: OutgoingTrack | null, { bye = true }: StopOptions): void {
+    if (!outgoing || outgoing.stopped) return;
+    outgoing.stop();
+    const transceiver = outgoing.transceiver;
+    if (bye && transceiver && !this.isClosed) {
+      sendRtcpBye(transceiver.dtlsTransport, [transceiver.sender.ssrc]).catch(() => {});
+    }
   }
 
   /** The first error a background streaming loop hit, if any. */

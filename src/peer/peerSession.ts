@@ -19,6 +19,7 @@ import type { TrackProcessor } from '../media/trackProcessor';
 import { VideoProcessor } from '../media/videoProcessor';
 import { Session, type SessionCounters } from '../session/session';
 import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
+import { onRtcpBye } from '../webrtc/rtcpBye';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { parseClientMessage } from './clientMessages';
 
@@ -84,6 +85,8 @@ export class PeerSession {
   private readonly peerOptions: PeerConnectionOptions;
   private readonly media = new Map<string, TrackMedia>();
   private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
+  /** Undo functions of the per-transport watches installed once connected. */
+  private readonly transportWatches: Array<() => void> = [];
   private dataChannel: RTCDataChannel | null = null;
   private connected = false;
   private connectTimer: NodeJS.Timeout | null = null;
@@ -268,9 +271,41 @@ export class PeerSession {
   }
 
   private onConnected(): void {
+    if (this.connected) return;
     this.connected = true;
     this.clearConnectTimer();
     for (const trackId of this.media.keys()) this.startInactivityWatch(trackId);
+    this.watchTransports();
+  }
+
+  /**
+   * The ways a peer says goodbye that werift does not turn into a track end or a timely
+   * connection state: an RTCP BYE for a track's SSRC, a DTLS close_notify, an SCTP ABORT or
+   * SHUTDOWN (a remote pc.close() sends one; werift's connection state only fails ~30 s later).
+   */
+  private watchTransports(): void {
+    for (const transport of this.pc.dtlsTransports) {
+      this.transportWatches.push(
+        onRtcpBye(transport, (ssrcs) => this.guard('rtcpBye', () => this.onBye(ssrcs))),
+      );
+      const dtls = transport.onStateChange.subscribe((state) => {
+        if (state === 'closed') this.send({ type: 'PEER_CLOSED' });
+      });
+      this.transportWatches.push(() => dtls.unSubscribe());
+    }
+    const sctp = this.pc.sctpTransport?.sctp;
+    if (sctp) {
+      const closed = sctp.stateChanged.closed.subscribe(() => this.send({ type: 'PEER_CLOSED' }));
+      this.transportWatches.push(() => closed.unSubscribe());
+    }
+  }
+
+  private onBye(ssrcs: number[]): void {
+    for (const [trackId, media] of this.media) {
+      if (media.track.ssrc !== undefined && ssrcs.includes(media.track.ssrc)) {
+        this.send({ type: 'TRACK_ENDED', trackId, reason: 'rtcp_bye' });
+      }
+    }
   }
 
   private addTrack(track: MediaStreamTrack): void {
@@ -386,6 +421,7 @@ export class PeerSession {
       await this.pc.close();
     } finally {
       for (const subscription of this.pcSubscriptions.splice(0)) subscription.unSubscribe();
+      for (const undo of this.transportWatches.splice(0)) undo();
       this.dataChannel?.stateChanged.allUnsubscribe();
       this.dataChannel?.onMessage.allUnsubscribe();
     }
