@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
 import { readOffer } from './offerValidation';
 import { HttpProblem, sendProblem } from './problem';
+import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
   manager: SessionManager;
@@ -76,6 +77,8 @@ export function createApp({ manager, logger, maxBodyBytes }: AppOptions): expres
     if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
     res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
   });
+
+  app.use(createWhipRouter({ manager, maxBodyBytes }));
 
   app.use((req: Request) => {
     throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { FrameAnalyzer } from '../media/analyzer';
 import { PeerSession, type SessionView } from '../peer/peerSession';
+import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import { SummaryArchive } from './summaryArchive';
 
 export class NotAcceptingError extends Error {
@@ -65,7 +66,7 @@ export class SessionManager {
       this.archive.add(peer.view());
     });
     try {
-      const answerSdp = await peer.negotiate(offerSdp);
+      const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
       this.options.logger.warn('Offer rejected', { session_id: peer.id, error: errorMessage(error) });

@@ -1,0 +1,137 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
+import { checkOfferSdp } from './offerValidation';
+import { HttpProblem } from './problem';
+
+export interface WhipRouterOptions {
+  manager: SessionManager;
+  maxBodyBytes: number;
+}
+
+export const WHIP_ENDPOINT = '/whip';
+const SDP_TYPE = 'application/sdp';
+const ENDPOINT_METHODS = 'POST, OPTIONS';
+const SESSION_METHODS = 'DELETE, OPTIONS';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Lets a browser WHIP client on another origin call the routes and read `Location`. */
+const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': 'Location, Accept-Post',
+};
+
+const PREFLIGHT_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Methods': 'POST, DELETE, PATCH, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+  'Access-Control-Max-Age': '600',
+};
+
+export function whipSessionLocation(sessionId: string): string {
+  return `${WHIP_ENDPOINT}/${sessionId}`;
+}
+
+/**
+ * WHIP ingest (RFC 9725): the endpoint `/whip` creates a session from an `application/sdp`
+ * offer, the session resource `/whip/<session_id>` ends it with DELETE. Trickle ICE and ICE
+ * restarts are not supported (the answer carries every candidate), so PATCH gets 501.
+ */
+export function createWhipRouter({ manager, maxBodyBytes }: WhipRouterOptions): express.Router {
+  const router = express.Router();
+
+  router.use(WHIP_ENDPOINT, (_req, res, next) => {
+    res.set(CORS_HEADERS);
+    next();
+  });
+
+  router.options(WHIP_ENDPOINT, (_req, res) => {
+    res.set({ ...PREFLIGHT_HEADERS, Allow: ENDPOINT_METHODS, 'Accept-Post': SDP_TYPE }).status(204).end();
+  });
+
+  router.post(WHIP_ENDPOINT, requireSdp, express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
+    const offerSdp = checkOfferSdp(readSdpBody(req.body));
+    const { sessionId, answerSdp } = await createSession(manager, offerSdp);
+    res.status(201).location(whipSessionLocation(sessionId)).type(SDP_TYPE).send(answerSdp);
+  });
+
+  router.all(WHIP_ENDPOINT, (req) => {
+    throw methodNotAllowed(req, ENDPOINT_METHODS);
+  });
+
+  router.options(`${WHIP_ENDPOINT}/:id`, (_req, res) => {
+    res.set({ ...PREFLIGHT_HEADERS, Allow: SESSION_METHODS }).status(204).end();
+  });
+
+  router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
+    const id = whipSessionId(req);
+    const view = await manager.closeSession(id);
+    if (!view) throw unknownResource(id);
+    res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
+  });
+
+  router.patch(`${WHIP_ENDPOINT}/:id`, (req) => {
+    const id = whipSessionId(req);
+    if (!manager.view(id)) throw unknownResource(id);
+    throw new HttpProblem(
+      501,
+      'Not implemented',
+      'this WHIP session supports neither trickle ICE nor ICE restarts: the answer already carries every candidate',
+      { Allow: SESSION_METHODS },
+    );
+  });
+
+  router.all(`${WHIP_ENDPOINT}/:id`, (req) => {
+    const id = whipSessionId(req);
+    if (!manager.view(id)) throw unknownResource(id);
+    throw methodNotAllowed(req, SESSION_METHODS);
+  });
+
+  return router;
+}
+
+async function createSession(manager: SessionManager, offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
+  try {
+    return await manager.createSession(offerSdp);
+  } catch (error) {
+    if (error instanceof NotAcceptingError) {
+      throw new HttpProblem(503, 'Not accepting sessions', error.message, { 'Retry-After': '5' });
+    }
+    if (error instanceof NegotiationError) {
+      throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function requireSdp(req: Request, _res: Response, next: NextFunction): void {
+  if (!req.is(SDP_TYPE)) {
+    throw new HttpProblem(
+      415,
+      'Unsupported media type',
+      `expected Content-Type ${SDP_TYPE}, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+    );
+  }
+  next();
+}
+
+function readSdpBody(body: unknown): string {
+  if (typeof body !== 'string' || body.trim() === '') {
+    throw new HttpProblem(400, 'Invalid SDP', 'the body must be an SDP offer');
+  }
+  return body;
+}
+
+function whipSessionId(req: Request): string {
+  const id = String(req.params.id ?? '');
+  if (!UUID.test(id)) throw unknownResource(id);
+  return id;
+}
+
+function unknownResource(id: string): HttpProblem {
+  return new HttpProblem(404, 'Unknown WHIP session', `no WHIP session with id "${id.slice(0, 64)}"`);
+}
+
+function methodNotAllowed(req: Request, allow: string): HttpProblem {
+  return new HttpProblem(405, 'Method not allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`, {
+    Allow: allow,
+  });
+}
