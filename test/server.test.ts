@@ -2,6 +2,8 @@
  * The seed's acceptance criteria and alternative flows, end to end: the real server on an
  * ephemeral loopback port and real werift clients streaming RTP to it.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
@@ -209,6 +211,32 @@ describe('session closure over real werift connections', () => {
     await client.close();
     await eventually(() => peer.isReleased, 3000, 'session released');
     expect(peer.view()).toMatchObject({ reason: 'peer_closed', summary: { total_frames_received: 5 } });
+  });
+
+  it('a client killed with SIGKILL (no goodbye at all) is released once its tracks go silent', async () => {
+    server = await startTestServer(fastEnding);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../src/client/cli.ts'), '--url', server.url, '--seconds', '60', '--interface', '127.0.0.1'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const sessionId = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /^session_id (\S+)/m.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.on('exit', () => reject(new Error('the client exited before connecting')));
+    });
+    const peer = server.manager.trackingSet.get(sessionId)!;
+    server.peers.push(peer);
+    await eventually(() => peer.view().counters.audio_frames > 10, 5000, 'audio flowing');
+
+    child.kill('SIGKILL');
+    await eventually(() => peer.isReleased, 5000, 'session released');
+
+    expect(peer.view()).toMatchObject({ reason: 'tracks_ended', summary: { tracks_ended_by: { inactivity: 2 } } });
   });
 
   it('A4: pc.close() throwing is logged as a cleanup error and the session is still released', async () => {
