@@ -30,6 +30,10 @@ export interface ServerConfig {
   iceInterfaceAddress: string | undefined;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  /** Bearer token required on every route but /healthz; unset means no authentication. */
+  authToken: string | undefined;
+  /** Sessions held at once; offers beyond get 503 with Retry-After. */
+  maxSessions: number;
   /** Deadline for closing every session on SIGTERM/SIGINT. */
   shutdownTimeoutMs: number;
 }
@@ -97,6 +101,15 @@ function iceServers(env: Env): RTCIceServer[] {
   return urls.map((url) => (url.startsWith('turn') ? { urls: url, username, credential } : { urls: url }));
 }
 
+function authToken(env: Env): string | undefined {
+  const token = env.AUTH_TOKEN;
+  if (token === undefined || token === '') return undefined;
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new ConfigError('AUTH_TOKEN must be at least 16 characters without spaces');
+  }
+  return token;
+}
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
@@ -127,5 +140,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, env.NODE_ENV === 'production' ? 'json' : 'pretty'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600_000),
+    authToken: authToken(env),
+    maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
   };
 }

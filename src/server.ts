@@ -22,7 +22,7 @@ export interface RunningServer {
 
 export async function startServer({ config, logger, analyzer = acceptingAnalyzer }: StartServerOptions): Promise<RunningServer> {
   const manager = new SessionManager({ config, logger, analyzer });
-  const app = createApp({ manager, logger, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({ manager, logger, maxBodyBytes: config.maxBodyBytes, authToken: config.authToken });
   const http: Server = await new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   });

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ICE_SERVERS: 'http://x' }, /ICE_SERVERS entries/],
     [{ ICE_ADDITIONAL_HOST_ADDRESSES: '300.1.1.1' }, /ICE_ADDITIONAL_HOST_ADDRESSES/],
+    [{ AUTH_TOKEN: 'short' }, /AUTH_TOKEN must be at least 16 characters/],
+    [{ MAX_SESSIONS: '0' }, /MAX_SESSIONS must be between 1/],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

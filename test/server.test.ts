@@ -204,6 +204,21 @@ describe('session closure over real werift connections', () => {
     await peer.released;
   });
 
+  it('a transceiver stopped by renegotiation ends its track (werift "ended"); the other track keeps the session open', async () => {
+    server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
+    const { client, peer } = await server.connect();
+    await client.sendVideoFrames(5, { intervalMs: 5 });
+    await client.stopTransceiver('video');
+    await eventually(() => peer.view().tracks.find((track) => track.kind === 'video')?.status === 'stopped', 3000, 'video ended');
+    expect(peer.view()).toMatchObject({ state: 'Active' });
+    expect(peer.view().tracks.find((track) => track.kind === 'video')?.end_reason).toBe('transceiver_stopped');
+
+    client.stopAudio();
+    const closed = await client.waitForStreamClosed(3000);
+    expect(closed.summary).toMatchObject({ tracks_ended_by: { transceiver_stopped: 1, rtcp_bye: 1 } });
+    await peer.released;
+  });
+
   it('a remote pc.close() (SCTP ABORT) releases the session with reason peer_closed, without waiting for ICE', async () => {
     server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
     const { client, peer } = await server.connect();

@@ -25,9 +25,15 @@ export interface SignalingOptions {
   signal?: AbortSignal;
 }
 
-export async function postOffer(baseUrl: string, sdp: string, options: SignalingOptions = {}): Promise<SessionAnswer> {
-  const route = `POST ${routeUrl(baseUrl, '/offer')}`;
-  const response = await request(route, routeUrl(baseUrl, '/offer'), {
+/** POSTs an offer to `/offer`, or to `/sessions/<id>/offer` to renegotiate a live session. */
+export async function postOffer(
+  baseUrl: string,
+  sdp: string,
+  options: SignalingOptions = {},
+  path = '/offer',
+): Promise<SessionAnswer> {
+  const route = `POST ${routeUrl(baseUrl, path)}`;
+  const response = await request(route, routeUrl(baseUrl, path), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...authorization(options.authToken) },
     body: JSON.stringify({ sdp, type: 'offer' }),

@@ -146,6 +146,7 @@ export class StreamingClient {
   private readonly videoSource: SyntheticVp8Source;
   private readonly audioSource: SyntheticOpusSource;
   private isClosed = false;
+  private readonly connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
 
   private constructor(parts: {
     sessionId: string;
@@ -154,7 +155,9 @@ export class StreamingClient {
     channel: RTCDataChannel | null;
     video: OutgoingTrack | null;
     audio: OutgoingTrack | null;
+    connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
   }) {
+    this.connection = parts.connection;
     this.sessionId = parts.sessionId;
     this.peerConnection = parts.peerConnection;
     this.inbox = parts.inbox;
@@ -210,7 +213,8 @@ export class StreamingClient {
         await Promise.all([connected(pc), channel ? opened(channel) : Promise.resolve()]);
         return answer.session_id;
       });
-      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio });
+      const connection = { url: options.url, authToken: options.authToken, interfaceAddress: options.interfaceAddress };
+      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio, connection });
     } catch (error) {
       video?.stop();
       audio?.stop();
@@ -313,6 +317,23 @@ export class StreamingClient {
   /** No more audio RTP from now on; an RTCP BYE follows unless `bye` is false. */
   stopAudio(options: StopOptions = {}): void {
     this.stopTrack(this.audio, options);
+  }
+
+  /**
+   * Stops the kind's transceiver and renegotiates (POST /sessions/<id>/offer): its m-line goes
+   * to port 0, which the server sees as the track ending.
+   */
+  async stopTransceiver(kind: MediaKind): Promise<void> {
+    const outgoing = this.requireTrack(kind === 'video' ? this.video : this.audio, kind);
+    outgoing.stop();
+    outgoing.transceiver?.stop();
+    const pc = this.peerConnection;
+    await pc.setLocalDescription(await pc.createOffer());
+    const { url, authToken, interfaceAddress } = this.connection;
+    const localSdp = interfaceAddress ? keepCandidatesOn(pc.localDescription!.sdp, interfaceAddress) : pc.localDescription!.sdp;
+    const answer = await postOffer(url, localSdp, { authToken }, `/sessions/${encodeURIComponent(this.sessionId)}/offer`);
+    const boundToLoopback = interfaceAddress !== undefined && isLoopbackAddress(interfaceAddress);
+    await pc.setRemoteDescription({ type: 'answer', sdp: boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp });
   }
 
   private stopTrack(outgoing: OutgoingTrack | null, { bye = true }: StopOptions): void {

@@ -1,6 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
+import { SessionClosedError } from '../peer/peerSession';
 import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
+import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
 import { HttpProblem, sendProblem } from './problem';
 import { createWhipRouter } from './whipRoutes';
@@ -9,6 +11,8 @@ export interface AppOptions {
   manager: SessionManager;
   logger: Logger;
   maxBodyBytes: number;
+  /** When set, every route but /healthz requires it as a bearer token. */
+  authToken?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,7 +34,7 @@ function requireJson(req: Request, _res: Response, next: NextFunction): void {
   next();
 }
 
-export function createApp({ manager, logger, maxBodyBytes }: AppOptions): express.Express {
+export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -39,9 +43,12 @@ export function createApp({ manager, logger, maxBodyBytes }: AppOptions): expres
     res.json({ status: 'ok' });
   });
 
+  app.use(bearerAuth(authToken));
+
   app.get('/readyz', (_req, res) => {
-    if (manager.isAccepting) res.json({ status: 'ready', sessions: manager.trackingSet.size });
-    else sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
+    if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
+    else if (manager.isFull) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is full', { 'Retry-After': '5' }));
+    else res.json({ status: 'ready', sessions: manager.trackingSet.size });
   });
 
   app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
@@ -58,6 +65,23 @@ export function createApp({ manager, logger, maxBodyBytes }: AppOptions): expres
       }
       throw error;
     }
+  });
+
+  app.post('/sessions/:id/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
+    const id = sessionIdParam(req);
+    const offerSdp = readOffer(req.body);
+    let answerSdp: string | undefined;
+    try {
+      answerSdp = await manager.renegotiate(id, offerSdp);
+    } catch (error) {
+      if (error instanceof SessionClosedError) throw new HttpProblem(409, 'Session closing', error.message);
+      if (error instanceof NegotiationError) {
+        throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
+      }
+      throw error;
+    }
+    if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
+    res.json({ sdp: answerSdp, type: 'answer', session_id: id });
   });
 
   app.get('/sessions', (_req, res) => {

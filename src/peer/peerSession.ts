@@ -160,6 +160,17 @@ export class PeerSession {
     return answer;
   }
 
+  /**
+   * A new offer on a live session (tracks added, or a transceiver stopped: its m-line comes
+   * with port 0 and werift ends the remote track).
+   */
+  async renegotiate(offerSdp: string): Promise<string> {
+    if (!['Active', 'StoppingProcessor'].includes(this.state)) {
+      throw new SessionClosedError(`the session is ${this.state}, it takes no new offer`);
+    }
+    return this.negotiate(offerSdp);
+  }
+
   /** Asks the actor to close (once; later requests join the same closing path). */
   close(event: CloseEventType = 'CLOSE_REQUESTED'): Promise<StreamSummary | null> {
     this.send({ type: event });

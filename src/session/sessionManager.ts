@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { FrameAnalyzer } from '../media/analyzer';
-import { PeerSession, type SessionView } from '../peer/peerSession';
+import { PeerSession, SessionClosedError, type SessionView } from '../peer/peerSession';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import { SummaryArchive } from './summaryArchive';
 
@@ -48,9 +48,16 @@ export class SessionManager {
     return this.accepting;
   }
 
+  get isFull(): boolean {
+    return this.trackingSet.size >= this.options.config.maxSessions;
+  }
+
   /** Creates the peer connection, its session and actor, and answers the offer. */
   async createSession(offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
     if (!this.accepting) throw new NotAcceptingError('the server is shutting down');
+    if (this.isFull) {
+      throw new NotAcceptingError(`the server holds its maximum of ${this.options.config.maxSessions} sessions`);
+    }
     const peer = new PeerSession({
       id: randomUUID(),
       config: this.options.config,
@@ -71,6 +78,19 @@ export class SessionManager {
     } catch (error) {
       this.options.logger.warn('Offer rejected', { session_id: peer.id, error: errorMessage(error) });
       await peer.close('SESSION_FAILED');
+      throw new NegotiationError(errorMessage(error));
+    }
+  }
+
+  /** Applies a new offer to a live session; undefined for an id not in the tracking set. */
+  async renegotiate(sessionId: string, offerSdp: string): Promise<string | undefined> {
+    const peer = this.trackingSet.get(sessionId);
+    if (!peer) return undefined;
+    try {
+      return await peer.renegotiate(acceptBundleOnly(offerSdp));
+    } catch (error) {
+      if (error instanceof SessionClosedError) throw error;
+      this.options.logger.warn('Renegotiation failed', { session_id: sessionId, error: errorMessage(error) });
       throw new NegotiationError(errorMessage(error));
     }
   }

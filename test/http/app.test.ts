@@ -64,6 +64,13 @@ describe('HTTP routes', () => {
     }
   });
 
+  it('refuses a renegotiation offer for a session that is not live with a 404 problem', async () => {
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+    const response = await post('/sessions/0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11/offer', JSON.stringify({ type: 'offer', sdp }));
+    expect(response.status).toBe(404);
+    expect(response.body.detail).toMatch(/no live session/);
+  });
+
   it('keeps a session whose offer was rejected readable, ended with reason error', async () => {
     await post('/offer', JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' }));
     const { sessions } = (await (await fetch(`${server.url}/sessions`)).json()) as { sessions: Array<{ session_id: string }> };
