@@ -4,6 +4,7 @@ import { SessionClosedError } from '../peer/peerSession';
 import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
+import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
 import { createWhipRouter } from './whipRoutes';
 
@@ -103,6 +104,8 @@ export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptio
   });
 
   app.use(createWhipRouter({ manager, maxBodyBytes }));
+
+  app.use(createPageRouter());
 
   app.use((req: Request) => {
     throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);

@@ -1,0 +1,137 @@
+/// <reference lib="dom" />
+import { pollSession, type SessionPoller } from './sessionPoller';
+import { negotiate } from './signaling';
+import {
+  appendEvent,
+  byId,
+  renderSession,
+  showConnectionState,
+  showSessionId,
+  showStatus,
+  showSummaryCard,
+  type SummarySource,
+} from './views';
+import { isStreamClosed, parseServerEvent, type SessionRecord, type StreamClosedEvent } from './wireTypes';
+
+interface Call {
+  pc: RTCPeerConnection;
+  stream: MediaStream;
+  video: RTCRtpSender | null;
+  audio: RTCRtpSender | null;
+  poller: SessionPoller | null;
+}
+
+const buttons = {
+  start: byId<HTMLButtonElement>('start'),
+  stopCamera: byId<HTMLButtonElement>('stop-camera'),
+  stopMicrophone: byId<HTMLButtonElement>('stop-microphone'),
+  stopEverything: byId<HTMLButtonElement>('stop-everything'),
+  hangUp: byId<HTMLButtonElement>('hang-up'),
+};
+
+let call: Call | null = null;
+let summaryShown = false;
+
+function refreshButtons(): void {
+  const open = call !== null && call.pc.signalingState !== 'closed';
+  const live = (sender: RTCRtpSender | null | undefined) => open && sender?.track?.readyState === 'live';
+  buttons.start.disabled = call !== null;
+  buttons.stopCamera.disabled = !live(call?.video);
+  buttons.stopMicrophone.disabled = !live(call?.audio);
+  buttons.stopEverything.disabled = !live(call?.video) && !live(call?.audio);
+  buttons.hangUp.disabled = !open;
+}
+
+function showSummaryOnce(closed: StreamClosedEvent, source: SummarySource): void {
+  if (summaryShown) return;
+  summaryShown = true;
+  showSummaryCard(closed, source);
+  showStatus('The stream is closed. Reload the page to start again.');
+}
+
+function onSessionRecord(record: SessionRecord): void {
+  renderSession(record);
+  if (record.summary) {
+    const closed: StreamClosedEvent = {
+      event_type: 'stream_closed',
+      session_id: record.session_id,
+      reason: record.reason ?? 'unknown',
+      summary: record.summary,
+    };
+    showSummaryOnce(closed, 'session-record');
+  }
+}
+
+function openEventsChannel(pc: RTCPeerConnection): void {
+  const channel = pc.createDataChannel('events');
+  channel.addEventListener('open', () => appendEvent('channel_open'));
+  channel.addEventListener('close', () => appendEvent('channel_closed'));
+  channel.addEventListener('message', (message: MessageEvent) => {
+    const event = parseServerEvent(message.data);
+    if (!event) {
+      appendEvent('unreadable_message', { data: String(message.data).slice(0, 200) });
+      return;
+    }
+    appendEvent(event.event_type, event);
+    if (isStreamClosed(event)) showSummaryOnce(event, 'data-channel');
+  });
+}
+
+async function start(): Promise<void> {
+  buttons.start.disabled = true;
+  showStatus('Asking for the camera and microphone…');
+  const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+  byId<HTMLVideoElement>('preview').srcObject = stream;
+
+  const pc = new RTCPeerConnection();
+  openEventsChannel(pc);
+  const [videoTrack] = stream.getVideoTracks();
+  const [audioTrack] = stream.getAudioTracks();
+  call = {
+    pc,
+    stream,
+    video: videoTrack ? pc.addTrack(videoTrack, stream) : null,
+    audio: audioTrack ? pc.addTrack(audioTrack, stream) : null,
+    poller: null,
+  };
+  pc.addEventListener('connectionstatechange', () => {
+    showConnectionState(pc.connectionState);
+    refreshButtons();
+  });
+  refreshButtons();
+
+  showStatus('Connecting…');
+  const sessionId = await negotiate(pc);
+  showSessionId(sessionId);
+  document.body.dataset.sessionId = sessionId;
+  call.poller = pollSession(sessionId, onSessionRecord, (message) => showStatus(message, true));
+  showStatus('Streaming.');
+}
+
+function stopSender(sender: RTCRtpSender | null | undefined): void {
+  sender?.track?.stop();
+  refreshButtons();
+}
+
+function hangUp(): void {
+  if (!call) return;
+  call.pc.close();
+  for (const track of call.stream.getTracks()) track.stop();
+  showConnectionState('closed');
+  showStatus('Hung up; waiting for the server to close the session.');
+  refreshButtons();
+}
+
+function failed(error: unknown): void {
+  showStatus(`Failed: ${(error as Error).message ?? String(error)}`, true);
+  refreshButtons();
+}
+
+buttons.start.addEventListener('click', () => start().catch(failed));
+buttons.stopCamera.addEventListener('click', () => stopSender(call?.video));
+buttons.stopMicrophone.addEventListener('click', () => stopSender(call?.audio));
+buttons.stopEverything.addEventListener('click', () => {
+  stopSender(call?.video);
+  stopSender(call?.audio);
+});
+buttons.hangUp.addEventListener('click', hangUp);

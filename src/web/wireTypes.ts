@@ -1,0 +1,72 @@
+/** The parts of the server's wire contract (shared/API.md) that the page reads. */
+
+export interface OfferAnswer {
+  sdp: string;
+  type: 'answer';
+  session_id: string;
+}
+
+export interface TrackStatus {
+  track_id: string;
+  kind: string;
+  status: string;
+  end_reason: string | null;
+}
+
+export interface SessionCounters {
+  frames_received: number;
+  frames_processed: number;
+  frames_dropped: number;
+  detections: number;
+  audio_frames: number;
+  audio_seconds: number;
+  [counter: string]: number;
+}
+
+export interface StreamSummary {
+  total_frames_received: number;
+  total_frames_processed: number;
+  total_frames_dropped: number;
+  total_detections: number;
+  duration_sec: number;
+  audio_seconds?: number;
+  [field: string]: unknown;
+}
+
+export interface SessionRecord {
+  session_id: string;
+  state: string;
+  tracks: TrackStatus[];
+  counters: SessionCounters;
+  summary: StreamSummary | null;
+  reason?: string | null;
+}
+
+export interface ServerEvent {
+  event_type: string;
+  session_id?: string;
+  [field: string]: unknown;
+}
+
+export interface StreamClosedEvent extends ServerEvent {
+  event_type: 'stream_closed';
+  reason: string;
+  summary: StreamSummary;
+}
+
+export function parseServerEvent(data: unknown): ServerEvent | null {
+  if (typeof data !== 'string') return null;
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value === 'object' && value !== null && typeof (value as ServerEvent).event_type === 'string') {
+      return value as ServerEvent;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+export function isStreamClosed(event: ServerEvent): event is StreamClosedEvent {
+  return event.event_type === 'stream_closed' && typeof event.summary === 'object' && event.summary !== null;
+}

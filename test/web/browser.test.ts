@@ -1,0 +1,145 @@
+/**
+ * The browser client (GET /) in Debian's Chromium with a synthetic camera and microphone,
+ * against the real server.
+ */
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import {
+  fetchSession,
+  launchChromium,
+  millisecondsUntilReleased,
+  startPageSession,
+  waitForPageCounterAbove,
+  type PageSession,
+} from './browserHarness';
+
+jest.setTimeout(60_000);
+
+const INACTIVITY_MS = 500;
+const RELEASE_DEADLINE_MS = INACTIVITY_MS + 2000;
+const ROOT = path.resolve(__dirname, '../..');
+const timings: Record<string, number> = {};
+
+let browser: Browser;
+let server: TestServer;
+let session: PageSession | null = null;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await mkdir(path.join(ROOT, 'test-output'), { recursive: true });
+  await writeFile(path.join(ROOT, 'test-output/browser-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+});
+
+beforeEach(async () => {
+  server = await startTestServer({ videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS });
+});
+
+afterEach(async () => {
+  await expectNothingLeft(server);
+  await session?.context.close();
+  session = null;
+  await server.close();
+});
+
+function summaryValue(field: string) {
+  return session!.page.getByTestId(`summary-${field}`);
+}
+
+describe('browser client', () => {
+  it('GET / serves the page and its bundled script', async () => {
+    const page = await (await fetch(`${server.url}/`)).text();
+    expect(page).toContain('id="summary-card"');
+    const script = await fetch(`${server.url}/page/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).toContain('/offer');
+  });
+
+  it('Start streams to the server; Stop everything shows the summary card', async () => {
+    session = await startPageSession(browser, server);
+    const { page, sessionId } = session;
+    const framesSeen = await waitForPageCounterAbove(page, 'frames_received', 0);
+    expect(framesSeen).toBeGreaterThan(0);
+    await waitForPageCounterAbove(page, 'audio_frames', 0);
+    await page.getByTestId('events').locator('[data-event-type="session_started"]').waitFor();
+
+    const stopped = Date.now();
+    await page.getByTestId('stop-everything').click();
+    const card = page.getByTestId('summary-card');
+    await card.waitFor({ state: 'visible', timeout: RELEASE_DEADLINE_MS + 2000 });
+    timings.stopEverythingToSummaryCardMs = Date.now() - stopped;
+
+    await expect(summaryValue('reason').textContent()).resolves.toBe('tracks ended');
+    expect(Number(await summaryValue('frames-received').textContent())).toBeGreaterThan(0);
+    const received = Number(await summaryValue('frames-received').textContent());
+    const processed = Number(await summaryValue('frames-processed').textContent());
+    const dropped = Number(await summaryValue('frames-dropped').textContent());
+    expect(received).toBe(processed + dropped);
+    timings.summaryCardFromDataChannel = Number((await card.getAttribute('data-source')) === 'data-channel');
+
+    const record = await fetchSession(server, sessionId);
+    expect(record.summary).toMatchObject({ total_frames_received: received });
+
+    await mkdir(path.join(ROOT, 'test-output'), { recursive: true });
+    await mkdir(path.join(ROOT, 'docs'), { recursive: true });
+    await card.screenshot({ path: path.join(ROOT, 'test-output/summary-card.png') });
+    await copyFile(path.join(ROOT, 'test-output/summary-card.png'), path.join(ROOT, 'docs/summary-card.png'));
+    await millisecondsUntilReleased(server, sessionId, RELEASE_DEADLINE_MS);
+  });
+
+  it('Stop camera keeps the session Active; Stop microphone then closes it', async () => {
+    session = await startPageSession(browser, server);
+    const { page, sessionId } = session;
+    await waitForPageCounterAbove(page, 'frames_received', 0);
+    await waitForPageCounterAbove(page, 'audio_frames', 0);
+
+    await page.getByTestId('stop-camera').click();
+    const deadline = Date.now() + RELEASE_DEADLINE_MS;
+    let record = await fetchSession(server, sessionId);
+    while (record.tracks.find((track) => track.kind === 'video')?.status !== 'stopped') {
+      if (Date.now() > deadline) throw new Error(`video track still ${JSON.stringify(record.tracks)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      record = await fetchSession(server, sessionId);
+    }
+    await new Promise((resolve) => setTimeout(resolve, INACTIVITY_MS * 2));
+    record = await fetchSession(server, sessionId);
+    expect(record.state).toBe('Active');
+    expect(record.tracks.find((track) => track.kind === 'audio')?.status).toBe('live');
+    await expect(page.getByTestId('summary-card').isVisible()).resolves.toBe(false);
+    await expect(page.getByTestId('track-video').getAttribute('data-status')).resolves.toBe('stopped');
+
+    await page.getByTestId('stop-microphone').click();
+    await page.getByTestId('summary-card').waitFor({ state: 'visible', timeout: RELEASE_DEADLINE_MS + 2000 });
+    await expect(summaryValue('reason').textContent()).resolves.toBe('tracks ended');
+    expect(Number(await summaryValue('frames-received').textContent())).toBeGreaterThan(0);
+    await millisecondsUntilReleased(server, sessionId, RELEASE_DEADLINE_MS);
+  });
+
+  it('Hang up: the server releases the session within inactivity + 2 s', async () => {
+    session = await startPageSession(browser, server);
+    const { page, sessionId } = session;
+    await waitForPageCounterAbove(page, 'frames_received', 0);
+
+    await page.getByTestId('hang-up').click();
+    const releasedAfterMs = await millisecondsUntilReleased(server, sessionId, RELEASE_DEADLINE_MS);
+    timings.hangUpToReleasedMs = releasedAfterMs;
+    expect(releasedAfterMs).toBeLessThanOrEqual(RELEASE_DEADLINE_MS);
+    await page.getByTestId('session-state').filter({ hasText: 'Released' }).waitFor({ timeout: 2000 });
+  });
+
+  it('closing the tab: the server releases the session within inactivity + 2 s', async () => {
+    session = await startPageSession(browser, server);
+    const { page, sessionId } = session;
+    await waitForPageCounterAbove(page, 'frames_received', 0);
+
+    await page.close();
+    const releasedAfterMs = await millisecondsUntilReleased(server, sessionId, RELEASE_DEADLINE_MS);
+    timings.tabClosedToReleasedMs = releasedAfterMs;
+    expect(releasedAfterMs).toBeLessThanOrEqual(RELEASE_DEADLINE_MS);
+  });
+});

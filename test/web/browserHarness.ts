@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { TestServer } from '../helpers/testServer';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/** Debian's chromium with a synthetic camera and microphone; fails loudly when it is missing. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`no Chromium at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+export interface PageSession {
+  context: BrowserContext;
+  page: Page;
+  sessionId: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Opens the browser client in a fresh context, presses Start and waits for the session id.
+ * The server's side of the session joins `server.peers`, so expectNothingLeft checks it.
+ */
+export async function startPageSession(browser: Browser, server: TestServer): Promise<PageSession> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByTestId('start').click();
+  const sessionIdCell = page.getByTestId('session-id');
+  await sessionIdCell.filter({ hasText: UUID }).waitFor({ timeout: 10_000 });
+  const sessionId = (await sessionIdCell.textContent())?.trim() ?? '';
+  const peer = server.manager.trackingSet.get(sessionId);
+  if (!peer) throw new Error(`session ${sessionId} from the page is not in the server's tracking set`);
+  server.peers.push(peer);
+  return { context, page, sessionId };
+}
+
+export async function pageCounter(page: Page, counter: string): Promise<number> {
+  return Number(await page.getByTestId(`counter-${counter}`).textContent());
+}
+
+/** Polls the page until a counter it shows is above `minimum`. */
+export async function waitForPageCounterAbove(page: Page, counter: string, minimum: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page
+      .getByTestId(`counter-${counter}`)
+      .textContent({ timeout: 1000 })
+      .then(Number)
+      .catch(() => 0);
+    if (value > minimum) return value;
+    if (Date.now() > deadline) throw new Error(`the page's ${counter} stayed at ${value} (wanted > ${minimum})`);
+    await page.waitForTimeout(100);
+  }
+}
+
+export interface SessionRecord {
+  session_id: string;
+  state: string;
+  reason: string | null;
+  tracks: Array<{ kind: string; status: string; end_reason: string | null }>;
+  counters: Record<string, number>;
+  summary: Record<string, unknown> | null;
+}
+
+export async function fetchSession(server: TestServer, sessionId: string): Promise<SessionRecord> {
+  const response = await fetch(`${server.url}/sessions/${sessionId}`);
+  if (!response.ok) throw new Error(`GET /sessions/${sessionId} answered ${response.status}`);
+  return (await response.json()) as SessionRecord;
+}
+
+/** Milliseconds from now until GET /sessions/<id> says Released. */
+export async function millisecondsUntilReleased(server: TestServer, sessionId: string, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const record = await fetchSession(server, sessionId);
+    if (record.state === 'Released') return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`session ${sessionId} is still ${record.state} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
