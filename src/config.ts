@@ -125,7 +125,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     timeouts: {
       stopProcessors: integer(env, 'STOP_TIMEOUT_MS', 2000, 1, 60_000),
       closeSession: integer(env, 'CLOSE_SESSION_TIMEOUT_MS', 1000, 1, 60_000),
-      emitSummary: integer(env, 'EMIT_TIMEOUT_MS', 500, 1, 60_000),
+      emitSummary: integer(env, 'EMIT_TIMEOUT_MS', 2000, 1, 60_000),
       closePeerConnection: integer(env, 'CLEANUP_TIMEOUT_MS', 2000, 1, 60_000),
       connect: integer(env, 'CONNECT_TIMEOUT_MS', 15_000, 100, 300_000),
     },

@@ -58,6 +58,9 @@ export interface SessionView {
   faults: string[];
 }
 
+/** Silence after which a peer is presumed gone when its summary is sent. */
+const PEER_SILENCE_MS = 1500;
+
 export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
 }
@@ -90,6 +93,8 @@ export class PeerSession {
   private dataChannel: RTCDataChannel | null = null;
   private connected = false;
   private connectTimer: NodeJS.Timeout | null = null;
+  /** When the peer last sent us anything (media, RTCP, SCTP, STUN): is anyone still there? */
+  private lastHeardAt = Date.now();
   private releasedAt: number | null = null;
 
   constructor(private readonly options: PeerSessionOptions) {
@@ -232,6 +237,10 @@ export class PeerSession {
               summary: input.summary,
             }),
           );
+          // A peer silent for a while (killed, unplugged) will never acknowledge: waiting for
+          // it would only delay the release. A live one (browsers may take ~1 s to acknowledge
+          // after a quiet spell) gets up to the machine's emitTimeout.
+          if (Date.now() - this.lastHeardAt > PEER_SILENCE_MS) return;
           await waitUntilDelivered(channel, this.pc.sctpTransport, signal);
         }),
         closePeerConnection: fromPromise(() => this.closeConnection()),
@@ -303,6 +312,12 @@ export class PeerSession {
         if (state === 'closed') this.send({ type: 'PEER_CLOSED' });
       });
       this.transportWatches.push(() => dtls.unSubscribe());
+    }
+    for (const iceTransport of this.pc.iceTransports) {
+      const heard = iceTransport.connection.onData.subscribe(() => {
+        this.lastHeardAt = Date.now();
+      });
+      this.transportWatches.push(() => heard.unSubscribe());
     }
     const sctp = this.pc.sctpTransport?.sctp;
     if (sctp) {

@@ -51,7 +51,9 @@ function showSummaryOnce(closed: StreamClosedEvent, source: SummarySource): void
 
 function onSessionRecord(record: SessionRecord): void {
   renderSession(record);
-  if (record.summary) {
+  // Until Released the server may still be delivering stream_closed on the data channel;
+  // the record is the fallback for a summary the channel could not carry.
+  if (record.summary && record.state === 'Released') {
     const closed: StreamClosedEvent = {
       event_type: 'stream_closed',
       session_id: record.session_id,
