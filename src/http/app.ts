@@ -1,11 +1,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
-import { SessionClosedError } from '../peer/peerSession';
-import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
+import type { SessionManager } from '../session/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
+import { offerProblem } from './sessionProblems';
 import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
@@ -58,13 +58,7 @@ export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptio
       const { sessionId, answerSdp } = await manager.createSession(offerSdp);
       res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
     } catch (error) {
-      if (error instanceof NotAcceptingError) {
-        throw new HttpProblem(503, 'Not accepting sessions', error.message, { 'Retry-After': '5' });
-      }
-      if (error instanceof NegotiationError) {
-        throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
-      }
-      throw error;
+      throw offerProblem(error);
     }
   });
 
@@ -75,11 +69,7 @@ export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptio
     try {
       answerSdp = await manager.renegotiate(id, offerSdp);
     } catch (error) {
-      if (error instanceof SessionClosedError) throw new HttpProblem(409, 'Session closing', error.message);
-      if (error instanceof NegotiationError) {
-        throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
-      }
-      throw error;
+      throw offerProblem(error);
     }
     if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });

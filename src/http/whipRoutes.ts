@@ -1,7 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { NegotiationError, NotAcceptingError, type SessionManager } from '../session/sessionManager';
+import type { SessionManager } from '../session/sessionManager';
 import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
+import { offerProblem } from './sessionProblems';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -92,13 +93,7 @@ async function createSession(manager: SessionManager, offerSdp: string): Promise
   try {
     return await manager.createSession(offerSdp);
   } catch (error) {
-    if (error instanceof NotAcceptingError) {
-      throw new HttpProblem(503, 'Not accepting sessions', error.message, { 'Retry-After': '5' });
-    }
-    if (error instanceof NegotiationError) {
-      throw new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
-    }
-    throw error;
+    throw offerProblem(error);
   }
 }
 
