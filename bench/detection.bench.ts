@@ -72,6 +72,10 @@ async function main() {
   const paths: Record<string, PathResult> = {
     rtcp_bye: { what: 'client sends RTCP BYE for both tracks -> client holds stream_closed', samples: [] },
     end_stream: { what: 'client sends {"type":"end_stream"} -> client holds stream_closed', samples: [] },
+    transceiver_stopped: {
+      what: 'client stops its video transceiver and renegotiates -> server ends the track (then audio BYE closes)',
+      samples: [],
+    },
     remote_pc_close: { what: 'client pc.close() (SCTP ABORT) -> server session Released', samples: [] },
     inactivity: { what: `last RTP packet -> Released, minus the ${INACTIVITY_MS} ms inactivity time`, samples: [] },
     sigkill: { what: `client process SIGKILLed -> Released, minus the ${INACTIVITY_MS} ms inactivity time`, samples: [] },
@@ -92,6 +96,23 @@ async function main() {
       const sentAt = performance.now();
       client.sendMessage({ type: 'end_stream' });
       paths.end_stream!.samples.push((await stamp(client.waitForStreamClosed(5000))) - sentAt);
+      await peer.released;
+      await client.close();
+    }
+    {
+      const { client, peer } = await connected(server);
+      const stoppedAt = performance.now();
+      const videoEnded = new Promise<number>((resolve) => {
+        const poll = setInterval(() => {
+          if (peer.view().tracks.some((track) => track.kind === 'video' && track.end_reason === 'transceiver_stopped')) {
+            clearInterval(poll);
+            resolve(performance.now());
+          }
+        }, 1);
+      });
+      await client.stopTransceiver('video');
+      paths.transceiver_stopped!.samples.push((await videoEnded) - stoppedAt);
+      client.stopAudio();
       await peer.released;
       await client.close();
     }
