@@ -36,6 +36,14 @@ export interface ServerConfig {
   maxSessions: number;
   /** Deadline for closing every session on SIGTERM/SIGINT. */
   shutdownTimeoutMs: number;
+  /** Each closed session's summary is POSTed here; unset means no webhook. */
+  summaryWebhookUrl: string | undefined;
+  /** When set, deliveries carry `X-Signature-256: sha256=<HMAC-SHA256 of the body>`. */
+  summaryWebhookSecret: string | undefined;
+  /** Attempts per summary, the first included, before it is given up. */
+  summaryWebhookMaxAttempts: number;
+  /** Summaries waiting for delivery; beyond, the oldest is dropped. */
+  summaryWebhookQueueSize: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +118,28 @@ function authToken(env: Env): string | undefined {
   return token;
 }
 
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${raw}"`);
+  }
+  return url.toString();
+}
+
+function optionalSecret(env: Env, name: string): string | undefined {
+  const secret = env[name];
+  if (secret === undefined || secret === '') return undefined;
+  if (secret.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+  return secret;
+}
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
@@ -142,5 +172,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600_000),
     authToken: authToken(env),
     maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
+    summaryWebhookUrl: httpUrl(env, 'SUMMARY_WEBHOOK_URL'),
+    summaryWebhookSecret: optionalSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
+    summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),
+    summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
   };
 }

@@ -15,6 +15,27 @@ describe('loadConfig', () => {
     expect(config.iceServers).toEqual([{ urls: 'stun:stun.example.org:3478' }]);
   });
 
+  it('has no summary webhook by default, and reads one from the environment', () => {
+    expect(loadConfig({})).toMatchObject({
+      summaryWebhookUrl: undefined,
+      summaryWebhookSecret: undefined,
+      summaryWebhookMaxAttempts: 5,
+      summaryWebhookQueueSize: 1000,
+    });
+    const config = loadConfig({
+      SUMMARY_WEBHOOK_URL: 'https://hooks.example.org/summaries',
+      SUMMARY_WEBHOOK_SECRET: 'a-long-enough-secret',
+      SUMMARY_WEBHOOK_MAX_ATTEMPTS: '3',
+      SUMMARY_WEBHOOK_QUEUE_SIZE: '10',
+    });
+    expect(config).toMatchObject({
+      summaryWebhookUrl: 'https://hooks.example.org/summaries',
+      summaryWebhookSecret: 'a-long-enough-secret',
+      summaryWebhookMaxAttempts: 3,
+      summaryWebhookQueueSize: 10,
+    });
+  });
+
   it.each([
     [{ PORT: 'http' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
@@ -24,6 +45,11 @@ describe('loadConfig', () => {
     [{ ICE_ADDITIONAL_HOST_ADDRESSES: '300.1.1.1' }, /ICE_ADDITIONAL_HOST_ADDRESSES/],
     [{ AUTH_TOKEN: 'short' }, /AUTH_TOKEN must be at least 16 characters/],
     [{ MAX_SESSIONS: '0' }, /MAX_SESSIONS must be between 1/],
+    [{ SUMMARY_WEBHOOK_URL: 'not a url' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
+    [{ SUMMARY_WEBHOOK_URL: 'ftp://example.org/x' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
+    [{ SUMMARY_WEBHOOK_SECRET: 'short' }, /SUMMARY_WEBHOOK_SECRET must be at least 16 characters/],
+    [{ SUMMARY_WEBHOOK_MAX_ATTEMPTS: '0' }, /SUMMARY_WEBHOOK_MAX_ATTEMPTS must be between 1/],
+    [{ SUMMARY_WEBHOOK_QUEUE_SIZE: 'many' }, /SUMMARY_WEBHOOK_QUEUE_SIZE must be a whole number/],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

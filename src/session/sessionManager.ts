@@ -5,6 +5,10 @@ import type { FrameAnalyzer } from '../media/analyzer';
 import { PeerSession, SessionClosedError, type SessionView } from '../peer/peerSession';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import { SummaryArchive } from './summaryArchive';
+import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
+
+/** How long shutdown waits for the webhook to deliver the summaries still queued. */
+const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
 
 export class NotAcceptingError extends Error {
   override name = 'NotAcceptingError';
@@ -37,11 +41,22 @@ export class SessionManager {
   /** Untracked by their Cleanup step, waiting for Released. */
   private readonly releasing = new Map<string, PeerSession>();
   private readonly archive: SummaryArchive;
+  private readonly webhook: SummaryWebhook | null;
   private accepting = true;
   private shuttingDown: Promise<void> | null = null;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.archive = new SummaryArchive(options.config.summaryRetentionMs);
+    const { config } = options;
+    this.webhook = config.summaryWebhookUrl
+      ? new SummaryWebhook({
+          url: config.summaryWebhookUrl,
+          secret: config.summaryWebhookSecret,
+          maxAttempts: config.summaryWebhookMaxAttempts,
+          queueSize: config.summaryWebhookQueueSize,
+          logger: options.logger,
+        })
+      : null;
   }
 
   get isAccepting(): boolean {
@@ -70,7 +85,9 @@ export class SessionManager {
     this.trackingSet.set(peer.id, peer);
     void peer.released.then(() => {
       this.releasing.delete(peer.id);
-      this.archive.add(peer.view());
+      const record = peer.view();
+      this.archive.add(record);
+      this.webhook?.enqueue(record);
     });
     try {
       const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
@@ -118,6 +135,11 @@ export class SessionManager {
     return this.archive.get(sessionId) ?? peer.view();
   }
 
+  /** The summary webhook's counters, or null when no webhook is configured. */
+  webhookStats(): SummaryWebhookStats | null {
+    return this.webhook?.stats() ?? null;
+  }
+
   /** A5: closes every session concurrently; a session that fails to close does not stop the others. */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
@@ -133,6 +155,7 @@ export class SessionManager {
       this.trackingSet.clear();
       this.archive.close();
       this.options.logger.info('All peer connections closed');
+      await this.webhook?.close(WEBHOOK_FLUSH_TIMEOUT_MS);
     })();
     return this.shuttingDown;
   }

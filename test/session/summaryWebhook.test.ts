@@ -1,0 +1,287 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { createLogger } from '../../src/logger';
+import type { SessionView } from '../../src/peer/peerSession';
+import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/session/summaryWebhook';
+import { eventually, expectNothingLeft, startTestServer, type LogEntry, type TestServer } from '../helpers/testServer';
+
+const SECRET = 'webhook-secret-0123456789';
+
+interface ReceivedRequest {
+  headers: IncomingHttpHeaders;
+  rawBody: string;
+  body: Record<string, unknown>;
+}
+
+interface Receiver {
+  url: string;
+  requests: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** A real HTTP receiver on loopback; `respond` decides each answer (it may never answer). */
+async function startReceiver(respond: (response: ServerResponse, index: number) => void): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      requests.push({ headers: request.headers, rawBody, body: JSON.parse(rawBody) as Record<string, unknown> });
+      respond(response, requests.length - 1);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/summaries`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function onlyRequest(receiver: Receiver): ReceivedRequest {
+  expect(receiver.requests).toHaveLength(1);
+  return receiver.requests[0]!;
+}
+
+function answer(status: number) {
+  return (response: ServerResponse) => response.writeHead(status).end();
+}
+
+function signatureMatches(request: ReceivedRequest, secret: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(request.rawBody).digest('hex')}`);
+  const received = Buffer.from(String(request.headers['x-signature-256'] ?? ''));
+  return received.length === expected.length && timingSafeEqual(received, expected);
+}
+
+function record(sessionId: string): Pick<SessionView, 'session_id' | 'reason' | 'summary' | 'ended_at'> {
+  return {
+    session_id: sessionId,
+    reason: 'client_request',
+    ended_at: 1_700_000_000_000,
+    summary: { total_frames_received: 3 } as unknown as SessionView['summary'],
+  };
+}
+
+let logs: LogEntry[];
+let receiver: Receiver | undefined;
+let webhook: SummaryWebhook | undefined;
+
+function createWebhook(url: string, options: Partial<SummaryWebhookOptions> = {}): SummaryWebhook {
+  logs = [];
+  const logger = createLogger({ level: 'debug', format: 'json', console: false });
+  logger.add(
+    new winston.transports.Stream({
+      stream: new Writable({
+        objectMode: true,
+        write(entry: LogEntry, _encoding, done) {
+          logs.push(entry);
+          done();
+        },
+      }),
+    }),
+  );
+  webhook = new SummaryWebhook({ url, logger, maxAttempts: 5, queueSize: 100, backoffBaseMs: 10, ...options });
+  return webhook;
+}
+
+afterEach(async () => {
+  await webhook?.close(0);
+  await receiver?.close();
+  webhook = undefined;
+  receiver = undefined;
+});
+
+describe('SummaryWebhook', () => {
+  it('POSTs the session summary as JSON signed with HMAC-SHA256 of the raw body', async () => {
+    receiver = await startReceiver(answer(204));
+    const hook = createWebhook(receiver.url, { secret: SECRET });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+
+    const request = onlyRequest(receiver);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(signatureMatches(request, SECRET)).toBe(true);
+    expect(signatureMatches(request, 'some-other-secret-value')).toBe(false);
+    expect(request.body).toEqual({
+      event_type: 'session_summary',
+      session_id: 'session-1',
+      reason: 'client_request',
+      summary: { total_frames_received: 3 },
+      ended_at: 1_700_000_000_000,
+    });
+    expect(hook.stats()).toEqual({ delivered: 1, failed: 0, retried: 0, dropped: 0, queued: 0 });
+    expect(JSON.stringify(logs)).not.toContain(SECRET);
+  });
+
+  it('sends no signature without a secret', async () => {
+    receiver = await startReceiver(answer(200));
+    const hook = createWebhook(receiver.url);
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+
+    expect(onlyRequest(receiver).headers['x-signature-256']).toBeUndefined();
+  });
+
+  it('retries 5xx with the same X-Delivery-Id until the receiver accepts', async () => {
+    receiver = await startReceiver((response, index) => response.writeHead(index < 2 ? 500 : 200).end());
+    const hook = createWebhook(receiver.url);
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 5000, 'delivery');
+
+    expect(hook.stats()).toMatchObject({ delivered: 1, retried: 2, failed: 0, queued: 0 });
+    const deliveryIds = receiver.requests.map((request) => request.headers['x-delivery-id']);
+    expect(deliveryIds).toHaveLength(3);
+    expect(deliveryIds[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(deliveryIds).size).toBe(1);
+  });
+
+  it('retries 429 and network errors, and gives up after maxAttempts', async () => {
+    receiver = await startReceiver(answer(429));
+    const hook = createWebhook(receiver.url, { maxAttempts: 3 });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().failed === 1, 5000, 'giving up');
+    expect(receiver.requests).toHaveLength(3);
+    expect(hook.stats()).toMatchObject({ delivered: 0, retried: 2, failed: 1 });
+
+    const unreachable = receiver.url;
+    await receiver.close();
+    receiver = undefined;
+    const offline = createWebhook(unreachable, { maxAttempts: 2 });
+    offline.enqueue(record('session-2'));
+    await eventually(() => offline.stats().failed === 1, 5000, 'giving up on a closed port');
+    expect(offline.stats()).toMatchObject({ retried: 1, failed: 1 });
+    expect(logs).toContainEqual(expect.objectContaining({ message: 'Summary webhook unreachable', session_id: 'session-2' }));
+  });
+
+  it('does not retry a 4xx other than 429', async () => {
+    receiver = await startReceiver(answer(400));
+    const hook = createWebhook(receiver.url);
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().failed === 1, 2000, 'giving up');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(hook.stats()).toEqual({ delivered: 0, failed: 1, retried: 0, dropped: 0, queued: 0 });
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', session_id: 'session-1' }));
+  });
+
+  it('drops the oldest waiting summary when the queue is full, and counts it', async () => {
+    const held: ServerResponse[] = [];
+    receiver = await startReceiver((response) => held.push(response));
+    const hook = createWebhook(receiver.url, { queueSize: 2 });
+
+    hook.enqueue(record('in-flight'));
+    await eventually(() => receiver!.requests.length === 1, 2000, 'first request');
+    for (const id of ['a', 'b', 'c', 'd']) hook.enqueue(record(id));
+
+    expect(hook.stats()).toMatchObject({ dropped: 2, queued: 3 });
+    expect(logs.filter((entry) => entry.level === 'warn').map((entry) => entry.session_id)).toEqual(['a', 'b']);
+
+    for (const response of held.splice(0)) response.writeHead(200).end();
+    await eventually(() => {
+      for (const response of held.splice(0)) response.writeHead(200).end();
+      return hook.stats().delivered === 3;
+    }, 2000, 'the rest delivered');
+    expect(receiver.requests.map((request) => request.body.session_id)).toEqual(['in-flight', 'c', 'd']);
+  });
+
+  it('close() returns within the flush timeout while the receiver hangs, and is idempotent', async () => {
+    receiver = await startReceiver(() => undefined);
+    const hook = createWebhook(receiver.url, { attemptTimeoutMs: 10_000 });
+    hook.enqueue(record('hanging'));
+    hook.enqueue(record('waiting'));
+    await eventually(() => receiver!.requests.length === 1, 2000, 'request in flight');
+
+    const started = Date.now();
+    const closing = hook.close(200);
+    expect(hook.close(5000)).toBe(closing);
+    await closing;
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ message: 'Summary webhook closed with summaries undelivered', session_ids: ['hanging', 'waiting'] }),
+    );
+    hook.enqueue(record('late'));
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('close() keeps delivering what is queued until the flush timeout', async () => {
+    receiver = await startReceiver((response, index) => response.writeHead(index === 0 ? 503 : 200).end());
+    const hook = createWebhook(receiver.url, { backoffBaseMs: 50 });
+    hook.enqueue(record('first'));
+    hook.enqueue(record('second'));
+
+    await hook.close(2000);
+
+    expect(hook.stats()).toEqual({ delivered: 2, failed: 0, retried: 1, dropped: 0, queued: 0 });
+  });
+});
+
+describe('summary webhook end to end', () => {
+  let server: TestServer;
+
+  it('the receiver gets the summary of a session the client ended', async () => {
+    receiver = await startReceiver(answer(200));
+    server = await startTestServer({ summaryWebhookUrl: receiver.url, summaryWebhookSecret: SECRET });
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    await eventually(() => peer.view().counters.frames_received === 5, 2000, 'frames received');
+
+    const response = await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    const ended = (await response.json()) as { summary: Record<string, unknown> };
+    await eventually(() => receiver!.requests.length === 1, 5000, 'summary at the receiver');
+
+    const request = onlyRequest(receiver);
+    expect(signatureMatches(request, SECRET)).toBe(true);
+    expect(request.body).toMatchObject({
+      event_type: 'session_summary',
+      session_id: peer.id,
+      reason: 'client_request',
+      summary: { total_frames_received: 5 },
+    });
+    expect(request.body.summary).toEqual(ended.summary);
+    expect(request.body.ended_at).toEqual(expect.any(Number));
+    expect(server.manager.webhookStats()).toMatchObject({ delivered: 1, failed: 0, queued: 0 });
+    expect(JSON.stringify(server.logs)).not.toContain(SECRET);
+
+    await expectNothingLeft(server);
+    await server.close();
+  });
+
+  it('shutdown delivers the summaries of the sessions it closes before returning', async () => {
+    receiver = await startReceiver(answer(200));
+    server = await startTestServer({ summaryWebhookUrl: receiver.url });
+    const { peer } = await server.connect({ audio: false });
+
+    await server.close();
+
+    expect(receiver.requests.map((request) => request.body)).toEqual([
+      expect.objectContaining({ session_id: peer.id, reason: 'server_shutdown' }),
+    ]);
+    expect(server.manager.webhookStats()).toMatchObject({ delivered: 1, queued: 0 });
+    await expectNothingLeft(server);
+  });
+
+  it('has no webhook when no URL is configured', async () => {
+    server = await startTestServer();
+    expect(server.manager.webhookStats()).toBeNull();
+    await expectNothingLeft(server);
+    await server.close();
+  });
+});
