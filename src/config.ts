@@ -36,6 +36,8 @@ export interface ServerConfig {
   maxSessions: number;
   /** Deadline for closing every session on SIGTERM/SIGINT. */
   shutdownTimeoutMs: number;
+  /** On SIGTERM/SIGINT, how long open sessions may go on before they are closed; 0 closes them at once. */
+  drainTimeoutMs: number;
   /** Each closed session's summary is POSTed here; unset means no webhook. */
   summaryWebhookUrl: string | undefined;
   /** When set, deliveries carry `X-Signature-256: sha256=<HMAC-SHA256 of the body>`. */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, env.NODE_ENV === 'production' ? 'json' : 'pretty'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600_000),
+    drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 3600_000),
     authToken: authToken(env),
     maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
     summaryWebhookUrl: httpUrl(env, 'SUMMARY_WEBHOOK_URL'),

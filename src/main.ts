@@ -22,19 +22,28 @@ async function main(): Promise<void> {
   logger.info(`Listening on ${server.url}`, { stun: config.iceServers.length > 0 ? 'configured' : 'none' });
 
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    logger.info(`${signal} received`);
+  const exitWithin = (timeoutMs: number) => {
     const deadline = setTimeout(() => {
       logger.error('Shutdown deadline passed, exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, timeoutMs);
     deadline.unref();
-    void server.close().then(() => process.exit(0));
+  };
+  // First signal: drain (no new sessions, open ones may finish), then close. Second: close now.
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      logger.info(`${signal} received, draining`, { drain_timeout_ms: config.drainTimeoutMs });
+      exitWithin(config.drainTimeoutMs + config.shutdownTimeoutMs);
+      void server.drain(config.drainTimeoutMs).then(() => process.exit(0));
+    } else if (signals === 2) {
+      logger.warn(`${signal} again: closing every session now`);
+      exitWithin(config.shutdownTimeoutMs);
+      void server.close().then(() => process.exit(0));
+    } else {
+      logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Registry } from 'prom-client';
 import type { ServerConfig } from './config';
 import { createApp } from './http/app';
 import type { Logger } from './logger';
 import { acceptingAnalyzer, type FrameAnalyzer } from './media/analyzer';
+import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
 import { SessionManager } from './session/sessionManager';
 
 export interface StartServerOptions {
@@ -16,23 +18,41 @@ export interface RunningServer {
   url: string;
   port: number;
   manager: SessionManager;
+  metrics: ServerMetrics;
   /** A5: closes every session, then stops listening. Idempotent. */
   close(): Promise<void>;
+  /** Refuses new sessions, waits up to `timeoutMs` for the open ones to end, then closes. */
+  drain(timeoutMs: number): Promise<void>;
 }
 
+/** Present once the session manager has a summary webhook. */
+type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
+
 export async function startServer({ config, logger, analyzer = acceptingAnalyzer }: StartServerOptions): Promise<RunningServer> {
-  const manager = new SessionManager({ config, logger, analyzer });
-  const app = createApp({ manager, logger, maxBodyBytes: config.maxBodyBytes, authToken: config.authToken });
+  const manager: SessionManager = new SessionManager({
+    config,
+    logger,
+    analyzer,
+    onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
+  });
+  // Per server, not prom-client's global registry: a process (a test run) may hold several.
+  const metrics = new ServerMetrics(new Registry(), {
+    liveSessions: () => manager.trackingSet.values(),
+    webhookStats: () => (manager as WebhookStatsSource).webhookStats?.() ?? null,
+  });
+  const app = createApp({ manager, metrics, logger, maxBodyBytes: config.maxBodyBytes, authToken: config.authToken });
   const http: Server = await new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
-  return {
+  let draining: Promise<void> | null = null;
+  const running: RunningServer = {
     url: `http://${host}:${port}`,
     port,
     manager,
+    metrics,
     close() {
       closing ??= (async () => {
         await manager.shutdown();
@@ -41,5 +61,10 @@ export async function startServer({ config, logger, analyzer = acceptingAnalyzer
       })();
       return closing;
     },
+    drain(timeoutMs) {
+      draining ??= manager.drain(timeoutMs).then(() => running.close());
+      return draining;
+    },
   };
+  return running;
 }

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
+import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../session/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
@@ -10,6 +11,8 @@ import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
   manager: SessionManager;
+  /** Served at /metrics when given. */
+  metrics?: ServerMetrics;
   logger: Logger;
   maxBodyBytes: number;
   /** When set, every route but /healthz requires it as a bearer token. */
@@ -35,7 +38,7 @@ function requireJson(req: Request, _res: Response, next: NextFunction): void {
   next();
 }
 
-export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,6 +54,12 @@ export function createApp({ manager, logger, maxBodyBytes, authToken }: AppOptio
     else if (manager.isFull) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is full', { 'Retry-After': '5' }));
     else res.json({ status: 'ready', sessions: manager.trackingSet.size });
   });
+
+  if (metrics) {
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.metrics());
+    });
+  }
 
   app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
     const offerSdp = readOffer(req.body);

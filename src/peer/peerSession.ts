@@ -1,4 +1,4 @@
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate';
 import type { MediaStreamTrack, RTCDataChannel, RTCPeerConnection } from 'werift';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type {
@@ -61,6 +61,12 @@ export interface SessionView {
 /** Silence after which a peer is presumed gone when its summary is sent. */
 const PEER_SILENCE_MS = 1500;
 
+function isClosing(snapshot: SnapshotFrom<typeof peerSessionMachine>): boolean {
+  if (snapshot.value === 'Active') return false;
+  const { closeReason, tracks } = snapshot.context;
+  return closeReason !== null || Object.values(tracks).every((track) => track.status !== 'live');
+}
+
 export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
 }
@@ -96,6 +102,8 @@ export class PeerSession {
   /** When the peer last sent us anything (media, RTCP, SCTP, STUN): is anyone still there? */
   private lastHeardAt = Date.now();
   private releasedAt: number | null = null;
+  /** When the session first headed for release: a close trigger, or its last live track ended. */
+  private closingStartedAt: number | null = null;
 
   constructor(private readonly options: PeerSessionOptions) {
     this.id = options.id;
@@ -110,6 +118,9 @@ export class PeerSession {
     this.actor = createActor(this.provideMachine(), { input: { sessionId: options.id } });
     this.released = new Promise((resolve) => {
       this.actor.subscribe({
+        next: (snapshot) => {
+          if (this.closingStartedAt === null && isClosing(snapshot)) this.closingStartedAt = Date.now();
+        },
         complete: () => {
           this.releasedAt = Date.now();
           resolve(this.actor.getSnapshot().output ?? null);
@@ -131,6 +142,12 @@ export class PeerSession {
   get state(): string {
     const value = this.actor.getSnapshot().value;
     return typeof value === 'string' ? value : Object.keys(value)[0] ?? 'unknown';
+  }
+
+  /** Seconds from the start of closing to release; null until released. */
+  get teardownSeconds(): number | null {
+    if (this.releasedAt === null) return null;
+    return (this.releasedAt - (this.closingStartedAt ?? this.releasedAt)) / 1000;
   }
 
   get isReleased(): boolean {
@@ -155,7 +172,11 @@ export class PeerSession {
     const closedMeanwhile = this.released.then(() => {
       throw new SessionClosedError('session closed during negotiation');
     });
-    const answer = await Promise.race([negotiation, closedMeanwhile]);
+    const answer = await Promise.race([negotiation, closedMeanwhile]).catch((error: unknown) => {
+      // werift's own error for a connection closed under it says nothing useful to the client.
+      if (this.state !== 'Active') throw new SessionClosedError('session closed during negotiation');
+      throw error;
+    });
     if (!this.connected && !this.isReleased) {
       this.connectTimer = setTimeout(() => {
         this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connect });

@@ -29,6 +29,8 @@ export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: FrameAnalyzer;
+  /** Called with each session once it is released, after its record is archived. */
+  onSessionReleased?: (peer: PeerSession) => void;
 }
 
 /**
@@ -44,6 +46,8 @@ export class SessionManager {
   private readonly webhook: SummaryWebhook | null;
   private accepting = true;
   private shuttingDown: Promise<void> | null = null;
+  /** Drains waiting for the last session to be released. */
+  private readonly idleWaiters = new Set<() => void>();
 
   constructor(private readonly options: SessionManagerOptions) {
     this.archive = new SummaryArchive(options.config.summaryRetentionMs);
@@ -80,6 +84,7 @@ export class SessionManager {
       analyzer: this.options.analyzer,
       untrack: (session) => {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
+        this.notifyIfIdle();
       },
     });
     this.trackingSet.set(peer.id, peer);
@@ -88,6 +93,8 @@ export class SessionManager {
       const record = peer.view();
       this.archive.add(record);
       this.webhook?.enqueue(record);
+      this.options.onSessionReleased?.(peer);
+      this.notifyIfIdle();
     });
     try {
       const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
@@ -138,6 +145,40 @@ export class SessionManager {
   /** The summary webhook's counters, or null when no webhook is configured. */
   webhookStats(): SummaryWebhookStats | null {
     return this.webhook?.stats() ?? null;
+  }
+
+  /**
+   * Stops taking sessions, gives the open ones up to `timeoutMs` to end on their own, then
+   * shuts down (closing whatever is left with server_shutdown).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.accepting = false;
+    if (!this.isIdle && timeoutMs > 0 && !this.shuttingDown) {
+      this.options.logger.info('Draining: waiting for sessions to end', { sessions: this.trackingSet.size, timeout_ms: timeoutMs });
+      await this.untilIdle(timeoutMs);
+    }
+    await this.shutdown();
+  }
+
+  private get isIdle(): boolean {
+    return this.trackingSet.size === 0 && this.releasing.size === 0;
+  }
+
+  private untilIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.idleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.idleWaiters.add(done);
+      if (this.isIdle) done();
+    });
+  }
+
+  private notifyIfIdle(): void {
+    if (this.isIdle) for (const waiter of [...this.idleWaiters]) waiter();
   }
 
   /** A5: closes every session concurrently; a session that fails to close does not stop the others. */

@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { SessionView } from './peer/peerSession';
+
+export interface WebhookDeliveryStats {
+  delivered: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+  queued: number;
+}
+
+export interface MetricSources {
+  /** Sessions in the tracking set; their lifecycle state is read on each scrape. */
+  liveSessions(): Iterable<{ state: string }>;
+  /** Summary-webhook totals, or null when no webhook is configured. */
+  webhookStats(): WebhookDeliveryStats | null;
+}
+
+const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'retried', 'dropped'] as const;
+
+/**
+ * The server's Prometheus metrics on its own registry. Frame, detection and audio counters are
+ * added from each session's final summary when it is released, so they move at session end,
+ * not while media flows.
+ */
+export class ServerMetrics {
+  private readonly sessionsClosed: Counter<'reason'>;
+  private readonly teardownSeconds: Histogram;
+  private readonly framesReceived: Counter;
+  private readonly framesProcessed: Counter;
+  private readonly framesDropped: Counter<'reason'>;
+  private readonly detections: Counter;
+  private readonly audioFrames: Counter;
+
+  constructor(readonly registry: Registry, sources: MetricSources) {
+    const registers = [registry];
+    collectDefaultMetrics({ register: registry });
+
+    new Gauge({
+      name: 'sessions_active',
+      help: 'Sessions in the tracking set, by lifecycle state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const session of sources.liveSessions()) this.inc({ state: session.state });
+      },
+    });
+    this.sessionsClosed = new Counter({
+      name: 'sessions_closed_total',
+      help: 'Sessions released, by close reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.teardownSeconds = new Histogram({
+      name: 'session_teardown_seconds',
+      help: 'From the close trigger (or the last track end) to the session being released',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.framesReceived = new Counter({ name: 'frames_received_total', help: 'Video frames received, counted at session end', registers });
+    this.framesProcessed = new Counter({ name: 'frames_processed_total', help: 'Video frames analysed, counted at session end', registers });
+    this.framesDropped = new Counter({
+      name: 'frames_dropped_total',
+      help: 'Video frames dropped, by reason, counted at session end',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.detections = new Counter({ name: 'detections_total', help: 'Detections reported, counted at session end', registers });
+    this.audioFrames = new Counter({ name: 'audio_frames_total', help: 'Audio frames received, counted at session end', registers });
+
+    new Counter({
+      name: 'summary_webhook_deliveries_total',
+      help: 'Summary webhook deliveries, by outcome',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = sources.webhookStats();
+        if (stats) for (const outcome of WEBHOOK_OUTCOMES) this.inc({ outcome }, stats[outcome]);
+      },
+    });
+    new Gauge({
+      name: 'summary_webhook_queued',
+      help: 'Summaries waiting for webhook delivery',
+      registers,
+      collect() {
+        this.set(sources.webhookStats()?.queued ?? 0);
+      },
+    });
+  }
+
+  /** Counts a released session: its close reason, teardown time and final summary. */
+  recordRelease(view: SessionView, teardownSeconds: number | null): void {
+    this.sessionsClosed.inc({ reason: view.reason ?? 'unknown' });
+    if (teardownSeconds !== null) this.teardownSeconds.observe(teardownSeconds);
+    const summary = view.summary;
+    if (!summary) return;
+    this.framesReceived.inc(summary.total_frames_received);
+    this.framesProcessed.inc(summary.total_frames_processed);
+    for (const [reason, count] of Object.entries(summary.dropped_by_reason)) this.framesDropped.inc({ reason }, count);
+    this.detections.inc(summary.total_detections);
+    this.audioFrames.inc(summary.audio_frames);
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

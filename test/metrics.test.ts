@@ -1,0 +1,82 @@
+/**
+ * /metrics over the real server with a werift client: live sessions by state, closures by
+ * reason, teardown time and the summary counters added when a session is released.
+ */
+import { expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+
+let server: TestServer;
+
+afterEach(async () => {
+  await expectNothingLeft(server);
+  await server.close();
+});
+
+/** Sample values from the Prometheus text format, keyed by `name{labels}` as written. */
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<Map<string, number>> {
+  const response = await fetch(`${url}/metrics`, { headers });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+  const samples = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+describe('GET /metrics', () => {
+  it('reports a session while it is live, then its closure and its summary counters', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect({ audio: false });
+    await client.waitForEvent('session_started', 2000);
+    await client.sendVideoFrames(12, { intervalMs: 10 });
+
+    const during = await scrape(server.url);
+    expect(during.get('sessions_active{state="Active"}')).toBe(1);
+    expect(during.get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
+    expect(during.get('frames_received_total')).toBe(0);
+
+    const closed = (await (await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' })).json()) as {
+      reason: string;
+      summary: { total_frames_received: number; total_frames_processed: number; audio_frames: number };
+    };
+    expect(closed.reason).toBe('client_request');
+
+    const after = await scrape(server.url);
+    expect([...after.keys()].filter((key) => key.startsWith('sessions_active{'))).toEqual([]);
+    expect(after.get('sessions_closed_total{reason="client_request"}')).toBe(1);
+    expect(after.get('frames_received_total')).toBe(closed.summary.total_frames_received);
+    expect(after.get('frames_received_total')).toBe(12);
+    expect(after.get('frames_processed_total')).toBe(closed.summary.total_frames_processed);
+    expect(after.get('audio_frames_total')).toBe(0);
+    expect(after.get('detections_total')).toBe(0);
+    expect(after.get('session_teardown_seconds_count')).toBe(1);
+    const teardown = after.get('session_teardown_seconds_sum')!;
+    expect(teardown).toBeGreaterThan(0);
+    expect(teardown).toBeLessThan(5);
+    expect(after.get('nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(after.has('summary_webhook_deliveries_total{outcome="delivered"}')).toBe(false);
+    expect(after.get('summary_webhook_queued')).toBe(0);
+  });
+
+  it('keeps its counts per server', async () => {
+    const other = await startTestServer();
+    try {
+      server = await startTestServer();
+      const { peer } = await server.connect({ audio: false });
+      await server.manager.closeSession(peer.id);
+      expect((await scrape(server.url)).get('sessions_closed_total{reason="client_request"}')).toBe(1);
+      expect((await scrape(other.url)).get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('requires the bearer token like the other routes', async () => {
+    const token = 'metrics-test-token-0123456789';
+    server = await startTestServer({ authToken: token });
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
+    expect((await scrape(server.url, { authorization: `Bearer ${token}` })).has('sessions_closed_total')).toBe(false);
+  });
+});
