@@ -2,6 +2,8 @@
  * /metrics over the real server with a werift client: live sessions by state, closures by
  * reason, teardown time and the summary counters added when a session is released.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
 
 let server: TestServer;
@@ -70,6 +72,32 @@ describe('GET /metrics', () => {
       expect((await scrape(other.url)).get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
     } finally {
       await other.close();
+    }
+  });
+
+  it('reports summary webhook deliveries', async () => {
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      server = await startTestServer({ summaryWebhookUrl: `http://127.0.0.1:${port}/hook` });
+      const { peer } = await server.connect({ audio: false });
+      await server.manager.closeSession(peer.id);
+
+      let samples = await scrape(server.url);
+      for (const deadline = Date.now() + 5000; samples.get('summary_webhook_deliveries_total{outcome="delivered"}') !== 1; ) {
+        if (Date.now() > deadline) throw new Error('no webhook delivery counted');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        samples = await scrape(server.url);
+      }
+      expect(samples.get('summary_webhook_deliveries_total{outcome="failed"}')).toBe(0);
+      expect(samples.get('summary_webhook_queued')).toBe(0);
+    } finally {
+      await server.close();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 
