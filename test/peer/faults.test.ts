@@ -1,0 +1,125 @@
+/**
+ * Faults injected into the parts a session depends on: each one is logged, the session still
+ * reaches Released with its summary, and other sessions are not affected.
+ */
+import { RTCDataChannel } from 'werift';
+import type { FrameAnalyzer } from '../../src/media/analyzer';
+import { VideoProcessor } from '../../src/media/videoProcessor';
+import { PeerSession } from '../../src/peer/peerSession';
+import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from '../helpers/testServer';
+
+let server: TestServer;
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await expectNothingLeft(server);
+  await server.close();
+});
+
+function expectBalancedSummary(summary: { total_frames_received: number; total_frames_processed: number; total_frames_dropped: number } | null) {
+  expect(summary).not.toBeNull();
+  expect(summary!.total_frames_received).toBe(summary!.total_frames_processed + summary!.total_frames_dropped);
+}
+
+describe('fault injection', () => {
+  it('a processor stop() that throws is logged and the session is still released', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(10, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received === 10, 2000, 'frames received');
+    jest.spyOn(VideoProcessor.prototype, 'stop').mockRejectedValueOnce(new Error('processor exploded'));
+
+    const summary = await peer.close();
+
+    expect(peer.view().faults).toEqual(['stopProcessors failed: processor exploded']);
+    expectBalancedSummary(summary);
+    expect(messages(server, peer.id)).toContain('Session effect stopProcessors failed: processor exploded');
+  });
+
+  it('a processor stop() that hangs is abandoned after the stop timeout; frames in flight count as dropped', async () => {
+    let releaseAnalysis!: () => void;
+    const stuck: FrameAnalyzer = { analyze: () => new Promise<[]>((resolve) => (releaseAnalysis = () => resolve([]))) };
+    server = await startTestServer({ timeouts: { stopProcessors: 200 } }, stuck);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(5, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received === 5, 2000, 'frames received');
+
+    const summary = await peer.close();
+    releaseAnalysis();
+
+    expect(peer.view().faults).toEqual(['stopProcessors timed out']);
+    expectBalancedSummary(summary);
+    expect(summary!.dropped_by_reason).toMatchObject({ queued_at_stop: 4, in_flight_at_close: 1 });
+  });
+
+  it('a detector that throws costs only the frames it failed on', async () => {
+    let calls = 0;
+    const flaky: FrameAnalyzer = {
+      analyze: () => {
+        if (++calls % 2 === 0) throw new Error('detector crashed');
+        return [];
+      },
+    };
+    server = await startTestServer({}, flaky);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(10, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received === 10, 2000, 'frames received');
+
+    const summary = await peer.close();
+
+    expect(summary).toMatchObject({ total_frames_processed: 5, dropped_by_reason: { analysis_error: 5 } });
+    expect(peer.view().faults).toEqual([]);
+  });
+
+  it('a data channel send that fails loses nothing: the summary is logged and stays readable', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect();
+    const send = RTCDataChannel.prototype.send;
+    jest.spyOn(RTCDataChannel.prototype, 'send').mockImplementation(function (this: RTCDataChannel, data) {
+      if (String(data).includes('stream_closed')) throw new Error('channel broke');
+      return send.call(this, data);
+    });
+
+    await peer.close();
+
+    expect(peer.view().faults).toEqual(['emitSummary failed: channel broke']);
+    const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as { summary: unknown };
+    expect(record.summary).toMatchObject({ total_frames_received: 0 });
+    expect(messages(server, peer.id)).toContain('session.closed');
+    expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
+  });
+
+  it('an exception inside a werift callback is logged and the session and server go on', async () => {
+    server = await startTestServer();
+    jest.spyOn(PeerSession.prototype as unknown as { addTrack: () => void }, 'addTrack').mockImplementationOnce(() => {
+      throw new Error('callback defect');
+    });
+    const { client, peer } = await server.connect();
+    expect(server.logs.some((entry) => entry.message === 'Error in peer connection callback' && entry.error === 'callback defect')).toBe(true);
+
+    const other = await server.connect();
+    await other.client.sendVideoFrames(3, { intervalMs: 5 });
+    await eventually(() => other.peer.view().counters.frames_received === 3, 2000, 'the other session streams');
+    await Promise.all([peer.close(), other.peer.close()]);
+    expect(client.closed).toBe(false);
+  });
+
+  it('a close requested during ICE gathering releases the session and rejects the offer', async () => {
+    server = await startTestServer();
+    const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
+    const offerer = createPeerConnection(options);
+    offerer.addTransceiver('video', { direction: 'sendonly' });
+    await setLocalDescriptionQuietly(offerer, await offerer.createOffer(), options);
+
+    const creating = server.manager.createSession(offerer.localDescription!.sdp);
+    const peer = [...server.manager.trackingSet.values()][0]!;
+    server.peers.push(peer);
+    const closing = peer.close();
+
+    await expect(creating).rejects.toThrow(/session closed during negotiation/);
+    await closing;
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'client_request' });
+    await offerer.close();
+  });
+});
