@@ -317,6 +317,21 @@ export class PeerSession {
     this.clearConnectTimer();
     for (const trackId of this.media.keys()) this.startInactivityWatch(trackId);
     this.watchTransports();
+    if (this.media.size === 0) this.expectMediaSoon();
+  }
+
+  /**
+   * A connection whose offer brought no track it sends (recvonly or inactive m-lines) has
+   * nothing to analyse and nothing that would ever end it: give it the inactivity time.
+   */
+  private expectMediaSoon(): void {
+    const { videoInactivityMs, audioInactivityMs } = this.options.config;
+    const watch = new InactivityWatch(Math.max(videoInactivityMs, audioInactivityMs), () => {
+      if (this.media.size > 0) return;
+      this.log.warn('No media track arrived after connecting: closing the session');
+      this.send({ type: 'SESSION_FAILED' });
+    });
+    this.transportWatches.push(() => watch.close());
   }
 
   /**

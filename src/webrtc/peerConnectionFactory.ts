@@ -14,6 +14,11 @@ export interface PeerConnectionOptions {
   additionalHostAddresses: string[];
   /** Restrict ICE to one local address (tests bind to loopback). */
   interfaceAddress?: string;
+  /**
+   * An offerer should say max-bundle: under werift's default (max-compat) it gathers a
+   * transport per m-line and never closes the ones the answer bundles away.
+   */
+  bundlePolicy?: 'max-bundle' | 'max-compat';
 }
 
 /**
@@ -40,6 +45,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
     iceServers: options.iceServers,
     iceAdditionalHostAddresses: options.additionalHostAddresses,
     iceUseIpv6: false,
+    bundlePolicy: options.bundlePolicy ?? 'max-compat',
     codecs: {
       video: [useVP8(), useH264()],
       audio: [useOPUS()],
