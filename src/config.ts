@@ -34,6 +34,10 @@ export interface ServerConfig {
   authToken: string | undefined;
   /** Sessions held at once; offers beyond get 503 with Retry-After. */
   maxSessions: number;
+  /** Offers (POST /offer, /whip, renegotiations) and DELETEs allowed per client address a minute. */
+  rateLimits: { offersPerMinute: number; deletesPerMinute: number };
+  /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
+  corsAllowOrigin: string;
   /** Deadline for closing every session on SIGTERM/SIGINT. */
   shutdownTimeoutMs: number;
   /** On SIGTERM/SIGINT, how long open sessions may go on before they are closed; 0 closes them at once. */
@@ -111,6 +115,15 @@ function iceServers(env: Env): RTCIceServer[] {
   return urls.map((url) => (url.startsWith('turn') ? { urls: url, username, credential } : { urls: url }));
 }
 
+function corsOrigin(env: Env): string {
+  const origin = env.CORS_ALLOW_ORIGIN?.trim();
+  if (!origin) return '*';
+  if (origin !== '*' && !/^https?:\/\/[^\s/]+$/.test(origin)) {
+    throw new ConfigError(`CORS_ALLOW_ORIGIN must be * or an origin like https://app.example.org, got "${origin}"`);
+  }
+  return origin;
+}
+
 function authToken(env: Env): string | undefined {
   const token = env.AUTH_TOKEN;
   if (token === undefined || token === '') return undefined;
@@ -175,6 +188,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 3600_000),
     authToken: authToken(env),
     maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
+    rateLimits: {
+      offersPerMinute: integer(env, 'RATE_LIMIT_OFFERS_PER_MINUTE', 60, 1, 1_000_000),
+      deletesPerMinute: integer(env, 'RATE_LIMIT_DELETES_PER_MINUTE', 120, 1, 1_000_000),
+    },
+    corsAllowOrigin: corsOrigin(env),
     summaryWebhookUrl: httpUrl(env, 'SUMMARY_WEBHOOK_URL'),
     summaryWebhookSecret: optionalSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
     summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),

@@ -40,7 +40,15 @@ export async function startServer({ config, logger, analyzer = acceptingAnalyzer
     liveSessions: () => manager.trackingSet.values(),
     webhookStats: () => (manager as WebhookStatsSource).webhookStats?.() ?? null,
   });
-  const app = createApp({ manager, metrics, logger, maxBodyBytes: config.maxBodyBytes, authToken: config.authToken });
+  const app = createApp({
+    manager,
+    metrics,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    authToken: config.authToken,
+    rateLimits: config.rateLimits,
+    corsAllowOrigin: config.corsAllowOrigin,
+  });
   const http: Server = await new Promise((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   });

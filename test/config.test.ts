@@ -45,6 +45,8 @@ describe('loadConfig', () => {
     [{ ICE_ADDITIONAL_HOST_ADDRESSES: '300.1.1.1' }, /ICE_ADDITIONAL_HOST_ADDRESSES/],
     [{ AUTH_TOKEN: 'short' }, /AUTH_TOKEN must be at least 16 characters/],
     [{ MAX_SESSIONS: '0' }, /MAX_SESSIONS must be between 1/],
+    [{ CORS_ALLOW_ORIGIN: 'not an origin' }, /CORS_ALLOW_ORIGIN must be/],
+    [{ RATE_LIMIT_OFFERS_PER_MINUTE: '0' }, /RATE_LIMIT_OFFERS_PER_MINUTE/],
     [{ SUMMARY_WEBHOOK_URL: 'not a url' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_URL: 'ftp://example.org/x' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_SECRET: 'short' }, /SUMMARY_WEBHOOK_SECRET must be at least 16 characters/],

@@ -7,6 +7,7 @@ import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
 import { offerProblem } from './sessionProblems';
+import { perClientRateLimit, securityHeaders } from './protection';
 import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
@@ -17,6 +18,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** When set, every route but /healthz requires it as a bearer token. */
   authToken?: string;
+  rateLimits: { offersPerMinute: number; deletesPerMinute: number };
+  corsAllowOrigin: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,9 +41,10 @@ function requireJson(req: Request, _res: Response, next: NextFunction): void {
   next();
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {
@@ -48,6 +52,8 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken }:
   });
 
   app.use(bearerAuth(authToken));
+  app.post(['/offer', '/whip', '/sessions/:id/offer'], perClientRateLimit('offers', rateLimits.offersPerMinute));
+  app.delete(['/sessions/:id', '/whip/:id'], perClientRateLimit('session deletions', rateLimits.deletesPerMinute));
 
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
@@ -102,7 +108,7 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken }:
     res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
   });
 
-  app.use(createWhipRouter({ manager, maxBodyBytes }));
+  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin }));
 
   app.use(createPageRouter());
 

@@ -7,6 +7,8 @@ import { offerProblem } from './sessionProblems';
 export interface WhipRouterOptions {
   manager: SessionManager;
   maxBodyBytes: number;
+  /** Access-Control-Allow-Origin for browser WHIP clients ('*' or one origin). */
+  allowOrigin: string;
 }
 
 export const WHIP_ENDPOINT = '/whip';
@@ -16,10 +18,13 @@ const SESSION_METHODS = 'DELETE, OPTIONS';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Lets a browser WHIP client on another origin call the routes and read `Location`. */
-const CORS_HEADERS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Expose-Headers': 'Location, Accept-Post',
-};
+function corsHeaders(allowOrigin: string): Record<string, string> {
+  return {
+    'Access-Control-Allow-Origin': allowOrigin,
+    'Access-Control-Expose-Headers': 'Location, Accept-Post',
+    ...(allowOrigin === '*' ? {} : { Vary: 'Origin' }),
+  };
+}
 
 const PREFLIGHT_HEADERS: Record<string, string> = {
   'Access-Control-Allow-Methods': 'POST, DELETE, PATCH, OPTIONS',
@@ -36,11 +41,12 @@ export function whipSessionLocation(sessionId: string): string {
  * offer, the session resource `/whip/<session_id>` ends it with DELETE. Trickle ICE and ICE
  * restarts are not supported (the answer carries every candidate), so PATCH gets 501.
  */
-export function createWhipRouter({ manager, maxBodyBytes }: WhipRouterOptions): express.Router {
+export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRouterOptions): express.Router {
   const router = express.Router();
+  const cors = corsHeaders(allowOrigin);
 
   router.use(WHIP_ENDPOINT, (_req, res, next) => {
-    res.set(CORS_HEADERS);
+    res.set(cors);
     next();
   });
 

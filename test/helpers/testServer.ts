@@ -34,6 +34,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?
   const config: ServerConfig = {
     ...base,
     iceInterfaceAddress: '127.0.0.1',
+    // Tests open many sessions from one address; rate limits are tested where they are set.
+    rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000 },
     ...overrides,
     timeouts: { ...base.timeouts, ...overrides.timeouts },
   };
