@@ -45,6 +45,8 @@ export interface StreamSummary {
   start_time: number;
   end_time: number;
   tracks_ended_by: Partial<Record<TrackEndReason, number>>;
+  /** Data channel messages from the client that were not understood and were ignored. */
+  ignored_client_messages: number;
 }
 
 export interface PeerSessionInput {

@@ -321,12 +321,17 @@ describe('session closure over real werift connections', () => {
     expect(client.events.filter((event) => event.event_type === 'stream_closed')).toHaveLength(1);
   });
 
-  it('a client message {"type": "end_stream"} ends the session with reason client_request', async () => {
+  it('a client message {"type": "end_stream"} ends the session with reason client_request; bad messages are counted and ignored', async () => {
     server = await startTestServer();
     const { client, peer } = await server.connect();
     await client.sendVideoFrames(3, { intervalMs: 5 });
+    client.sendMessage('not json');
+    client.sendMessage({ type: 'dance' });
+    client.sendMessage(JSON.stringify({ type: 'end_stream', padding: 'x'.repeat(10_000) }));
+    await eventually(() => peer.view().counters.ignored_client_messages === 3, 2000, 'bad messages counted');
+    expect(peer.view().state).toBe('Active');
     client.sendMessage({ type: 'end_stream' });
-    expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request' });
+    expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: { ignored_client_messages: 3 } });
     await peer.released;
   });
 

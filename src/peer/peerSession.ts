@@ -440,6 +440,7 @@ export class PeerSession {
   private onClientMessage(data: string | Buffer): void {
     const message = parseClientMessage(data);
     if (!message.ok) {
+      this.session.clientMessageIgnored();
       this.log.warn('Ignored data channel message', { problem: message.problem });
       return;
     }

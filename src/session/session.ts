@@ -27,6 +27,7 @@ export interface SessionCounters {
   detections: number;
   audio_frames: number;
   audio_seconds: number;
+  ignored_client_messages: number;
 }
 
 /**
@@ -44,6 +45,7 @@ export class Session {
   private detections = 0;
   private audioFrames = 0;
   private audioSeconds = 0;
+  private ignoredClientMessages = 0;
 
   constructor(
     readonly id: string,
@@ -71,6 +73,11 @@ export class Session {
     this.droppedByReason.set(reason, (this.droppedByReason.get(reason) ?? 0) + count);
   }
 
+  /** A data channel message from the client that was not understood (binary, huge, not JSON, unknown). */
+  clientMessageIgnored(): void {
+    if (!this.closed) this.ignoredClientMessages++;
+  }
+
   audioFrameReceived(seconds: number): void {
     if (this.closed) return;
     this.audioFrames++;
@@ -85,6 +92,7 @@ export class Session {
       detections: this.detections,
       audio_frames: this.audioFrames,
       audio_seconds: round(this.audioSeconds, 3),
+      ignored_client_messages: this.ignoredClientMessages,
     };
   }
 
@@ -124,6 +132,7 @@ export class Session {
         start_time: this.startTime,
         end_time: this.endTime,
         tracks_ended_by: countEndReasons(tracks),
+        ignored_client_messages: this.ignoredClientMessages,
       },
     };
     return this.closure;

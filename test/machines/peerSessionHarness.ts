@@ -55,6 +55,7 @@ export const SUMMARY: StreamSummary = {
   start_time: 1_640_995_200_000,
   end_time: 1_640_995_320_500,
   tracks_ended_by: { transceiver_stopped: 2 },
+  ignored_client_messages: 0,
 };
 
 interface EffectCall {
