@@ -7,6 +7,7 @@ import {
   type RTCPeerConnection,
   type RTCRtpTransceiver,
 } from 'werift';
+import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import {
   createPeerConnection,
   setLocalDescriptionQuietly,
@@ -219,6 +220,7 @@ export class StreamingClient {
       video?.stop();
       audio?.stop();
       inbox.end('the connection failed');
+      endDtlsHandshakes(pc);
       await pc.close();
       throw error;
     }
@@ -356,6 +358,7 @@ export class StreamingClient {
     this.video?.stop();
     this.audio?.stop();
     this.inbox.end('the client is closed');
+    endDtlsHandshakes(this.peerConnection);
     await this.peerConnection.close();
   }
 

@@ -19,6 +19,7 @@ import type { TrackProcessor } from '../media/trackProcessor';
 import { VideoProcessor } from '../media/videoProcessor';
 import { Session, type SessionCounters } from '../session/session';
 import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
+import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { onRtcpBye } from '../webrtc/rtcpBye';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { parseClientMessage } from './clientMessages';
@@ -480,6 +481,7 @@ export class PeerSession {
       media.unsubscribe();
       void media.processor.stop();
     }
+    endDtlsHandshakes(this.pc);
     try {
       await this.pc.close();
     } finally {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
+import type { RTCPeerConnection } from 'werift';
 import { StreamingClient, type StreamingClientOptions } from '../../src/client/streamingClient';
 import { loadConfig, type ServerConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -71,11 +72,19 @@ export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?
   };
 }
 
+/**
+ * Whether every ICE and DTLS transport of a connection is closed. The connection's own state is
+ * not enough: werift sets it to 'failed' after close() when the close interrupted connect().
+ */
+export function transportsClosed(pc: RTCPeerConnection): boolean {
+  return [...pc.iceTransports, ...pc.dtlsTransports].every((transport) => transport.state === 'closed');
+}
+
 /** What every integration test must leave behind: no tracked session, no open peer connection. */
 export async function expectNothingLeft(server: TestServer): Promise<void> {
   await Promise.all(server.peers.map((peer) => peer.released));
   expect(server.manager.trackingSet.size).toBe(0);
-  expect(server.peers.filter((peer) => peer.pc.connectionState !== 'closed').map((peer) => peer.id)).toEqual([]);
+  expect(server.peers.filter((peer) => !transportsClosed(peer.pc)).map((peer) => peer.id)).toEqual([]);
   await Promise.all(server.clients.map((client) => client.close()));
 }
 
