@@ -19,7 +19,6 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error('Unhandled rejection', { error: errorMessage(reason) }));
 
   const server = await startServer({ config, logger });
-  logger.info(`Listening on ${server.url}`, { stun: config.iceServers.length > 0 ? 'configured' : 'none' });
 
   let signals = 0;
   const exitWithin = (timeoutMs: number) => {
@@ -47,6 +46,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Announced only once the handlers are in place: whoever reads this line may signal at once.
+  logger.info(`Listening on ${server.url}`, { stun: config.iceServers.length > 0 ? 'configured' : 'none' });
 }
 
 main().catch((error) => {
