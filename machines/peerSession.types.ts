@@ -47,6 +47,9 @@ export interface StreamSummary {
   tracks_ended_by: Partial<Record<TrackEndReason, number>>;
   /** Data channel messages from the client that were not understood and were ignored. */
   ignored_client_messages: number;
+  /** Media packets that failed SRTP/SRTCP authentication or were malformed, and were dropped. */
+  ignored_rtp_packets: number;
+  ignored_rtcp_packets: number;
 }
 
 export interface PeerSessionInput {

@@ -31,6 +31,7 @@ export class ServerMetrics {
   private readonly framesDropped: Counter<'reason'>;
   private readonly detections: Counter;
   private readonly audioFrames: Counter;
+  private readonly mediaPacketsIgnored: Counter<'kind'>;
 
   constructor(readonly registry: Registry, sources: MetricSources) {
     const registers = [registry];
@@ -68,6 +69,12 @@ export class ServerMetrics {
     });
     this.detections = new Counter({ name: 'detections_total', help: 'Detections reported, counted at session end', registers });
     this.audioFrames = new Counter({ name: 'audio_frames_total', help: 'Audio frames received, counted at session end', registers });
+    this.mediaPacketsIgnored = new Counter({
+      name: 'media_packets_ignored_total',
+      help: 'RTP and RTCP packets dropped as unauthenticated or malformed, counted at session end',
+      labelNames: ['kind'],
+      registers,
+    });
 
     new Counter({
       name: 'summary_webhook_deliveries_total',
@@ -101,6 +108,8 @@ export class ServerMetrics {
     for (const [reason, count] of Object.entries(summary.dropped_by_reason)) this.framesDropped.inc({ reason }, count);
     this.detections.inc(summary.total_detections);
     this.audioFrames.inc(summary.audio_frames);
+    this.mediaPacketsIgnored.inc({ kind: 'rtp' }, summary.ignored_rtp_packets);
+    this.mediaPacketsIgnored.inc({ kind: 'rtcp' }, summary.ignored_rtcp_packets);
   }
 
   metrics(): Promise<string> {

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
 
 let server: TestServer;
 
@@ -33,6 +33,8 @@ describe('GET /metrics', () => {
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
     await client.sendVideoFrames(12, { intervalMs: 10 });
+    await client.peerConnection.iceTransports[0]!.connection.send(Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 5, 5]));
+    await eventually(() => peer.view().counters.ignored_rtp_packets === 1, 2000, 'the bad packet counted');
 
     const during = await scrape(server.url);
     expect(during.get('sessions_active{state="Active"}')).toBe(1);
@@ -53,6 +55,8 @@ describe('GET /metrics', () => {
     expect(after.get('frames_processed_total')).toBe(closed.summary.total_frames_processed);
     expect(after.get('audio_frames_total')).toBe(0);
     expect(after.get('detections_total')).toBe(0);
+    expect(after.get('media_packets_ignored_total{kind="rtp"}')).toBe(1);
+    expect(after.get('media_packets_ignored_total{kind="rtcp"}')).toBe(0);
     expect(after.get('session_teardown_seconds_count')).toBe(1);
     const teardown = after.get('session_teardown_seconds_sum')!;
     expect(teardown).toBeGreaterThan(0);

@@ -83,7 +83,7 @@ describe('session closure over real werift connections', () => {
     const closed = await client.waitForStreamClosed(5000);
     expect(closed).toMatchObject({ event_type: 'stream_closed', session_id: peer.id, reason: 'tracks_ended' });
     expectValidSummary(closed.summary as unknown as Record<string, unknown>);
-    expect(closed.summary).toMatchObject({ total_frames_received: 30, audio_frames: 25, audio_seconds: 0.5 });
+    expect(closed.summary).toMatchObject({ total_frames_received: 30, audio_frames: 25, audio_seconds: 0.5, ignored_rtp_packets: 0, ignored_rtcp_packets: 0 });
     await peer.released;
     expect(client.events.at(-1)).toBe(closed);
   });
@@ -332,6 +332,30 @@ describe('session closure over real werift connections', () => {
     expect(peer.view().state).toBe('Active');
     client.sendMessage({ type: 'end_stream' });
     expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: { ignored_client_messages: 3 } });
+    await peer.released;
+  });
+
+  it('bad RTP and RTCP packets are counted, logged and ignored; the stream goes on', async () => {
+    server = await startTestServer();
+    const { client, peer } = await server.connect({ audio: false });
+    const clientIce = client.peerConnection.iceTransports[0]!.connection;
+    const unauthenticatedRtp = Buffer.concat([Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), Buffer.alloc(100, 7)]);
+    const unauthenticatedRtcp = Buffer.concat([Buffer.from([0x80, 200, 0, 6]), Buffer.alloc(40, 9)]);
+    for (let i = 0; i < 12; i++) await clientIce.send(unauthenticatedRtp);
+    await clientIce.send(unauthenticatedRtcp);
+    await eventually(() => peer.view().counters.ignored_rtp_packets === 12 && peer.view().counters.ignored_rtcp_packets === 1, 2000, 'bad packets counted');
+
+    await client.sendVideoFrames(30, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received >= 29, 2000, 'frames after the bad packets');
+    await client.stopVideo();
+    const closed = await client.waitForStreamClosed(2000);
+    expect(closed.summary).toMatchObject({ ignored_rtp_packets: 12, ignored_rtcp_packets: 1 });
+    const warnings = server.logs.filter((entry) => entry.session_id === peer.id && entry.message.startsWith('Ignored bad'));
+    expect(warnings.map((entry) => [entry.message, entry.ignored_so_far])).toEqual([
+      ['Ignored bad RTP packet', 1],
+      ['Ignored bad RTP packet', 10],
+      ['Ignored bad RTCP packet', 1],
+    ]);
     await peer.released;
   });
 

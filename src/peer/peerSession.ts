@@ -20,7 +20,8 @@ import { VideoProcessor } from '../media/videoProcessor';
 import { Session, type SessionCounters } from '../session/session';
 import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
-import { onRtcpBye } from '../webrtc/rtcpBye';
+import { tapInboundPackets, type MediaPacketKind } from '../webrtc/inboundPacketTap';
+import { byeSsrcs } from '../webrtc/rtcpBye';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { parseClientMessage } from './clientMessages';
 
@@ -343,7 +344,13 @@ export class PeerSession {
   private watchTransports(): void {
     for (const transport of this.pc.dtlsTransports) {
       this.transportWatches.push(
-        onRtcpBye(transport, (ssrcs) => this.guard('rtcpBye', () => this.onBye(ssrcs))),
+        tapInboundPackets(transport, {
+          rtcp: (plain) => {
+            const ssrcs = byeSsrcs(plain);
+            if (ssrcs.length > 0) this.guard('rtcpBye', () => this.onBye(ssrcs));
+          },
+          rejected: (kind, problem) => this.onBadPacket(kind, problem),
+        }),
       );
       const dtls = transport.onStateChange.subscribe((state) => {
         if (state === 'closed') this.send({ type: 'PEER_CLOSED' });
@@ -360,6 +367,14 @@ export class PeerSession {
     if (sctp) {
       const closed = sctp.stateChanged.closed.subscribe(() => this.send({ type: 'PEER_CLOSED' }));
       this.transportWatches.push(() => closed.unSubscribe());
+    }
+  }
+
+  /** Counted always, logged at 1, 10, 100, ... so a flood of bad packets cannot flood the log. */
+  private onBadPacket(kind: MediaPacketKind, problem: string): void {
+    const count = this.session.mediaPacketIgnored(kind);
+    if (/^10*$/.test(String(count))) {
+      this.log.warn(`Ignored bad ${kind.toUpperCase()} packet`, { problem, ignored_so_far: count });
     }
   }
 

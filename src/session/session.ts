@@ -28,6 +28,8 @@ export interface SessionCounters {
   audio_frames: number;
   audio_seconds: number;
   ignored_client_messages: number;
+  ignored_rtp_packets: number;
+  ignored_rtcp_packets: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export class Session {
   private audioFrames = 0;
   private audioSeconds = 0;
   private ignoredClientMessages = 0;
+  private readonly ignoredPackets = { rtp: 0, rtcp: 0 };
 
   constructor(
     readonly id: string,
@@ -78,6 +81,12 @@ export class Session {
     if (!this.closed) this.ignoredClientMessages++;
   }
 
+  /** A media packet that was dropped as unauthenticated or malformed; returns the count so far. */
+  mediaPacketIgnored(kind: 'rtp' | 'rtcp'): number {
+    if (!this.closed) this.ignoredPackets[kind]++;
+    return this.ignoredPackets[kind];
+  }
+
   audioFrameReceived(seconds: number): void {
     if (this.closed) return;
     this.audioFrames++;
@@ -93,6 +102,8 @@ export class Session {
       audio_frames: this.audioFrames,
       audio_seconds: round(this.audioSeconds, 3),
       ignored_client_messages: this.ignoredClientMessages,
+      ignored_rtp_packets: this.ignoredPackets.rtp,
+      ignored_rtcp_packets: this.ignoredPackets.rtcp,
     };
   }
 
@@ -133,6 +144,8 @@ export class Session {
         end_time: this.endTime,
         tracks_ended_by: countEndReasons(tracks),
         ignored_client_messages: this.ignoredClientMessages,
+        ignored_rtp_packets: this.ignoredPackets.rtp,
+        ignored_rtcp_packets: this.ignoredPackets.rtcp,
       },
     };
     return this.closure;

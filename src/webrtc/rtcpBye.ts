@@ -35,30 +35,6 @@ export function serializeBye(ssrcs: number[]): Buffer {
   return packet;
 }
 
-interface SrtcpDecryptor {
-  decrypt(data: Buffer): Buffer;
-}
-
-/**
- * werift's RTCP parser drops BYE packets. This looks at each decrypted SRTCP packet of one
- * DTLS transport (wrapping that instance's decrypt, nothing global) and reports the SSRCs
- * of any BYE. Call it once the transport is connected (SRTP keys exist); returns an undo.
- */
-export function onRtcpBye(transport: RTCDtlsTransport, listener: (ssrcs: number[]) => void): () => void {
-  const session = (transport as unknown as { srtcp?: SrtcpDecryptor }).srtcp;
-  if (!session) return () => {};
-  const decrypt = session.decrypt;
-  session.decrypt = function decryptAndWatch(this: SrtcpDecryptor, data: Buffer): Buffer {
-    const plain = decrypt.call(this, data);
-    const ssrcs = byeSsrcs(plain);
-    if (ssrcs.length > 0) listener(ssrcs);
-    return plain;
-  };
-  return () => {
-    session.decrypt = decrypt;
-  };
-}
-
 /** Sends a BYE for `ssrcs` on a transport (werift's sendRtcp only needs `serialize()`). */
 export async function sendRtcpBye(transport: RTCDtlsTransport, ssrcs: number[]): Promise<void> {
   const packet = serializeBye(ssrcs);

@@ -56,6 +56,8 @@ export const SUMMARY: StreamSummary = {
   end_time: 1_640_995_320_500,
   tracks_ended_by: { transceiver_stopped: 2 },
   ignored_client_messages: 0,
+  ignored_rtp_packets: 0,
+  ignored_rtcp_packets: 0,
 };
 
 interface EffectCall {
