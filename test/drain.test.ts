@@ -11,7 +11,7 @@ import { eventually, expectNothingLeft, messages, startTestServer, type TestServ
 /** Long enough that a quiet session never ends by itself during a test. */
 const quietTracksStayOpen = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 
-const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' };
+const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n' };
 
 function postOffer(url: string): Promise<Response> {
   return fetch(`${url}/offer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(OFFER) });

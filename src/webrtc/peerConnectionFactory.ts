@@ -40,16 +40,23 @@ function hasStunServer(iceServers: RTCIceServer[]): boolean {
   });
 }
 
+/** The codecs this server receives, in order of preference; fresh objects, as werift may annotate them. */
+function receivedCodecs() {
+  return { video: [useVP8(), useH264()], audio: [useOPUS()] };
+}
+
+/** Names of the codecs this server receives (VP8, H264, OPUS), per media kind. */
+export function receivedCodecNames(kind: 'audio' | 'video'): string[] {
+  return receivedCodecs()[kind].map((codec) => codec.mimeType.split('/')[1]!);
+}
+
 export function createPeerConnection(options: PeerConnectionOptions): RTCPeerConnection {
   const config: Partial<PeerConfig> = {
     iceServers: options.iceServers,
     iceAdditionalHostAddresses: options.additionalHostAddresses,
     iceUseIpv6: false,
     bundlePolicy: options.bundlePolicy ?? 'max-compat',
-    codecs: {
-      video: [useVP8(), useH264()],
-      audio: [useOPUS()],
-    },
+    codecs: receivedCodecs(),
   };
   if (options.interfaceAddress) {
     config.iceInterfaceAddresses = { udp4: options.interfaceAddress };

@@ -37,10 +37,20 @@ describe('HTTP routes', () => {
     ['a body over the limit', JSON.stringify({ type: 'offer', sdp: 'v=0' + 'a'.repeat(70_000) }), 'application/json', 413, /over the \d+ byte limit/],
     [
       'an SDP werift cannot negotiate',
-      JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' }),
+      JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n' }),
       'application/json',
       400,
       /could not be negotiated/,
+    ],
+    [
+      'an offer with only codecs the server cannot receive',
+      JSON.stringify({
+        type: 'offer',
+        sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 AV1/90000\r\na=rtpmap:97 rtx/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n',
+      }),
+      'application/json',
+      400,
+      /^no offered codec can be received: the offer has video AV1, rtx; audio payload type 0; this server receives video VP8, H264; audio OPUS$/,
     ],
   ])('refuses %s with a problem+json 4xx', async (_name, body, contentType, status, detail) => {
     const response = await post('/offer', body, contentType);
@@ -65,14 +75,14 @@ describe('HTTP routes', () => {
   });
 
   it('refuses a renegotiation offer for a session that is not live with a 404 problem', async () => {
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n';
     const response = await post('/sessions/0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11/offer', JSON.stringify({ type: 'offer', sdp }));
     expect(response.status).toBe(404);
     expect(response.body.detail).toMatch(/no live session/);
   });
 
   it('keeps a session whose offer was rejected readable, ended with reason error', async () => {
-    await post('/offer', JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' }));
+    await post('/offer', JSON.stringify({ type: 'offer', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n' }));
     const { sessions } = (await (await fetch(`${server.url}/sessions`)).json()) as { sessions: Array<{ session_id: string }> };
     expect(sessions.length).toBeGreaterThan(0);
     const record = await (await fetch(`${server.url}/sessions/${sessions[0]?.session_id}`)).json();

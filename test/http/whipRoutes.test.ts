@@ -167,7 +167,7 @@ describe('WHIP ingest', () => {
     ['an empty body', '', 'application/sdp', 400, /must be an SDP offer/],
     ['garbage', 'hello', 'application/sdp', 400, /must start with "v=0"/],
     ['an SDP without media', 'v=0\r\ns=-\r\n', 'application/sdp', 400, /no audio or video m-section/],
-    ['an SDP werift cannot negotiate', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n', 'application/sdp', 400, /could not be negotiated/],
+    ['an SDP werift cannot negotiate', 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n', 'application/sdp', 400, /could not be negotiated/],
     ['a body over the limit', 'v=0\r\n' + 'a'.repeat(70_000), 'application/sdp', 413, /over the \d+ byte limit/],
   ])('refuses %s on POST /whip', async (_name, body, contentType, status, detail) => {
     const response = await postWhip(body, contentType);
