@@ -117,7 +117,12 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    sendProblem(res, toProblem(error, req, logger));
+    const problem = toProblem(error, req, logger);
+    if (problem.status < 500) {
+      // Method and path only: headers (the bearer token) and bodies stay out of the log.
+      logger.info('Request refused', { method: req.method, path: req.path.slice(0, 200), status: problem.status, detail: problem.detail });
+    }
+    sendProblem(res, problem);
   });
 
   return app;

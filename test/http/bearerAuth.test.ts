@@ -44,6 +44,8 @@ describe('bearer token (AUTH_TOKEN)', () => {
     expect(server.manager.trackingSet.size).toBe(0);
     await offer.close();
     expect((await fetch(`${server.url}/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect(server.logs.filter((entry) => entry.message === 'Request refused').map((entry) => entry.status)).toEqual([401, 401, 401, 401]);
+    expect(JSON.stringify(server.logs)).not.toContain(TOKEN);
   });
 });
 
