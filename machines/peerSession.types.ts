@@ -50,6 +50,15 @@ export interface StreamSummary {
   /** Media packets that failed SRTP/SRTCP authentication or were malformed, and were dropped. */
   ignored_rtp_packets: number;
   ignored_rtcp_packets: number;
+  /** Frames a detector looked at (a decoder may take a frame and give no picture). */
+  total_frames_analyzed: number;
+  /** From a frame leaving the buffer to its analysis finishing (decode + detection), in ms. */
+  avg_processing_time_ms: number;
+  p95_processing_time_ms: number;
+  keyframes: number;
+  keyframe_requests: number;
+  /** `detection` events sent on the data channel (coalesced: at most DETECTION_EVENTS_PER_SECOND). */
+  detection_events: number;
 }
 
 export interface PeerSessionInput {

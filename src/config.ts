@@ -1,4 +1,7 @@
+import { availableParallelism } from 'node:os';
 import type { RTCIceServer } from 'werift';
+import { createDetector, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
+import type { DropPolicy } from './media/frameBuffer';
 
 export interface ServerConfig {
   port: number;
@@ -18,6 +21,20 @@ export interface ServerConfig {
   audioInactivityMs: number;
   /** Frames waiting for the video processor; beyond this, frames are dropped. */
   frameBufferSize: number;
+  /** Which frame a full buffer drops: the oldest (analysis stays live) or the newest. */
+  frameBufferPolicy: DropPolicy;
+  /** The detector run on every decoded frame ('off': frames are not even decoded). */
+  detector: string;
+  /** Numeric options of the detector, from DETECTOR_OPTIONS="name=value,...". */
+  detectorOptions: Record<string, number>;
+  /** Threads decoding and analysing frames. */
+  decodeWorkers: number;
+  /** A frame not decoded and analysed within this time ends its worker (a hung decoder or detector). */
+  frameTimeoutMs: number;
+  /** At most one keyframe request (RTCP PLI) per video track per this interval. */
+  keyframeRequestIntervalMs: number;
+  /** At most this many `detection` events per session per second (coalesced: the newest wins). */
+  detectionEventsPerSecond: number;
   /** How long a closed session's summary stays readable over HTTP. */
   summaryRetentionMs: number;
   /** Request bodies above this are refused (an SDP offer is a few KB). */
@@ -177,6 +194,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     videoInactivityMs: integer(env, 'VIDEO_INACTIVITY_MS', 2000, 50, 600_000),
     audioInactivityMs: integer(env, 'AUDIO_INACTIVITY_MS', 3000, 50, 600_000),
     frameBufferSize: integer(env, 'FRAME_BUFFER_SIZE', 30, 1, 10_000),
+    frameBufferPolicy: oneOf(env, 'FRAME_BUFFER_POLICY', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
+    ...detectorSettings(env),
+    decodeWorkers: integer(env, 'DECODE_WORKERS', availableParallelism(), 1, 256),
+    frameTimeoutMs: integer(env, 'FRAME_TIMEOUT_MS', 1000, 10, 60_000),
+    keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 60_000),
+    detectionEventsPerSecond: integer(env, 'DETECTION_EVENTS_PER_SECOND', 5, 1, 1000),
     summaryRetentionMs: integer(env, 'SUMMARY_RETENTION_MS', 10 * 60_000, 0, 7 * 24 * 3600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     iceServers: iceServers(env),
@@ -198,4 +221,28 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),
     summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
   };
+}
+
+/** DETECTOR (a registered name, or 'off') and DETECTOR_OPTIONS, checked by making the detector once. */
+function detectorSettings(env: Env): { detector: string; detectorOptions: Record<string, number> } {
+  const detector = env.DETECTOR?.trim() || DEFAULT_DETECTOR;
+  if (detector !== 'off' && !detectorNames.includes(detector)) {
+    throw new ConfigError(`DETECTOR must be one of ${[...detectorNames, 'off'].join(', ')}, got "${detector}"`);
+  }
+  const detectorOptions: Record<string, number> = {};
+  for (const pair of (env.DETECTOR_OPTIONS ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z][A-Za-z0-9]*)=(-?[0-9.]+)$/.exec(pair);
+    if (!match || !Number.isFinite(Number(match[2]))) {
+      throw new ConfigError(`DETECTOR_OPTIONS takes name=number pairs separated by commas, got "${pair}"`);
+    }
+    detectorOptions[match[1]!] = Number(match[2]);
+  }
+  if (detector !== 'off') {
+    try {
+      createDetector(detector, detectorOptions);
+    } catch (error) {
+      throw new ConfigError(`DETECTOR_OPTIONS: ${(error as Error).message}`);
+    }
+  }
+  return { detector, detectorOptions };
 }

@@ -4,14 +4,17 @@ import { Registry } from 'prom-client';
 import type { ServerConfig } from './config';
 import { createApp } from './http/app';
 import type { Logger } from './logger';
-import { acceptingAnalyzer, type FrameAnalyzer } from './media/analyzer';
+import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
+import { FrameWorkerPool } from './media/decode/frameWorkerPool';
+import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
 import { SessionManager } from './session/sessionManager';
 
 export interface StartServerOptions {
   config: ServerConfig;
   logger: Logger;
-  analyzer?: FrameAnalyzer;
+  /** Replaces the decoding pipeline (tests of the session lifecycle). */
+  analyzer?: AnalyzerSource;
 }
 
 export interface RunningServer {
@@ -28,7 +31,18 @@ export interface RunningServer {
 /** Present once the session manager has a summary webhook. */
 type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
 
-export async function startServer({ config, logger, analyzer = acceptingAnalyzer }: StartServerOptions): Promise<RunningServer> {
+export async function startServer({ config, logger, analyzer }: StartServerOptions): Promise<RunningServer> {
+  const pool =
+    analyzer || config.detector === 'off'
+      ? null
+      : new FrameWorkerPool({
+          size: config.decodeWorkers,
+          detector: config.detector,
+          detectorOptions: config.detectorOptions,
+          jobTimeoutMs: config.frameTimeoutMs,
+          logger,
+        });
+  analyzer ??= pool ? new DecodingAnalyzerFactory(pool) : acceptingAnalyzer;
   const manager: SessionManager = new SessionManager({
     config,
     logger,
@@ -64,6 +78,7 @@ export async function startServer({ config, logger, analyzer = acceptingAnalyzer
     close() {
       closing ??= (async () => {
         await manager.shutdown();
+        await pool?.close();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
       })();

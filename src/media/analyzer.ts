@@ -1,4 +1,4 @@
-import type { VideoFrame } from './frameAssembler';
+import type { VideoFrame } from './videoFrame';
 
 export interface Detection {
   label: string;
@@ -7,14 +7,65 @@ export interface Detection {
   bbox: [number, number, number, number];
 }
 
-/** Looks at one video frame and reports what it found. May be async; may throw (counted). */
-export interface FrameAnalyzer {
-  analyze(frame: VideoFrame): Promise<Detection[]> | Detection[];
+/** What analysing one frame gave. */
+export interface FrameAnalysis {
+  detections: Detection[];
+  /** Whether a detector looked at a picture (a decoder may take a frame and give no picture yet). */
+  analyzed: boolean;
+}
+
+/** Why a frame was not analysed, as counted in the summary's `dropped_by_reason`. */
+export type AnalysisDropReason =
+  | 'waiting_for_keyframe'
+  | 'decode_error'
+  | 'analysis_error'
+  | 'analysis_timeout'
+  | 'worker_restarted';
+
+/** Thrown by an analyzer for a frame it dropped on purpose; any other error counts as analysis_error. */
+export class FrameDropped extends Error {
+  constructor(
+    readonly reason: AnalysisDropReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
- * The analyzer used until a detector is configured: it accepts every frame and finds
- * nothing, so frames are counted as processed.
+ * Looks at the frames of one video track, in order. May be async; may throw (counted).
+ * Returning an array means the frame was analysed and these were found.
+ */
+export interface FrameAnalyzer {
+  analyze(frame: VideoFrame): Promise<Detection[] | FrameAnalysis> | Detection[] | FrameAnalysis;
+  /** Frames were lost or dropped before reaching the analyzer: a decoder must start again from a keyframe. */
+  framesLost?(): void;
+  /** The track ended; release what the analyzer holds for it. */
+  close?(): void;
+}
+
+export interface VideoTrackInfo {
+  sessionId: string;
+  trackId: string;
+  /** Asks the sender for a keyframe (rate-limited by the caller). */
+  requestKeyframe(): void;
+}
+
+/** Makes one analyzer per video track (decoders are stateful per stream). */
+export interface AnalyzerFactory {
+  forTrack(track: VideoTrackInfo): FrameAnalyzer;
+}
+
+/** A stateless analyzer shared by every track, or a factory making one per track. */
+export type AnalyzerSource = FrameAnalyzer | AnalyzerFactory;
+
+export function analyzerForTrack(source: AnalyzerSource, track: VideoTrackInfo): FrameAnalyzer {
+  return 'forTrack' in source ? source.forTrack(track) : source;
+}
+
+/**
+ * An analyzer that accepts every frame and finds nothing: frames are counted as processed
+ * without being decoded (DETECTOR=off, and tests of the session lifecycle).
  */
 export const acceptingAnalyzer: FrameAnalyzer = {
   analyze: () => [],

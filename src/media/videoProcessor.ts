@@ -1,30 +1,45 @@
+import type { RtpPacket } from 'werift';
+import { JitterBufferBase } from 'werift/nonstandard';
 import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
 import type { Session } from '../session/session';
-import type { Detection, FrameAnalyzer } from './analyzer';
-import { FrameAssembler, type VideoFrame } from './frameAssembler';
-import { FrameBuffer } from './frameBuffer';
+import { FrameDropped, type Detection, type FrameAnalyzer } from './analyzer';
+import type { VideoCodecName } from './decode/videoDecoder';
+import { FrameAssembler, type AssembledFrame } from './frameAssembler';
+import { FrameBuffer, type DropPolicy } from './frameBuffer';
 import type { RtpLike } from './rtp';
 import type { TrackProcessor } from './trackProcessor';
+import { depacketize, type VideoFrame } from './videoFrame';
+
+const VIDEO_CLOCK_RATE = 90_000;
+/** How long the jitter buffer waits for a missing packet before calling it lost. */
+const JITTER_LATENCY_MS = 100;
+const JITTER_MAX_PACKETS = 512;
 
 export interface VideoProcessorOptions {
   trackId: string;
   session: Session;
   analyzer: FrameAnalyzer;
+  /** The codec of a payload type, as negotiated; undefined for one the server does not decode. */
+  codecOf: (payloadType: number) => VideoCodecName | undefined;
   bufferSize: number;
+  bufferPolicy?: DropPolicy;
   logger: Logger;
   onDetections?: (frame: VideoFrame, detections: Detection[]) => void;
 }
 
 /**
- * RTP -> frames -> bounded buffer -> analysis loop. Every assembled frame is counted once as
- * received and later once as processed or dropped (buffer full, analysis failed, still queued
- * at stop).
+ * RTP -> jitter buffer (reordering) -> frames -> depacketized frames -> bounded buffer ->
+ * analysis loop. Every assembled frame is counted once as received and later once as processed
+ * or dropped with its reason (incomplete, not decodable, buffer full, analysis dropped or
+ * failed, still queued at stop). A lost or dropped frame tells the analyzer, whose decoder must
+ * then wait for a keyframe.
  */
 export class VideoProcessor implements TrackProcessor {
   readonly kind = 'video' as const;
   readonly trackId: string;
   private readonly session: Session;
+  private readonly jitterBuffer = new JitterBufferBase(VIDEO_CLOCK_RATE, { latency: JITTER_LATENCY_MS, bufferSize: JITTER_MAX_PACKETS });
   private readonly assembler: FrameAssembler;
   private readonly buffer: FrameBuffer<VideoFrame>;
   private readonly loop: Promise<void>;
@@ -33,11 +48,12 @@ export class VideoProcessor implements TrackProcessor {
   constructor(private readonly options: VideoProcessorOptions) {
     this.trackId = options.trackId;
     this.session = options.session;
-    this.buffer = new FrameBuffer<VideoFrame>(options.bufferSize, () => this.session.framesDropped('buffer_full'));
-    this.assembler = new FrameAssembler((frame) => {
-      this.session.frameReceived();
-      this.buffer.push(frame);
-    });
+    this.buffer = new FrameBuffer<VideoFrame>(
+      options.bufferSize,
+      () => this.dropped('buffer_full'),
+      options.bufferPolicy ?? 'drop_oldest',
+    );
+    this.assembler = new FrameAssembler((frame) => this.onFrame(frame));
     this.loop = this.run();
   }
 
@@ -46,7 +62,10 @@ export class VideoProcessor implements TrackProcessor {
   }
 
   handleRtp(packet: RtpLike): void {
-    if (!this.stopping) this.assembler.push(packet);
+    if (this.stopping) return;
+    for (const output of this.jitterBuffer.processInput({ rtp: packet as unknown as RtpPacket })) {
+      if (output.rtp) this.assembler.push(output.rtp);
+    }
   }
 
   stop(): Promise<void> {
@@ -54,10 +73,38 @@ export class VideoProcessor implements TrackProcessor {
     return this.stopping;
   }
 
+  private onFrame(assembled: AssembledFrame): void {
+    this.session.frameReceived();
+    if (assembled.incomplete) {
+      this.dropped('incomplete_frame');
+      return;
+    }
+    if (assembled.afterLoss) this.options.analyzer.framesLost?.();
+    const codec = this.options.codecOf(assembled.payloadType);
+    let frame: VideoFrame;
+    try {
+      if (!codec) throw new Error(`payload type ${assembled.payloadType} is not a codec this server decodes`);
+      frame = depacketize(assembled, codec);
+    } catch (error) {
+      this.dropped('decode_error');
+      this.options.logger.debug('Undecodable frame', { track_id: this.trackId, error: errorMessage(error) });
+      return;
+    }
+    if (frame.keyframe) this.session.keyframeReceived();
+    this.buffer.push(frame);
+  }
+
+  /** A frame that will never reach the analyzer: counted, and the analyzer's decoder told. */
+  private dropped(reason: Parameters<Session['framesDropped']>[0]): void {
+    this.session.framesDropped(reason);
+    this.options.analyzer.framesLost?.();
+  }
+
   private async finish(): Promise<void> {
     const queued = this.buffer.close();
     this.session.framesDropped('queued_at_stop', queued.length);
     await this.loop;
+    this.options.analyzer.close?.();
   }
 
   private async run(): Promise<void> {
@@ -69,11 +116,17 @@ export class VideoProcessor implements TrackProcessor {
   }
 
   private async analyze(frame: VideoFrame): Promise<void> {
+    const started = performance.now();
     try {
-      const detections = await this.options.analyzer.analyze(frame);
-      this.session.frameProcessed(detections.length);
+      const result = await this.options.analyzer.analyze(frame);
+      const { detections, analyzed } = Array.isArray(result) ? { detections: result, analyzed: true } : result;
+      this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started });
       if (detections.length > 0) this.options.onDetections?.(frame, detections);
     } catch (error) {
+      if (error instanceof FrameDropped) {
+        this.session.framesDropped(error.reason);
+        return;
+      }
       this.session.framesDropped('analysis_error');
       this.options.logger.warn('Frame analysis failed', { track_id: this.trackId, error: errorMessage(error) });
     }

@@ -11,9 +11,9 @@ import type {
 } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import type { Detection, FrameAnalyzer } from '../media/analyzer';
+import { analyzerForTrack, type AnalyzerSource, type Detection } from '../media/analyzer';
 import { AudioProcessor } from '../media/audioProcessor';
-import type { VideoFrame } from '../media/frameAssembler';
+import type { VideoFrame } from '../media/videoFrame';
 import { InactivityWatch } from '../media/inactivityWatch';
 import type { TrackProcessor } from '../media/trackProcessor';
 import { VideoProcessor } from '../media/videoProcessor';
@@ -21,15 +21,18 @@ import { Session, type SessionCounters } from '../session/session';
 import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { tapInboundPackets, type MediaPacketKind } from '../webrtc/inboundPacketTap';
+import { transceiverOf, videoCodecLookup } from '../webrtc/negotiatedCodecs';
 import { byeSsrcs } from '../webrtc/rtcpBye';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { parseClientMessage } from './clientMessages';
+import { DetectionEvents, type DetectionEvent } from './detectionEvents';
+import { KeyframeRequests } from './keyframeRequests';
 
 export interface PeerSessionOptions {
   id: string;
   config: ServerConfig;
   logger: Logger;
-  analyzer: FrameAnalyzer;
+  analyzer: AnalyzerSource;
   /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
   untrack: (session: PeerSession) => void;
 }
@@ -88,6 +91,7 @@ interface TrackMedia {
 export class PeerSession {
   readonly id: string;
   readonly session: Session;
+  private readonly detectionEvents: DetectionEvents;
   readonly released: Promise<StreamSummary | null>;
   /** The werift connection; exposed read-only for diagnostics and fault-injection tests. */
   readonly pc: RTCPeerConnection;
@@ -111,6 +115,9 @@ export class PeerSession {
     this.id = options.id;
     this.log = options.logger.child({ session_id: options.id });
     this.session = new Session(options.id);
+    this.detectionEvents = new DetectionEvents(1000 / options.config.detectionEventsPerSecond, (event) =>
+      this.sendDetectionEvent(event),
+    );
     this.peerOptions = {
       iceServers: options.config.iceServers,
       additionalHostAddresses: options.config.iceAdditionalHostAddresses,
@@ -245,6 +252,7 @@ export class PeerSession {
           await Promise.all(input.trackIds.map((trackId) => this.stopTrackMedia(trackId)));
         }),
         closeSession: fromPromise(async ({ input }) => {
+          this.detectionEvents.close();
           const closure = this.session.close(input.closeReason, input.tracks);
           this.log.info('session.closed', { ...closure.internal, reason: closure.reason });
           return closure.summary;
@@ -392,16 +400,7 @@ export class PeerSession {
     const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
     const trackId = this.uniqueTrackId(track.id || `${kind}-${track.uuid}`);
     const processor: TrackProcessor =
-      kind === 'video'
-        ? new VideoProcessor({
-            trackId,
-            session: this.session,
-            analyzer: this.options.analyzer,
-            bufferSize: this.options.config.frameBufferSize,
-            logger: this.log,
-            onDetections: (frame, detections) => this.sendDetections(trackId, frame, detections),
-          })
-        : new AudioProcessor(trackId, this.session);
+      kind === 'video' ? this.videoProcessor(track, trackId) : new AudioProcessor(trackId, this.session);
     const media: TrackMedia = { track, processor, watch: null, unsubscribe: () => {} };
     const rtp = track.onReceiveRtp.subscribe((packet) => {
       media.watch?.touch();
@@ -416,6 +415,28 @@ export class PeerSession {
     this.media.set(trackId, media);
     this.send({ type: 'TRACK_ADDED', trackId, kind });
     if (this.connected) this.startInactivityWatch(trackId);
+  }
+
+  private videoProcessor(track: MediaStreamTrack, trackId: string): VideoProcessor {
+    const { config } = this.options;
+    const transceiver = transceiverOf(this.pc, track);
+    const keyframes = new KeyframeRequests(config.keyframeRequestIntervalMs, () => {
+      if (track.ssrc === undefined || !transceiver) return;
+      this.session.keyframeRequested();
+      transceiver.receiver.sendRtcpPLI(track.ssrc).catch((error: unknown) => {
+        this.log.debug('Keyframe request failed', { track_id: trackId, error: errorMessage(error) });
+      });
+    });
+    return new VideoProcessor({
+      trackId,
+      session: this.session,
+      analyzer: analyzerForTrack(this.options.analyzer, { sessionId: this.id, trackId, requestKeyframe: () => keyframes.request() }),
+      codecOf: videoCodecLookup(transceiver),
+      bufferSize: config.frameBufferSize,
+      bufferPolicy: config.frameBufferPolicy,
+      logger: this.log,
+      onDetections: (frame, detections) => this.offerDetections(trackId, frame, detections),
+    });
   }
 
   private uniqueTrackId(candidate: string): string {
@@ -463,23 +484,24 @@ export class PeerSession {
     if (message.value.type === 'end_stream') this.send({ type: 'CLOSE_REQUESTED' });
   }
 
-  private sendDetections(trackId: string, frame: VideoFrame, detections: Detection[]): void {
-    this.sendEvent({
-      event_type: 'detection',
-      session_id: this.id,
-      track_id: trackId,
-      frame_timestamp: frame.rtpTimestamp,
-      detections,
-    });
+  private offerDetections(trackId: string, frame: VideoFrame, detections: Detection[]): void {
+    this.detectionEvents.offer({ track_id: trackId, frame_timestamp: frame.rtpTimestamp, detections });
   }
 
-  private sendEvent(event: object): void {
+  private sendDetectionEvent(event: DetectionEvent): void {
+    if (this.sendEvent({ event_type: 'detection', session_id: this.id, ...event })) this.session.detectionEventSent();
+  }
+
+  /** Whether the event went out on the data channel. */
+  private sendEvent(event: object): boolean {
     const channel = this.dataChannel;
-    if (!channel || channel.readyState !== 'open') return;
+    if (!channel || channel.readyState !== 'open') return false;
     try {
       channel.send(JSON.stringify(event));
+      return true;
     } catch (error) {
       this.log.warn('Data channel send failed', { error: errorMessage(error) });
+      return false;
     }
   }
 

@@ -1,7 +1,9 @@
 import type { CloseReason, StreamSummary, TrackEndReason, TrackRecord } from '../../machines/peerSession.types';
+import type { AnalysisDropReason } from '../media/analyzer';
+import { DurationStats } from './durationStats';
 
 /** Why a received video frame was not processed. */
-export type DropReason = 'buffer_full' | 'analysis_error' | 'queued_at_stop' | 'in_flight_at_close';
+export type DropReason = AnalysisDropReason | 'buffer_full' | 'incomplete_frame' | 'queued_at_stop' | 'in_flight_at_close';
 
 /** The internal summary dict, logged as `session.closed` (API.md). */
 export interface InternalSummary {
@@ -49,6 +51,11 @@ export class Session {
   private audioSeconds = 0;
   private ignoredClientMessages = 0;
   private readonly ignoredPackets = { rtp: 0, rtcp: 0 };
+  private framesAnalyzed = 0;
+  private readonly processingTimes = new DurationStats();
+  private keyframes = 0;
+  private keyframeRequests = 0;
+  private detectionEvents = 0;
 
   constructor(
     readonly id: string,
@@ -65,10 +72,24 @@ export class Session {
     if (!this.closed) this.framesReceived++;
   }
 
-  frameProcessed(detections = 0): void {
+  frameProcessed(detections = 0, analysis: { analyzed: boolean; processingMs: number } = { analyzed: true, processingMs: 0 }): void {
     if (this.closed) return;
     this.framesProcessed++;
     this.detections += detections;
+    if (analysis.analyzed) this.framesAnalyzed++;
+    this.processingTimes.add(analysis.processingMs);
+  }
+
+  keyframeReceived(): void {
+    if (!this.closed) this.keyframes++;
+  }
+
+  keyframeRequested(): void {
+    if (!this.closed) this.keyframeRequests++;
+  }
+
+  detectionEventSent(): void {
+    if (!this.closed) this.detectionEvents++;
   }
 
   framesDropped(reason: DropReason, count = 1): void {
@@ -146,6 +167,12 @@ export class Session {
         ignored_client_messages: this.ignoredClientMessages,
         ignored_rtp_packets: this.ignoredPackets.rtp,
         ignored_rtcp_packets: this.ignoredPackets.rtcp,
+        total_frames_analyzed: this.framesAnalyzed,
+        avg_processing_time_ms: round(this.processingTimes.mean, 2),
+        p95_processing_time_ms: round(this.processingTimes.p95, 2),
+        keyframes: this.keyframes,
+        keyframe_requests: this.keyframeRequests,
+        detection_events: this.detectionEvents,
       },
     };
     return this.closure;

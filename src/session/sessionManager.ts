@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import type { FrameAnalyzer } from '../media/analyzer';
+import type { AnalyzerSource } from '../media/analyzer';
 import { PeerSession, SessionClosedError, type SessionView } from '../peer/peerSession';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import { SummaryArchive } from './summaryArchive';
@@ -28,7 +28,7 @@ export interface SessionListEntry {
 export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
-  analyzer: FrameAnalyzer;
+  analyzer: AnalyzerSource;
   /** Called with each session once it is released, after its record is archived. */
   onSessionReleased?: (peer: PeerSession) => void;
 }

@@ -4,7 +4,7 @@ import type { RTCPeerConnection } from 'werift';
 import { StreamingClient, type StreamingClientOptions } from '../../src/client/streamingClient';
 import { loadConfig, type ServerConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import type { FrameAnalyzer } from '../../src/media/analyzer';
+import type { AnalyzerSource } from '../../src/media/analyzer';
 import type { PeerSession } from '../../src/peer/peerSession';
 import { startServer, type RunningServer } from '../../src/server';
 
@@ -30,13 +30,16 @@ export interface TestServer extends RunningServer {
  * The real server on an ephemeral loopback port with ICE bound to loopback. Logs are kept in
  * `logs` (and printed too when TEST_LOGS=1).
  */
-export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?: FrameAnalyzer): Promise<TestServer> {
+export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?: AnalyzerSource): Promise<TestServer> {
   const base = loadConfig({ PORT: '0', HOST: '127.0.0.1' });
   const config: ServerConfig = {
     ...base,
     iceInterfaceAddress: '127.0.0.1',
     // Tests open many sessions from one address; rate limits are tested where they are set.
     rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000 },
+    // The synthetic client's video does not decode: lifecycle tests count frames without
+    // decoding them. Tests of the pipeline set a detector (and stream real video).
+    detector: 'off',
     ...overrides,
     timeouts: { ...base.timeouts, ...overrides.timeouts },
   };

@@ -58,6 +58,12 @@ export const SUMMARY: StreamSummary = {
   ignored_client_messages: 0,
   ignored_rtp_packets: 0,
   ignored_rtcp_packets: 0,
+  total_frames_analyzed: 0,
+  avg_processing_time_ms: 0,
+  p95_processing_time_ms: 0,
+  keyframes: 0,
+  keyframe_requests: 0,
+  detection_events: 0,
 };
 
 interface EffectCall {

@@ -1,13 +1,16 @@
 import { createLogger } from '../../src/logger';
-import type { FrameAnalyzer } from '../../src/media/analyzer';
+import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { Session } from '../../src/session/session';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 
-const framePacket = (frame: number) => ({
-  header: { timestamp: frame * 3000, marker: true, sequenceNumber: frame, payloadType: 96 },
-  payload: Buffer.alloc(100),
+const vp8 = () => 'VP8' as const;
+
+/** A one-packet VP8 frame: payload descriptor with S=1, then a VP8 header (P=0 is a keyframe). */
+const framePacket = (frame: number, { sequenceNumber = frame, keyframe = true, payloadType = 96 } = {}) => ({
+  header: { timestamp: frame * 3000, marker: true, sequenceNumber, payloadType },
+  payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(98)]),
 });
 
 function gate() {
@@ -21,7 +24,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 describe('VideoProcessor', () => {
   it('processes every frame when analysis keeps up', async () => {
     const session = new Session('s');
-    const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 4, logger });
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 4, logger, codecOf: vp8 });
     for (let frame = 0; frame < 50; frame++) {
       processor.handleRtp(framePacket(frame));
       await flush();
@@ -34,7 +37,7 @@ describe('VideoProcessor', () => {
     const session = new Session('s');
     const stall = gate();
     const analyzer: FrameAnalyzer = { analyze: async () => (await stall.opened, []) };
-    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 10, logger });
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 10, logger, codecOf: vp8 });
 
     for (let frame = 0; frame < 31; frame++) processor.handleRtp(framePacket(frame));
     await flush();
@@ -72,6 +75,7 @@ describe('VideoProcessor', () => {
       analyzer,
       bufferSize: 4,
       logger,
+      codecOf: vp8,
       onDetections: (frame) => seen.push(frame.rtpTimestamp),
     });
     for (let frame = 1; frame <= 3; frame++) {
@@ -90,10 +94,68 @@ describe('VideoProcessor', () => {
       analyzer: { analyze: () => [] },
       bufferSize: 1,
       logger,
+      codecOf: vp8,
     });
     const first = processor.stop();
     expect(processor.stop()).toBe(first);
     await first;
     expect(processor.stopped).toBe(true);
+  });
+
+  it('reorders packets, counts an incomplete frame and tells the analyzer frames were lost', async () => {
+    const session = new Session('s');
+    let lost = 0;
+    const analyzed: number[] = [];
+    const analyzer: FrameAnalyzer = {
+      analyze: (frame) => (analyzed.push(frame.rtpTimestamp), []),
+      framesLost: () => lost++,
+    };
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: vp8 });
+    const twoPacketFrame = (frame: number, firstSequence: number) => [
+      { header: { timestamp: frame * 3000, marker: false, sequenceNumber: firstSequence, payloadType: 96 }, payload: Buffer.from([0x10, 0, 1, 2]) },
+      { header: { timestamp: frame * 3000, marker: true, sequenceNumber: firstSequence + 1, payloadType: 96 }, payload: Buffer.from([0x00, 3, 4]) },
+    ];
+    const [a1, a2] = twoPacketFrame(1, 10);
+    const [b1, b2] = twoPacketFrame(2, 12);
+    const [c1, c2] = twoPacketFrame(3, 14);
+    const [d1, d2] = twoPacketFrame(40, 16);
+    const e = { header: { timestamp: 140_000, marker: true, sequenceNumber: 18, payloadType: 96 }, payload: Buffer.from([0x10, 1, 2]) };
+    // c2 is lost: the jitter buffer holds what follows until a packet newer than its latency comes.
+    for (const packet of [a2!, a1!, b1!, b2!, c1!, d1!, d2!, e]) processor.handleRtp(packet);
+    void c2;
+    await flush();
+    await processor.stop();
+
+    expect(analyzed).toEqual([3000, 6000, 120_000, 140_000]);
+    expect(lost).toBeGreaterThanOrEqual(1);
+    expect(session.close('tracks_ended', {}).summary).toMatchObject({
+      total_frames_received: 5,
+      total_frames_processed: 4,
+      dropped_by_reason: { incomplete_frame: 1 },
+    });
+  });
+
+  it('counts frames of an unknown payload type as decode errors, and drops an analyzer reports by their reason', async () => {
+    const session = new Session('s');
+    const analyzer: FrameAnalyzer = {
+      analyze: (frame) => {
+        if (!frame.keyframe) throw new FrameDropped('waiting_for_keyframe', 'needs a keyframe');
+        return { detections: [], analyzed: frame.rtpTimestamp !== 3000 };
+      },
+    };
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: (type) => (type === 96 ? 'VP8' : undefined) });
+    processor.handleRtp(framePacket(1));
+    processor.handleRtp(framePacket(2, { keyframe: false }));
+    processor.handleRtp(framePacket(3, { payloadType: 100 }));
+    processor.handleRtp(framePacket(4));
+    await flush();
+    await processor.stop();
+    expect(session.close('tracks_ended', {}).summary).toMatchObject({
+      total_frames_received: 4,
+      total_frames_processed: 2,
+      total_frames_analyzed: 1,
+      keyframes: 2,
+      dropped_by_reason: { waiting_for_keyframe: 1, decode_error: 1 },
+    });
   });
 });

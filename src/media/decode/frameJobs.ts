@@ -1,0 +1,24 @@
+import type { Detection } from '../analyzer';
+import type { VideoCodecName } from './videoDecoder';
+
+/** What the pool's workers are started with. */
+export interface FrameWorkerSetup {
+  detector: string;
+  detectorOptions: Record<string, number>;
+}
+
+export type FrameWorkerRequest =
+  | { type: 'frame'; jobId: number; streamId: string; codec: VideoCodecName; data: Uint8Array; keyframe: boolean }
+  | { type: 'end'; streamId: string };
+
+export type FrameWorkerReply =
+  | {
+      jobId: number;
+      ok: true;
+      /** Size of the decoded picture; null when the decoder gave no picture for this frame. */
+      picture: { width: number; height: number } | null;
+      detections: Detection[];
+      decodeMs: number;
+      detectMs: number;
+    }
+  | { jobId: number; ok: false; stage: 'decode' | 'detect'; error: string };

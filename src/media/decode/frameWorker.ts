@@ -1,0 +1,59 @@
+/**
+ * Worker thread: decodes the frames of the streams assigned to it, each with its own decoder,
+ * and runs the detector on every decoded picture. Frames are handled one at a time, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createDetector } from '../detectors/registry';
+import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import { H264Decoder } from './h264Decoder';
+import type { VideoCodecName, VideoDecoder } from './videoDecoder';
+import { Vp8Decoder } from './vp8Decoder';
+
+const setup = workerData as FrameWorkerSetup;
+const detector = createDetector(setup.detector, setup.detectorOptions);
+const decoders = new Map<string, Promise<VideoDecoder>>();
+let queue: Promise<void> = Promise.resolve();
+
+function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
+  let decoder = decoders.get(streamId);
+  if (!decoder) {
+    decoder = codec === 'VP8' ? Vp8Decoder.create() : Promise.resolve(new H264Decoder());
+    decoders.set(streamId, decoder);
+  }
+  return decoder;
+}
+
+async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | null> {
+  if (request.type === 'end') {
+    const decoder = decoders.get(request.streamId);
+    decoders.delete(request.streamId);
+    (await decoder)?.close();
+    return null;
+  }
+  const { jobId } = request;
+  const decodeStarted = performance.now();
+  let picture;
+  try {
+    const decoder = await decoderFor(request.streamId, request.codec);
+    picture = decoder.decode(request.data, request.keyframe);
+  } catch (error) {
+    return { jobId, ok: false, stage: 'decode', error: String((error as Error)?.message ?? error) };
+  }
+  const decodeMs = performance.now() - decodeStarted;
+  if (!picture) return { jobId, ok: true, picture: null, detections: [], decodeMs, detectMs: 0 };
+  const detectStarted = performance.now();
+  try {
+    const detections = detector.detect(picture);
+    const size = { width: picture.width, height: picture.height };
+    return { jobId, ok: true, picture: size, detections, decodeMs, detectMs: performance.now() - detectStarted };
+  } catch (error) {
+    return { jobId, ok: false, stage: 'detect', error: String((error as Error)?.message ?? error) };
+  }
+}
+
+parentPort!.on('message', (request: FrameWorkerRequest) => {
+  queue = queue.then(async () => {
+    const reply = await handle(request);
+    if (reply) parentPort!.postMessage(reply);
+  });
+});

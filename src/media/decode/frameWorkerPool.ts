@@ -1,0 +1,221 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../logger';
+import { FrameDropped, type AnalysisDropReason, type Detection } from '../analyzer';
+import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import type { VideoCodecName } from './videoDecoder';
+
+export interface FrameWorkerPoolOptions extends FrameWorkerSetup {
+  /** Worker threads; default: one per core. */
+  size?: number;
+  /** A frame not decoded and analysed within this time ends its worker (hung decoder or detector). */
+  jobTimeoutMs: number;
+  logger: Logger;
+}
+
+/** What a worker made of one frame. */
+export interface FrameOutcome {
+  picture: { width: number; height: number } | null;
+  detections: Detection[];
+  decodeMs: number;
+  detectMs: number;
+}
+
+interface PendingJob {
+  streamId: string;
+  resolve: (outcome: FrameOutcome) => void;
+  reject: (error: FrameDropped) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Told when the worker holding a stream's decoder was replaced: the decoder state is gone. */
+type DecoderLost = () => void;
+
+/**
+ * One worker thread and the streams whose decoders live in it. A job that times out, or the
+ * worker dying, ends the worker: every pending job fails and every stream is told its decoder
+ * is gone (it must start again from a keyframe).
+ */
+class PooledWorker {
+  readonly streams = new Map<string, DecoderLost>();
+  private readonly jobs = new Map<number, PendingJob>();
+  private readonly worker: Worker;
+  private dead = false;
+
+  constructor(
+    private readonly setup: FrameWorkerSetup,
+    private readonly jobTimeoutMs: number,
+    private readonly onDeath: (worker: PooledWorker, why: string) => void,
+  ) {
+    this.worker = startWorker(setup);
+    this.worker.on('message', (reply: FrameWorkerReply) => this.settle(reply));
+    this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
+    this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
+  }
+
+  get load(): number {
+    return this.streams.size;
+  }
+
+  run(request: Extract<FrameWorkerRequest, { type: 'frame' }>): Promise<FrameOutcome> {
+    if (this.dead) return Promise.reject(new FrameDropped('worker_restarted', 'the worker is gone'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.die(`a frame took over ${this.jobTimeoutMs} ms`, 'analysis_timeout', request.streamId),
+        this.jobTimeoutMs,
+      );
+      this.jobs.set(request.jobId, { streamId: request.streamId, resolve, reject, timer });
+      this.worker.postMessage(request);
+    });
+  }
+
+  endStream(streamId: string): void {
+    this.streams.delete(streamId);
+    if (!this.dead) this.worker.postMessage({ type: 'end', streamId } satisfies FrameWorkerRequest);
+  }
+
+  terminate(): Promise<number> {
+    this.dead = true;
+    this.failAll('the pool is closed', 'worker_restarted');
+    this.worker.removeAllListeners();
+    return this.worker.terminate();
+  }
+
+  private settle(reply: FrameWorkerReply): void {
+    const job = this.jobs.get(reply.jobId);
+    if (!job) return;
+    this.jobs.delete(reply.jobId);
+    clearTimeout(job.timer);
+    if (reply.ok) {
+      job.resolve({ picture: reply.picture, detections: reply.detections, decodeMs: reply.decodeMs, detectMs: reply.detectMs });
+    } else {
+      const reason = reply.stage === 'decode' ? 'decode_error' : 'analysis_error';
+      job.reject(new FrameDropped(reason, reply.error));
+    }
+  }
+
+  /** The stream whose frame hung gets `reason`; the others on this worker lost theirs by accident. */
+  private die(why: string, reason: AnalysisDropReason, culprit?: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const job of this.jobs.values()) {
+      clearTimeout(job.timer);
+      job.reject(new FrameDropped(job.streamId === culprit ? reason : 'worker_restarted', why));
+    }
+    this.jobs.clear();
+    this.worker.removeAllListeners();
+    void this.worker.terminate();
+    this.onDeath(this, why);
+  }
+
+  private failAll(why: string, reason: AnalysisDropReason): void {
+    for (const job of this.jobs.values()) {
+      clearTimeout(job.timer);
+      job.reject(new FrameDropped(reason, why));
+    }
+    this.jobs.clear();
+  }
+}
+
+/** Under tsx or jest the worker is TypeScript: it loads tsx's require hook first. */
+function startWorker(setup: FrameWorkerSetup): Worker {
+  const typescript = __filename.endsWith('.ts');
+  const file = join(__dirname, typescript ? 'frameWorker.ts' : 'frameWorker.js');
+  return new Worker(file, {
+    workerData: setup,
+    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
+  });
+}
+
+/**
+ * Worker threads that decode and analyse video frames off the main thread, so one session's
+ * decoding never delays another session's RTP or closure. A stream stays on one worker (its
+ * decoder is stateful); new streams go to the least loaded worker. A worker that hangs or
+ * crashes is replaced and its streams move to the replacement.
+ */
+export class FrameWorkerPool {
+  private readonly workers: PooledWorker[];
+  private nextJobId = 1;
+  private nextStreamId = 1;
+  private closed = false;
+
+  constructor(private readonly options: FrameWorkerPoolOptions) {
+    const size = options.size ?? availableParallelism();
+    this.workers = Array.from({ length: size }, () => this.spawn());
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** A decoding stream for one track; close it when the track ends. */
+  openStream(codec: VideoCodecName, onDecoderLost: DecoderLost): DecodingStream {
+    if (this.closed) throw new Error('the frame worker pool is closed');
+    const streamId = `s${this.nextStreamId++}`;
+    const worker = this.workers.reduce((least, candidate) => (candidate.load < least.load ? candidate : least));
+    worker.streams.set(streamId, onDecoderLost);
+    return new DecodingStream(this, streamId, codec);
+  }
+
+  /** @internal */
+  run(streamId: string, codec: VideoCodecName, data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
+    const worker = this.workerOf(streamId);
+    if (!worker) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
+    return worker.run({ type: 'frame', jobId: this.nextJobId++, streamId, codec, data, keyframe });
+  }
+
+  /** @internal */
+  endStream(streamId: string): void {
+    this.workerOf(streamId)?.endStream(streamId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.workers.splice(0).map((worker) => worker.terminate()));
+  }
+
+  private workerOf(streamId: string): PooledWorker | undefined {
+    return this.workers.find((worker) => worker.streams.has(streamId));
+  }
+
+  private spawn(): PooledWorker {
+    const { detector, detectorOptions, jobTimeoutMs } = this.options;
+    return new PooledWorker({ detector, detectorOptions }, jobTimeoutMs, (dead, why) => this.replace(dead, why));
+  }
+
+  private replace(dead: PooledWorker, why: string): void {
+    const index = this.workers.indexOf(dead);
+    if (this.closed || index < 0) return;
+    this.options.logger.warn('Frame worker replaced', { reason: why, streams: dead.streams.size });
+    const replacement = this.spawn();
+    this.workers[index] = replacement;
+    for (const [streamId, onDecoderLost] of dead.streams) {
+      replacement.streams.set(streamId, onDecoderLost);
+      onDecoderLost();
+    }
+  }
+}
+
+/** One track's frames on its worker. */
+export class DecodingStream {
+  private closed = false;
+
+  constructor(
+    private readonly pool: FrameWorkerPool,
+    readonly streamId: string,
+    readonly codec: VideoCodecName,
+  ) {}
+
+  decodeAndDetect(data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
+    if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
+    return this.pool.run(this.streamId, this.codec, data, keyframe);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.endStream(this.streamId);
+  }
+}

@@ -1,0 +1,25 @@
+import type { I420Frame } from '../i420Frame';
+
+/** The video codecs the server decodes, as werift names them in the negotiated codec. */
+export type VideoCodecName = 'VP8' | 'H264';
+
+/** One stream's decoder: feed its frames in order, get a picture back (or none yet). */
+export interface VideoDecoder {
+  /** Decodes one whole frame (VP8) or access unit (H264 Annex-B); null when no picture came out. */
+  decode(data: Uint8Array, keyframe: boolean): I420Frame | null;
+  close(): void;
+}
+
+/** Planes of a tightly packed I420 buffer (Y, then U, then V). */
+export function i420FromPacked(width: number, height: number, data: Uint8Array): I420Frame {
+  const lumaBytes = width * height;
+  const chromaBytes = Math.ceil(width / 2) * Math.ceil(height / 2);
+  if (data.length < lumaBytes + 2 * chromaBytes) throw new Error(`an I420 ${width}x${height} picture needs ${lumaBytes + 2 * chromaBytes} bytes, got ${data.length}`);
+  return {
+    width,
+    height,
+    y: data.subarray(0, lumaBytes),
+    u: data.subarray(lumaBytes, lumaBytes + chromaBytes),
+    v: data.subarray(lumaBytes + chromaBytes, lumaBytes + 2 * chromaBytes),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Detection } from '../media/analyzer';
+
+export interface DetectionEvent {
+  track_id: string;
+  frame_timestamp: number;
+  detections: Detection[];
+}
+
+/**
+ * Coalesces detection events so the data channel is never flooded: at most one event per
+ * interval per session; detections arriving in between replace the one waiting, so the client
+ * always gets the newest. `close()` drops what waits.
+ */
+export class DetectionEvents {
+  private lastSentAt = Number.NEGATIVE_INFINITY;
+  private waiting: DetectionEvent | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly minIntervalMs: number,
+    private readonly send: (event: DetectionEvent) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  offer(event: DetectionEvent): void {
+    if (this.closed) return;
+    this.waiting = event;
+    if (this.timer) return;
+    const wait = this.lastSentAt + this.minIntervalMs - this.now();
+    if (wait <= 0) this.flush();
+    else this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.waiting = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private flush(): void {
+    this.timer = null;
+    const event = this.waiting;
+    this.waiting = null;
+    if (!event || this.closed) return;
+    this.lastSentAt = this.now();
+    this.send(event);
+  }
+}
