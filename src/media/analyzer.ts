@@ -12,6 +12,13 @@ export interface FrameAnalysis {
   detections: Detection[];
   /** Whether a detector looked at a picture (a decoder may take a frame and give no picture yet). */
   analyzed: boolean;
+  /** Size of the analysed picture, which the boxes are in. */
+  picture?: PictureSize;
+}
+
+export interface PictureSize {
+  width: number;
+  height: number;
 }
 
 /** Why a frame was not analysed, as counted in the summary's `dropped_by_reason`. */

@@ -34,7 +34,7 @@ class DecodingAnalyzer implements FrameAnalyzer {
     this.waitingForKeyframe = false;
     try {
       const outcome = await this.stream!.decodeAndDetect(frame.data, frame.keyframe);
-      return { detections: outcome.detections, analyzed: outcome.picture !== null };
+      return { detections: outcome.detections, analyzed: outcome.picture !== null, picture: outcome.picture ?? undefined };
     } catch (error) {
       if (!(error instanceof FrameDropped) || error.reason !== 'analysis_error') this.framesLost();
       throw error;

@@ -3,7 +3,7 @@ import { JitterBufferBase } from 'werift/nonstandard';
 import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
 import type { Session } from '../session/session';
-import { FrameDropped, type Detection, type FrameAnalyzer } from './analyzer';
+import { FrameDropped, type Detection, type FrameAnalyzer, type PictureSize } from './analyzer';
 import type { VideoCodecName } from './decode/videoDecoder';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
 import { FrameBuffer, type DropPolicy } from './frameBuffer';
@@ -25,7 +25,7 @@ export interface VideoProcessorOptions {
   bufferSize: number;
   bufferPolicy?: DropPolicy;
   logger: Logger;
-  onDetections?: (frame: VideoFrame, detections: Detection[]) => void;
+  onDetections?: (frame: VideoFrame, detections: Detection[], picture: PictureSize | undefined) => void;
 }
 
 /**
@@ -119,9 +119,9 @@ export class VideoProcessor implements TrackProcessor {
     const started = performance.now();
     try {
       const result = await this.options.analyzer.analyze(frame);
-      const { detections, analyzed } = Array.isArray(result) ? { detections: result, analyzed: true } : result;
+      const { detections, analyzed, picture } = Array.isArray(result) ? { detections: result, analyzed: true, picture: undefined } : result;
       this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started });
-      if (detections.length > 0) this.options.onDetections?.(frame, detections);
+      if (detections.length > 0) this.options.onDetections?.(frame, detections, picture);
     } catch (error) {
       if (error instanceof FrameDropped) {
         this.session.framesDropped(error.reason);

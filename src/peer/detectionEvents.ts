@@ -4,6 +4,9 @@ export interface DetectionEvent {
   track_id: string;
   frame_timestamp: number;
   detections: Detection[];
+  /** Size of the analysed picture, which the boxes are in (absent when the analyzer did not say). */
+  frame_width?: number;
+  frame_height?: number;
 }
 
 /**

@@ -11,7 +11,7 @@ import type {
 } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import { analyzerForTrack, type AnalyzerSource, type Detection } from '../media/analyzer';
+import { analyzerForTrack, type AnalyzerSource, type Detection, type PictureSize } from '../media/analyzer';
 import { AudioProcessor } from '../media/audioProcessor';
 import type { VideoFrame } from '../media/videoFrame';
 import { InactivityWatch } from '../media/inactivityWatch';
@@ -435,7 +435,7 @@ export class PeerSession {
       bufferSize: config.frameBufferSize,
       bufferPolicy: config.frameBufferPolicy,
       logger: this.log,
-      onDetections: (frame, detections) => this.offerDetections(trackId, frame, detections),
+      onDetections: (frame, detections, picture) => this.offerDetections(trackId, frame, detections, picture),
     });
   }
 
@@ -484,8 +484,9 @@ export class PeerSession {
     if (message.value.type === 'end_stream') this.send({ type: 'CLOSE_REQUESTED' });
   }
 
-  private offerDetections(trackId: string, frame: VideoFrame, detections: Detection[]): void {
-    this.detectionEvents.offer({ track_id: trackId, frame_timestamp: frame.rtpTimestamp, detections });
+  private offerDetections(trackId: string, frame: VideoFrame, detections: Detection[], picture?: PictureSize): void {
+    const size = picture ? { frame_width: picture.width, frame_height: picture.height } : {};
+    this.detectionEvents.offer({ track_id: trackId, frame_timestamp: frame.rtpTimestamp, detections, ...size });
   }
 
   private sendDetectionEvent(event: DetectionEvent): void {
