@@ -71,6 +71,7 @@ async function run(options: CliOptions): Promise<void> {
   const client = await StreamingClient.connect({
     url: options.url,
     video: options.video,
+    videoFile: options.videoFile,
     audio: options.audio,
     authToken: options.token,
     interfaceAddress: options.interfaceAddress,
@@ -82,7 +83,7 @@ async function run(options: CliOptions): Promise<void> {
     client.onEvent(printEvent);
 
     client.startStreaming({ fps: options.fps });
-    const tracks = [options.video ? `video ${options.fps} fps` : '', options.audio ? 'audio' : ''].filter(Boolean);
+    const tracks = [options.video ? `video ${describeVideo(client, options)}` : '', options.audio ? 'audio' : ''].filter(Boolean);
     note(`streaming ${tracks.join(' + ') || 'nothing'} for ${options.seconds} s (Ctrl-C stops early)`);
     if ((await interrupts.sleep(options.seconds * 1000)) === 'interrupted') note('interrupted: stopping the tracks');
     client.stopVideo();
@@ -98,6 +99,14 @@ async function run(options: CliOptions): Promise<void> {
     interrupts.dispose();
     await client.close();
   }
+}
+
+function describeVideo(client: StreamingClient, options: CliOptions): string {
+  const file = client.videoFile;
+  const fps = options.fps ?? file?.fps ?? 30;
+  if (!file) return `synthetic VP8 ${fps} fps`;
+  const payloadType = client.videoCodec?.payloadType;
+  return `${file.path} (${file.codec} payload type ${payloadType}, ${file.frames.length} frames looping) ${fps} fps`;
 }
 
 /**

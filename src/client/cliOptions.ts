@@ -4,8 +4,10 @@ import { parseArgs } from 'node:util';
 export interface CliOptions {
   url: string;
   seconds: number;
-  fps: number;
+  /** Video frame rate; undefined means 30, or the video file's rate. */
+  fps: number | undefined;
   video: boolean;
+  videoFile: string | undefined;
   audio: boolean;
   token: string | undefined;
   interfaceAddress: string | undefined;
@@ -15,13 +17,16 @@ export interface CliOptions {
 
 export const USAGE = `Usage: npm run client -- [options]
 
-Streams synthetic VP8 video and Opus audio to the ingest server over WebRTC, prints the
-session id and every data channel event, then stops its tracks and prints the summary.
+Streams video (synthetic VP8, or a VP8/H264 file) and synthetic Opus audio to the ingest
+server over WebRTC, prints the session id and every data channel event, then stops its
+tracks and prints the summary.
 
 Options:
   --url URL            server base URL (default http://127.0.0.1:8080)
   --seconds N          how long to stream (default 5)
-  --fps N              video frame rate (default 30)
+  --fps N              video frame rate (default 30, or the video file's)
+  --video-file PATH    stream this file, looping, instead of synthetic VP8: .ivf (VP8) or
+                       .h264/.264 (H264 Annex-B, constrained baseline); only its codec is offered
   --no-video           offer no video track
   --no-audio           offer no audio track
   --token TOKEN        bearer token, for servers with AUTH_TOKEN set (default $AUTH_TOKEN)
@@ -38,7 +43,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = process
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:8080' },
       seconds: { type: 'string', default: '5' },
-      fps: { type: 'string', default: '30' },
+      fps: { type: 'string' },
+      'video-file': { type: 'string' },
       'no-video': { type: 'boolean', default: false },
       'no-audio': { type: 'boolean', default: false },
       token: { type: 'string' },
@@ -49,11 +55,15 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = process
   });
   const url = values.url;
   if (!/^https?:\/\/[^/]/.test(url)) throw new Error(`--url must be an http(s) URL, got "${url}"`);
+  const videoFile = values['video-file'];
+  if (videoFile !== undefined && values['no-video']) throw new Error('--video-file and --no-video exclude each other');
+  if (videoFile === '') throw new Error('--video-file needs a path');
   return {
     url,
     seconds: positiveNumber('--seconds', values.seconds, { allowZero: true }),
-    fps: positiveNumber('--fps', values.fps),
+    fps: values.fps === undefined ? undefined : positiveNumber('--fps', values.fps),
     video: !values['no-video'],
+    videoFile,
     audio: !values['no-audio'],
     token: values.token ?? (env.AUTH_TOKEN || undefined),
     interfaceAddress: ipv4Address('--interface', values.interface),

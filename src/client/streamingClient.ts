@@ -1,11 +1,14 @@
 import {
   MediaStreamTrack,
+  useH264,
   useOPUS,
   useVP8,
   type RTCDataChannel,
   type RTCDtlsTransport,
   type RTCPeerConnection,
+  type RTCRtpCodecParameters,
   type RTCRtpTransceiver,
+  type RtpPacket,
 } from 'werift';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import {
@@ -24,6 +27,7 @@ import {
   type StreamClosedEvent,
 } from './serverEvents';
 import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
+import { VideoRtpPacketizer } from './rtpPacketizers';
 import { postOffer } from './signaling';
 import {
   OPUS_FRAME_MS,
@@ -32,6 +36,7 @@ import {
   videoTimestampStep,
   videoTimestampStepForFps,
 } from './syntheticMedia';
+import { readVideoFile, type VideoFile, type VideoFileCodec } from './videoFile';
 
 export type { ServerEvent, StreamClosedEvent, StreamSummary } from './serverEvents';
 
@@ -45,8 +50,13 @@ const DEFAULT_EVENT_TIMEOUT_MS = 10_000;
 export interface StreamingClientOptions {
   /** Server base URL, e.g. http://127.0.0.1:8080 (the client POSTs to `${url}/offer`). */
   url: string;
-  /** Offer a sendonly VP8 video track. Default true. */
+  /** Offer a sendonly video track (synthetic VP8 unless `videoFile` is given). Default true. */
   video?: boolean;
+  /**
+   * Stream this encoded file, looping, instead of synthetic VP8: `.ivf` (VP8) or `.h264`/`.264`
+   * (H264 Annex-B, constrained baseline, packetization-mode 1). Only the file's codec is offered.
+   */
+  videoFile?: string;
   /** Offer a sendonly Opus audio track. Default true. */
   audio?: boolean;
   /** Open the `events` data channel before the offer. Default true. */
@@ -63,9 +73,9 @@ export interface StreamingClientOptions {
 }
 
 export interface VideoFramesOptions {
-  /** Time between frames; 0 sends them back to back. Default 33 ms. */
+  /** Time between frames; 0 sends them back to back. Default 33 ms, or the video file's frame interval. */
   intervalMs?: number;
-  /** RTP packets per frame (~1000 payload bytes each). Default 3. */
+  /** RTP packets per synthetic frame (~1000 payload bytes each). Default 3. File frames take what they need. */
   packetsPerFrame?: number;
 }
 
@@ -80,12 +90,36 @@ export interface StopOptions {
 }
 
 export interface StreamingOptions {
-  /** Video frame rate. Default 30. Audio always runs at one packet per 20 ms. */
+  /** Video frame rate. Default 30, or the video file's. Audio always runs at one packet per 20 ms. */
   fps?: number;
   packetsPerFrame?: number;
 }
 
 type MediaKind = 'video' | 'audio';
+
+/** Where video frames come from: each call returns the RTP packets of the next frame. */
+interface VideoSource {
+  nextFrame(packetsPerFrame: number, timestampStep: number): RtpPacket[];
+}
+
+/** The frames of a video file, packetized for its codec, from the first again after the last. */
+class FileVideoSource implements VideoSource {
+  private readonly packetizer: VideoRtpPacketizer;
+  private next = 0;
+
+  constructor(
+    private readonly file: VideoFile,
+    payloadType: () => number,
+  ) {
+    this.packetizer = new VideoRtpPacketizer(file.codec, payloadType);
+  }
+
+  nextFrame(_packetsPerFrame: number, timestampStep: number): RtpPacket[] {
+    const frame = this.file.frames[this.next]!;
+    this.next = (this.next + 1) % this.file.frames.length;
+    return this.packetizer.packetize(frame.data, timestampStep);
+  }
+}
 
 /** The RTP side of one sendonly transceiver: its local track and the loops writing into it. */
 class OutgoingTrack {
@@ -98,10 +132,19 @@ class OutgoingTrack {
   streamingError: unknown = null;
   transceiver: RTCRtpTransceiver | null = null;
 
-  constructor(readonly kind: MediaKind) {
+  constructor(
+    readonly kind: MediaKind,
+    videoCodec: VideoFileCodec = 'VP8',
+  ) {
     // A source codec makes werift offer only that codec for the transceiver, so the
-    // negotiated payload type always matches what the synthetic packets contain.
-    this.track = new MediaStreamTrack({ kind, codec: kind === 'video' ? useVP8() : useOPUS() });
+    // negotiated payload type always matches what the packets contain.
+    const codec = kind === 'audio' ? useOPUS() : videoCodec === 'H264' ? useH264() : useVP8();
+    this.track = new MediaStreamTrack({ kind, codec });
+  }
+
+  /** The codec the answer settled on (werift sets it when it applies the remote description). */
+  negotiatedCodec(): RTCRtpCodecParameters | undefined {
+    return this.transceiver?.sender.codec;
   }
 
   /** Negotiated payload type; werift also writes it into every packet it sends. */
@@ -133,9 +176,9 @@ class OutgoingTrack {
 }
 
 /**
- * A werift peer that streams synthetic VP8 video and Opus audio to the ingest server and
- * records the events the server sends on the data channel. Both a user tool (cli.ts) and
- * the driver of integration tests.
+ * A werift peer that streams video (synthetic VP8, or the VP8/H264 frames of a video file)
+ * and synthetic Opus audio to the ingest server and records the events the server sends on
+ * the data channel. Both a user tool (cli.ts) and the driver of integration tests.
  */
 export class StreamingClient {
   readonly sessionId: string;
@@ -144,7 +187,9 @@ export class StreamingClient {
   private readonly channel: RTCDataChannel | null;
   private readonly video: OutgoingTrack | null;
   private readonly audio: OutgoingTrack | null;
-  private readonly videoSource: SyntheticVp8Source;
+  private readonly videoSource: VideoSource;
+  /** The video file being streamed, if any. */
+  readonly videoFile: VideoFile | null;
   private readonly audioSource: SyntheticOpusSource;
   private isClosed = false;
   private readonly connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
@@ -156,6 +201,7 @@ export class StreamingClient {
     channel: RTCDataChannel | null;
     video: OutgoingTrack | null;
     audio: OutgoingTrack | null;
+    videoFile: VideoFile | null;
     connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
   }) {
     this.connection = parts.connection;
@@ -165,11 +211,21 @@ export class StreamingClient {
     this.channel = parts.channel;
     this.video = parts.video;
     this.audio = parts.audio;
-    this.videoSource = new SyntheticVp8Source(() => this.video?.payloadType() ?? 0);
+    this.videoFile = parts.videoFile;
+    const videoPayloadType = (): number => this.video?.payloadType() ?? 0;
+    this.videoSource = parts.videoFile
+      ? new FileVideoSource(parts.videoFile, videoPayloadType)
+      : new SyntheticVp8Source(videoPayloadType);
     this.audioSource = new SyntheticOpusSource(() => this.audio?.payloadType() ?? 0);
   }
 
   static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
+    const offersVideo = options.video ?? true;
+    if (options.videoFile !== undefined && !offersVideo) {
+      throw new Error('A video file was given but video is off');
+    }
+    // Read before anything opens: a bad file fails here with nothing to clean up.
+    const videoFile = options.videoFile !== undefined ? readVideoFile(options.videoFile) : null;
     const peerOptions: PeerConnectionOptions = {
       iceServers: [],
       additionalHostAddresses: ['127.0.0.1'],
@@ -177,7 +233,7 @@ export class StreamingClient {
     };
     const pc = createPeerConnection(peerOptions);
     const inbox = new EventInbox();
-    const video = (options.video ?? true) ? new OutgoingTrack('video') : null;
+    const video = offersVideo ? new OutgoingTrack('video', videoFile?.codec) : null;
     const audio = (options.audio ?? true) ? new OutgoingTrack('audio') : null;
     for (const outgoing of [video, audio]) {
       if (outgoing) outgoing.transceiver = pc.addTransceiver(outgoing.track, { direction: 'sendonly' });
@@ -209,13 +265,14 @@ export class StreamingClient {
         const boundToLoopback = options.interfaceAddress !== undefined && isLoopbackAddress(options.interfaceAddress);
         const remoteSdp = boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp;
         await pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp });
+        if (videoFile && video) requireNegotiatedCodec(video, videoFile);
         await stopTransportsBundledAway(pc, offeredTransports);
         stage = channel ? 'waiting for the connection and the data channel' : 'waiting for the connection';
         await Promise.all([connected(pc), channel ? opened(channel) : Promise.resolve()]);
         return answer.session_id;
       });
       const connection = { url: options.url, authToken: options.authToken, interfaceAddress: options.interfaceAddress };
-      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio, connection });
+      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio, videoFile, connection });
     } catch (error) {
       video?.stop();
       audio?.stop();
@@ -233,6 +290,11 @@ export class StreamingClient {
   /** Every event received on the data channel so far, parsed, in arrival order. */
   get events(): readonly ServerEvent[] {
     return this.inbox.events;
+  }
+
+  /** The video codec the server's answer chose (mimeType, payloadType, fmtp parameters). */
+  get videoCodec(): RTCRtpCodecParameters | undefined {
+    return this.video?.negotiatedCodec();
   }
 
   get videoFramesSent(): number {
@@ -285,7 +347,7 @@ export class StreamingClient {
   /** Sends `count` video frames paced `intervalMs` apart; resolves once the last one is sent. */
   async sendVideoFrames(count: number, options: VideoFramesOptions = {}): Promise<void> {
     const video = this.requireTrack(this.video, 'video');
-    const intervalMs = options.intervalMs ?? DEFAULT_VIDEO_INTERVAL_MS;
+    const intervalMs = options.intervalMs ?? (this.videoFile ? 1000 / this.videoFile.fps : DEFAULT_VIDEO_INTERVAL_MS);
     const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
     const timestampStep = videoTimestampStep(intervalMs);
     await video.run(intervalMs, count, () => this.writeVideoFrame(packetsPerFrame, timestampStep)).done;
@@ -299,7 +361,7 @@ export class StreamingClient {
 
   /** Streams every offered, not yet stopped track in the background until stopped or closed. */
   startStreaming(options: StreamingOptions = {}): void {
-    const fps = options.fps ?? DEFAULT_FPS;
+    const fps = options.fps ?? this.videoFile?.fps ?? DEFAULT_FPS;
     if (!(fps > 0)) throw new Error(`fps must be > 0, got ${fps}`);
     const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
     const timestampStep = videoTimestampStepForFps(fps);
@@ -386,6 +448,14 @@ export class StreamingClient {
 
   private writeAudioFrame(): void {
     this.audio?.track.writeRtp(this.audioSource.nextFrame());
+  }
+}
+
+/** The answer must have kept the file's codec, the only one offered for video. */
+function requireNegotiatedCodec(video: OutgoingTrack, file: VideoFile): void {
+  const negotiated = video.negotiatedCodec();
+  if (negotiated?.mimeType.toUpperCase() !== `VIDEO/${file.codec}`) {
+    throw new Error(`The server did not accept ${file.codec} video for ${file.path} (answer: ${negotiated?.mimeType ?? 'no codec'})`);
   }
 }
 

@@ -1,0 +1,67 @@
+/**
+ * The client streaming real encoded video from the fixture files to the real server: the
+ * server answers with the file's codec and counts every frame.
+ */
+import { join } from 'node:path';
+import { StreamingClient } from '../../src/client/streamingClient';
+import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
+const INACTIVITY_MS = 300;
+const fastEnding = { videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS };
+
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  if (!server) return;
+  await expectNothingLeft(server);
+  await server.close();
+  server = undefined;
+});
+
+/** The `a=rtpmap` codec names of the SDP's video section. */
+function videoCodecNames(sdp: string): string[] {
+  const section = sdp.split(/\r?\n(?=m=)/).find((part) => part.startsWith('m=video'));
+  return [...(section ?? '').matchAll(/^a=rtpmap:\d+ ([^/\s]+)\//gm)].map((match) => match[1]!);
+}
+
+describe.each([
+  ['VP8', 'vp8_red_square.ivf'],
+  ['H264', 'h264_red_square.h264'],
+])('streaming a %s file', (codec, name) => {
+  it('offers only the file\'s codec, the server answers with it and receives all 30 frames', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, name) });
+
+    expect(videoCodecNames(client.peerConnection.localDescription!.sdp)).toEqual([codec]);
+    expect(videoCodecNames(client.peerConnection.remoteDescription!.sdp)).toEqual([codec]);
+    expect(client.videoCodec?.mimeType).toBe(`video/${codec}`);
+    if (codec === 'H264') expect(client.videoCodec?.parameters).toContain('profile-level-id=42e01f');
+    const serverSide = peer.pc.getTransceivers().find((transceiver) => transceiver.kind === 'video');
+    expect(serverSide?.codecs.map((c) => c.mimeType)).toEqual([`video/${codec}`]);
+    expect(serverSide?.codecs[0]?.payloadType).toBe(client.videoCodec?.payloadType);
+
+    await client.sendVideoFrames(30, { intervalMs: 10 });
+    expect(client.videoFramesSent).toBe(30);
+    await eventually(() => peer.view().counters.frames_received >= 30, 5000, '30 frames received');
+    expect(peer.view().counters.frames_received).toBe(30);
+
+    client.stopVideo();
+    await peer.released;
+  });
+});
+
+describe('bad video files', () => {
+  it('fail connect() before anything is opened', async () => {
+    const url = 'http://127.0.0.1:9'; // never contacted
+    await expect(StreamingClient.connect({ url, videoFile: join(FIXTURES, 'README.md') })).rejects.toThrow(
+      /README\.md: unknown video file type/,
+    );
+    await expect(StreamingClient.connect({ url, videoFile: join(FIXTURES, 'missing.h264') })).rejects.toThrow(
+      /Cannot read the video file .*missing\.h264/,
+    );
+    await expect(
+      StreamingClient.connect({ url, video: false, videoFile: join(FIXTURES, 'vp8_grey.ivf') }),
+    ).rejects.toThrow('A video file was given but video is off');
+  });
+});
