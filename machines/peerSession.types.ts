@@ -59,6 +59,10 @@ export interface StreamSummary {
   keyframe_requests: number;
   /** `detection` events sent on the data channel (coalesced: at most DETECTION_EVENTS_PER_SECOND). */
   detection_events: number;
+  /** Mean audio level in dBov (0 loudest, -127 silence) from RFC 6464 indications; null without them. */
+  audio_level_dbov: number | null;
+  /** Share of audio packets the sender flagged as voice (RFC 6464); null without indications. */
+  voice_activity_ratio: number | null;
 }
 
 export interface PeerSessionInput {

@@ -1,4 +1,5 @@
 import type { Session } from '../session/session';
+import { audioLevelOf } from './audioLevel';
 import type { RtpLike } from './rtp';
 import type { TrackProcessor } from './trackProcessor';
 
@@ -10,6 +11,7 @@ const MAX_GAP_SECONDS = 5;
 /**
  * Counts audio frames and the audio time they cover, from RTP timestamps: each packet adds
  * the time since the previous one (Opus DTX gaps included, reordered packets add nothing).
+ * Packets carrying an RFC 6464 audio level feed the session's loudness and voice activity.
  */
 export class AudioProcessor implements TrackProcessor {
   readonly kind = 'audio' as const;
@@ -26,9 +28,9 @@ export class AudioProcessor implements TrackProcessor {
     return this.isStopped;
   }
 
-  handleRtp(packet: RtpLike): void {
+  handleRtp(packet: RtpLike, extensions?: Record<string, unknown>): void {
     if (this.isStopped) return;
-    this.session.audioFrameReceived(this.secondsCoveredBy(packet.header.timestamp));
+    this.session.audioFrameReceived(this.secondsCoveredBy(packet.header.timestamp), audioLevelOf(extensions));
   }
 
   async stop(): Promise<void> {

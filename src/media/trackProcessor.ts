@@ -6,7 +6,8 @@ export interface TrackProcessor {
   readonly trackId: string;
   readonly kind: TrackKind;
   readonly stopped: boolean;
-  handleRtp(packet: RtpLike): void;
+  /** `extensions`: werift's parsed RTP header extensions by URI. */
+  handleRtp(packet: RtpLike, extensions?: Record<string, unknown>): void;
   /** Sets the stop flag, cancels the processing loop and waits for it. Idempotent. */
   stop(): Promise<void>;
 }

@@ -402,9 +402,9 @@ export class PeerSession {
     const processor: TrackProcessor =
       kind === 'video' ? this.videoProcessor(track, trackId) : new AudioProcessor(trackId, this.session);
     const media: TrackMedia = { track, processor, watch: null, unsubscribe: () => {} };
-    const rtp = track.onReceiveRtp.subscribe((packet) => {
+    const rtp = track.onReceiveRtp.subscribe((packet, extensions) => {
       media.watch?.touch();
-      processor.handleRtp(packet);
+      processor.handleRtp(packet, extensions);
     });
     const onEnded = () => this.send({ type: 'TRACK_ENDED', trackId, reason: 'transceiver_stopped' });
     track.addEventListener('ended', onEnded);

@@ -1,5 +1,6 @@
 import type { CloseReason, StreamSummary, TrackEndReason, TrackRecord } from '../../machines/peerSession.types';
 import type { AnalysisDropReason } from '../media/analyzer';
+import { AudioLevelStats, type AudioLevelIndication } from '../media/audioLevel';
 import { DurationStats } from './durationStats';
 
 /** Why a received video frame was not processed. */
@@ -56,6 +57,7 @@ export class Session {
   private keyframes = 0;
   private keyframeRequests = 0;
   private detectionEvents = 0;
+  private readonly audioLevels = new AudioLevelStats();
 
   constructor(
     readonly id: string,
@@ -108,10 +110,11 @@ export class Session {
     return this.ignoredPackets[kind];
   }
 
-  audioFrameReceived(seconds: number): void {
+  audioFrameReceived(seconds: number, level?: AudioLevelIndication): void {
     if (this.closed) return;
     this.audioFrames++;
     this.audioSeconds += seconds;
+    if (level) this.audioLevels.add(level);
   }
 
   counters(): SessionCounters {
@@ -173,6 +176,8 @@ export class Session {
         keyframes: this.keyframes,
         keyframe_requests: this.keyframeRequests,
         detection_events: this.detectionEvents,
+        audio_level_dbov: roundOrNull(this.audioLevels.meanDbov, 1),
+        voice_activity_ratio: roundOrNull(this.audioLevels.voiceActivityRatio, 3),
       },
     };
     return this.closure;
@@ -191,6 +196,10 @@ function countEndReasons(tracks: Record<string, TrackRecord>): Partial<Record<Tr
     if (track.endReason) counts[track.endReason] = (counts[track.endReason] ?? 0) + 1;
   }
   return counts;
+}
+
+function roundOrNull(value: number | null, digits: number): number | null {
+  return value === null ? null : round(value, digits);
 }
 
 function round(value: number, digits: number): number {

@@ -3,6 +3,7 @@ import {
   useOPUS,
   useVP8,
   useH264,
+  useAudioLevelIndication,
   type PeerConfig,
   type RTCIceServer,
 } from 'werift';
@@ -57,6 +58,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
     iceUseIpv6: false,
     bundlePolicy: options.bundlePolicy ?? 'max-compat',
     codecs: receivedCodecs(),
+    headerExtensions: { audio: [useAudioLevelIndication()] },
   };
   if (options.interfaceAddress) {
     config.iceInterfaceAddresses = { udp4: options.interfaceAddress };

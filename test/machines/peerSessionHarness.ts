@@ -64,6 +64,8 @@ export const SUMMARY: StreamSummary = {
   keyframes: 0,
   keyframe_requests: 0,
   detection_events: 0,
+  audio_level_dbov: null,
+  voice_activity_ratio: null,
 };
 
 interface EffectCall {

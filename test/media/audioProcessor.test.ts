@@ -1,3 +1,4 @@
+import { AUDIO_LEVEL_URI } from '../../src/media/audioLevel';
 import { AudioProcessor } from '../../src/media/audioProcessor';
 import { Session } from '../../src/session/session';
 
@@ -36,4 +37,27 @@ describe('AudioProcessor', () => {
     processor.handleRtp(opusPacket(96_000 + 48_000 * 3600));
     expect(session.counters()).toMatchObject({ audio_frames: 4, audio_seconds: 0.04 });
   });
+
+  it('reports loudness (power mean, dBov) and voice activity from RFC 6464 level indications', () => {
+    const session = new Session('s');
+    const processor = new AudioProcessor('a', session);
+    const level = (value: number, v: boolean) => ({ [AUDIO_LEVEL_URI]: { level: value, v } });
+    processor.handleRtp(opusPacket(0), level(10, true));
+    processor.handleRtp(opusPacket(960), level(10, true));
+    processor.handleRtp(opusPacket(1920), level(127, false));
+    processor.handleRtp(opusPacket(2880), level(127, false));
+    processor.handleRtp(opusPacket(3840), { [AUDIO_LEVEL_URI]: 'garbage' });
+    const { summary } = session.close('tracks_ended', {});
+    // Two packets at -10 dBov and two near silence: the power mean is 3 dB under -10.
+    expect(summary.audio_level_dbov).toBeCloseTo(-13, 1);
+    expect(summary.voice_activity_ratio).toBe(0.5);
+    expect(summary.audio_frames).toBe(5);
+  });
+
+  it('reports no loudness without level indications', () => {
+    const session = new Session('s');
+    new AudioProcessor('a', session).handleRtp(opusPacket(0));
+    expect(session.close('tracks_ended', {}).summary).toMatchObject({ audio_level_dbov: null, voice_activity_ratio: null });
+  });
 });
+
