@@ -77,6 +77,8 @@ export interface VideoFramesOptions {
   intervalMs?: number;
   /** RTP packets per synthetic frame (~1000 payload bytes each). Default 3. File frames take what they need. */
   packetsPerFrame?: number;
+  /** Frames (0-based within this call) packetized but not sent, as if lost on the network. */
+  loseFrames?: number[];
 }
 
 export interface AudioFramesOptions {
@@ -350,7 +352,9 @@ export class StreamingClient {
     const intervalMs = options.intervalMs ?? (this.videoFile ? 1000 / this.videoFile.fps : DEFAULT_VIDEO_INTERVAL_MS);
     const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
     const timestampStep = videoTimestampStep(intervalMs);
-    await video.run(intervalMs, count, () => this.writeVideoFrame(packetsPerFrame, timestampStep)).done;
+    const lost = new Set(options.loseFrames ?? []);
+    let index = 0;
+    await video.run(intervalMs, count, () => this.writeVideoFrame(packetsPerFrame, timestampStep, !lost.has(index++))).done;
   }
 
   /** Sends `count` Opus packets (20 ms of audio each) paced `intervalMs` apart. */
@@ -440,10 +444,11 @@ export class StreamingClient {
     });
   }
 
-  private writeVideoFrame(packetsPerFrame: number, timestampStep: number): void {
+  private writeVideoFrame(packetsPerFrame: number, timestampStep: number, send = true): void {
     const video = this.video;
     if (!video) return;
-    for (const packet of this.videoSource.nextFrame(packetsPerFrame, timestampStep)) video.track.writeRtp(packet);
+    const packets = this.videoSource.nextFrame(packetsPerFrame, timestampStep);
+    if (send) for (const packet of packets) video.track.writeRtp(packet);
   }
 
   private writeAudioFrame(): void {

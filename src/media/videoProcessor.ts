@@ -1,5 +1,3 @@
-import type { RtpPacket } from 'werift';
-import { JitterBufferBase } from 'werift/nonstandard';
 import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
 import type { Session } from '../session/session';
@@ -7,14 +5,14 @@ import { FrameDropped, type Detection, type FrameAnalyzer, type PictureSize } fr
 import type { VideoCodecName } from './decode/videoDecoder';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
 import { FrameBuffer, type DropPolicy } from './frameBuffer';
+import { ReorderBuffer } from './reorderBuffer';
 import type { RtpLike } from './rtp';
 import type { TrackProcessor } from './trackProcessor';
 import { depacketize, type VideoFrame } from './videoFrame';
 
-const VIDEO_CLOCK_RATE = 90_000;
-/** How long the jitter buffer waits for a missing packet before calling it lost. */
-const JITTER_LATENCY_MS = 100;
-const JITTER_MAX_PACKETS = 512;
+/** How long (90 kHz media time, 100 ms) a packet waits behind a missing one before it is called lost. */
+const REORDER_WAIT_TICKS = 9000;
+const REORDER_MAX_PACKETS = 256;
 
 export interface VideoProcessorOptions {
   trackId: string;
@@ -29,7 +27,7 @@ export interface VideoProcessorOptions {
 }
 
 /**
- * RTP -> jitter buffer (reordering) -> frames -> depacketized frames -> bounded buffer ->
+ * RTP -> reorder buffer -> frames -> depacketized frames -> bounded buffer ->
  * analysis loop. Every assembled frame is counted once as received and later once as processed
  * or dropped with its reason (incomplete, not decodable, buffer full, analysis dropped or
  * failed, still queued at stop). A lost or dropped frame tells the analyzer, whose decoder must
@@ -39,7 +37,7 @@ export class VideoProcessor implements TrackProcessor {
   readonly kind = 'video' as const;
   readonly trackId: string;
   private readonly session: Session;
-  private readonly jitterBuffer = new JitterBufferBase(VIDEO_CLOCK_RATE, { latency: JITTER_LATENCY_MS, bufferSize: JITTER_MAX_PACKETS });
+  private readonly reorder: ReorderBuffer<RtpLike>;
   private readonly assembler: FrameAssembler;
   private readonly buffer: FrameBuffer<VideoFrame>;
   private readonly loop: Promise<void>;
@@ -54,6 +52,10 @@ export class VideoProcessor implements TrackProcessor {
       options.bufferPolicy ?? 'drop_oldest',
     );
     this.assembler = new FrameAssembler((frame) => this.onFrame(frame));
+    this.reorder = new ReorderBuffer((packet) => this.assembler.push(packet), {
+      maxHeldPackets: REORDER_MAX_PACKETS,
+      maxWaitTicks: REORDER_WAIT_TICKS,
+    });
     this.loop = this.run();
   }
 
@@ -62,10 +64,7 @@ export class VideoProcessor implements TrackProcessor {
   }
 
   handleRtp(packet: RtpLike): void {
-    if (this.stopping) return;
-    for (const output of this.jitterBuffer.processInput({ rtp: packet as unknown as RtpPacket })) {
-      if (output.rtp) this.assembler.push(output.rtp);
-    }
+    if (!this.stopping) this.reorder.push(packet);
   }
 
   stop(): Promise<void> {

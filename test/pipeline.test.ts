@@ -1,0 +1,175 @@
+/**
+ * The frame pipeline end to end: a werift client streams real encoded VP8 and H264 (fixture
+ * files with a red square on grey, or plain grey) to the real server, which decodes the frames
+ * in its worker pool and runs the colour-region detector. The client gets `detection` events at
+ * the square and a summary that adds up; plain video gives none.
+ */
+import { join } from 'node:path';
+import type { ServerEvent } from '../src/client/serverEvents';
+import type { AnalyzerFactory, FrameAnalyzer } from '../src/media/analyzer';
+import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
+import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
+import { createLogger } from '../src/logger';
+import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+
+const FIXTURES = join(__dirname, 'fixtures', 'video');
+/** Where the fixtures' red square is (test/fixtures/video/README.md). */
+const SQUARE = { x: 384, y: 96, width: 160, height: 160 };
+const pipelineConfig = { detector: 'colour-region', decodeWorkers: 2, videoInactivityMs: 500, audioInactivityMs: 500 };
+
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  if (!server) return;
+  await expectNothingLeft(server);
+  await server.close();
+  server = undefined;
+});
+
+interface DetectionEventShape {
+  detections: Array<{ label: string; score: number; bbox: [number, number, number, number] }>;
+  frame_width: number;
+  frame_height: number;
+}
+
+function detectionEvents(events: readonly ServerEvent[]): DetectionEventShape[] {
+  return events.filter((event) => event.event_type === 'detection') as unknown as DetectionEventShape[];
+}
+
+function expectInvariant(summary: Record<string, number>): void {
+  expect(summary.total_frames_received).toBe(summary.total_frames_processed! + summary.total_frames_dropped!);
+}
+
+describe.each([
+  ['VP8', 'vp8'],
+  ['H264', 'h264'],
+])('%s through the pipeline', (_codec, prefix) => {
+  const extension = prefix === 'vp8' ? 'ivf' : 'h264';
+
+  it('a red square gives detection events at its position and a summary with detections', async () => {
+    server = await startTestServer(pipelineConfig);
+    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
+    await client.sendVideoFrames(60);
+    await client.waitForEvent('detection', 3000);
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, number>;
+
+    const events = detectionEvents(client.events);
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      expect(event).toMatchObject({ frame_width: 640, frame_height: 480 });
+      expect(event.detections).toHaveLength(1);
+      const [x, y, width, height] = event.detections[0]!.bbox;
+      expect(Math.abs(x - SQUARE.x)).toBeLessThanOrEqual(4);
+      expect(Math.abs(y - SQUARE.y)).toBeLessThanOrEqual(4);
+      expect(Math.abs(width - SQUARE.width)).toBeLessThanOrEqual(8);
+      expect(Math.abs(height - SQUARE.height)).toBeLessThanOrEqual(8);
+      expect(event.detections[0]).toMatchObject({ label: 'wound', score: expect.any(Number) });
+    }
+    expectInvariant(summary);
+    expect(summary).toMatchObject({ total_frames_received: 60, total_frames_dropped: 0, total_frames_processed: 60 });
+    expect(summary.total_frames_analyzed).toBe(60);
+    expect(summary.total_detections).toBe(60);
+    expect(summary.keyframes).toBe(2);
+    // Coalesced: 60 frames over 2 s give at most 5 events a second, and at least one.
+    expect(summary.detection_events).toBe(events.length);
+    expect(summary.detection_events).toBeLessThanOrEqual(12);
+    expect(summary.avg_processing_time_ms).toBeGreaterThan(0);
+    expect(summary.p95_processing_time_ms).toBeGreaterThanOrEqual(summary.avg_processing_time_ms! / 2);
+  });
+
+  it('plain grey video gives no detection', async () => {
+    server = await startTestServer(pipelineConfig);
+    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_grey.${extension}`) });
+    await client.sendVideoFrames(60);
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, number>;
+
+    expect(detectionEvents(client.events)).toEqual([]);
+    expectInvariant(summary);
+    expect(summary).toMatchObject({ total_frames_received: 60, total_frames_analyzed: 60, total_detections: 0, detection_events: 0 });
+  });
+});
+
+describe('lost frames', () => {
+  it.each([
+    ['the first keyframe', [0], 29],
+    ['a delta frame mid-stream', [10], 19],
+  ])('losing %s: the following delta frames wait for the next keyframe, which is requested (PLI)', async (_what, lost, waiting) => {
+    server = await startTestServer(pipelineConfig);
+    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
+    let pliReceived = 0;
+    client.peerConnection.getTransceivers()[0]!.sender.onRtcp.subscribe((packet) => {
+      if (packet.type === 206) pliReceived++;
+    });
+    await client.sendVideoFrames(60, { loseFrames: lost });
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };
+
+    expectInvariant(summary);
+    expect(summary.total_frames_received).toBe(59);
+    expect(summary.dropped_by_reason).toEqual({ waiting_for_keyframe: waiting });
+    expect(summary.total_frames_processed).toBe(59 - waiting);
+    expect(summary.total_detections).toBe(59 - waiting);
+    expect(summary.keyframe_requests).toBeGreaterThanOrEqual(1);
+    await eventually(() => pliReceived >= 1, 2000, 'the PLI at the client');
+  });
+});
+
+describe('overload', () => {
+  /** The real decoding pipeline behind an analysis that takes `delayMs` longer per frame. */
+  function slowPipeline(pool: FrameWorkerPool, delayMs: number): AnalyzerFactory {
+    const real = new DecodingAnalyzerFactory(pool);
+    return {
+      forTrack(track) {
+        const analyzer = real.forTrack(track);
+        const slow: FrameAnalyzer = {
+          analyze: async (frame) => {
+            const result = await analyzer.analyze(frame);
+            await new Promise((resolve) => setTimeout(resolve, delayMs));
+            return result;
+          },
+          framesLost: () => analyzer.framesLost?.(),
+          close: () => analyzer.close?.(),
+        };
+        return slow;
+      },
+    };
+  }
+
+  it('a processor too slow for the stream drops and counts frames, stays live and keeps the summary right', async () => {
+    const pool = new FrameWorkerPool({
+      detector: 'colour-region',
+      detectorOptions: {},
+      jobTimeoutMs: 2000,
+      size: 1,
+      logger: createLogger({ level: 'error', format: 'json', silent: true }),
+    });
+    try {
+      server = await startTestServer({ ...pipelineConfig, frameBufferSize: 5 }, slowPipeline(pool, 100));
+      const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
+      const heapBefore = process.memoryUsage().heapUsed;
+      await client.sendVideoFrames(240);
+      const detectionsWhileStreaming = detectionEvents(client.events).length;
+      client.stopVideo();
+      const closed = await client.waitForStreamClosed(5000);
+      const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };
+      const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+
+      expectInvariant(summary);
+      expect(summary.total_frames_received).toBe(240);
+      expect(summary.total_frames_dropped).toBeGreaterThan(100);
+      expect(summary.dropped_by_reason.buffer_full).toBeGreaterThan(0);
+      // Still live: detections kept coming during the 8 s of overload.
+      expect(summary.total_frames_processed).toBeGreaterThan(10);
+      expect(detectionsWhileStreaming).toBeGreaterThan(5);
+      expect(heapGrowthMb).toBeLessThan(50);
+      console.log(`overload: ${JSON.stringify({ ...summary, heapGrowthMb: Math.round(heapGrowthMb) })}`);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
