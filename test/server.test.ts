@@ -76,7 +76,10 @@ describe('session closure over real werift connections', () => {
     server = await startTestServer(fastEnding);
     const { client, peer } = await server.connect();
     await client.waitForEvent('session_started', 2000);
-    await Promise.all([client.sendVideoFrames(30, { intervalMs: 5 }), client.sendAudioFrames(25, { intervalMs: 5 })]);
+    await Promise.all([
+      client.sendVideoFrames(30, { intervalMs: 5 }),
+      client.sendAudioFrames(15, { intervalMs: 5, level: { dbov: -20, voice: true } }).then(() => client.sendAudioFrames(10, { intervalMs: 5 })),
+    ]);
     client.stopVideo();
     client.stopAudio();
 
@@ -84,6 +87,9 @@ describe('session closure over real werift connections', () => {
     expect(closed).toMatchObject({ event_type: 'stream_closed', session_id: peer.id, reason: 'tracks_ended' });
     expectValidSummary(closed.summary as unknown as Record<string, unknown>);
     expect(closed.summary).toMatchObject({ total_frames_received: 30, audio_frames: 25, audio_seconds: 0.5, ignored_rtp_packets: 0, ignored_rtcp_packets: 0 });
+    // RFC 6464 levels: 15 packets of voice at -20 dBov, 10 of silence.
+    expect(closed.summary).toMatchObject({ voice_activity_ratio: 0.6 });
+    expect((closed.summary as unknown as { audio_level_dbov: number }).audio_level_dbov).toBeCloseTo(-22.2, 1);
     await peer.released;
     expect(client.events.at(-1)).toBe(closed);
   });

@@ -10,6 +10,7 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket,
 } from 'werift';
+import { AUDIO_LEVEL_URI } from '../media/audioLevel';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import {
   createPeerConnection,
@@ -84,7 +85,17 @@ export interface VideoFramesOptions {
 export interface AudioFramesOptions {
   /** Time between packets; each carries 20 ms of audio whatever the pacing. Default 20 ms. */
   intervalMs?: number;
+  /** The RFC 6464 audio level the packets announce. Default: silence (-127 dBov, no voice). */
+  level?: AudioLevel;
 }
+
+export interface AudioLevel {
+  /** 0 (loudest) to -127. */
+  dbov: number;
+  voice: boolean;
+}
+
+const SILENCE: AudioLevel = { dbov: -127, voice: false };
 
 export interface StopOptions {
   /** Send an RTCP BYE after the last packet. Default true. */
@@ -360,7 +371,7 @@ export class StreamingClient {
   /** Sends `count` Opus packets (20 ms of audio each) paced `intervalMs` apart. */
   async sendAudioFrames(count: number, options: AudioFramesOptions = {}): Promise<void> {
     const audio = this.requireTrack(this.audio, 'audio');
-    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame()).done;
+    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame(options.level)).done;
   }
 
   /** Streams every offered, not yet stopped track in the background until stopped or closed. */
@@ -451,8 +462,17 @@ export class StreamingClient {
     if (send) for (const packet of packets) video.track.writeRtp(packet);
   }
 
-  private writeAudioFrame(): void {
-    this.audio?.track.writeRtp(this.audioSource.nextFrame());
+  /** One Opus packet, with an RFC 6464 audio level when the server negotiated the extension. */
+  private writeAudioFrame(level: AudioLevel = SILENCE): void {
+    const audio = this.audio;
+    if (!audio) return;
+    const packet = this.audioSource.nextFrame();
+    const id = audio.transceiver?.headerExtensions.find((extension) => extension.uri === AUDIO_LEVEL_URI)?.id;
+    if (id !== undefined) {
+      const minusDbov = Math.min(127, Math.max(0, Math.round(-level.dbov)));
+      packet.header.extensions.push({ id, payload: Buffer.from([(level.voice ? 0x80 : 0) | minusDbov]) });
+    }
+    audio.track.writeRtp(packet);
   }
 }
 
