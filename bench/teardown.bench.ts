@@ -48,6 +48,8 @@ async function main() {
   const config = {
     ...loadConfig({ PORT: '0' }),
     iceInterfaceAddress: '127.0.0.1',
+    // The synthetic client's video does not decode; teardown and detection do not depend on it.
+    detector: 'off',
     videoInactivityMs: INACTIVITY_MS,
     audioInactivityMs: INACTIVITY_MS,
   };

@@ -1,0 +1,160 @@
+/**
+ * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
+ * square on noisy grey), median and p95:
+ * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
+ * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
+ * - detection: the colour-region detector on the decoded picture;
+ * - worker round trip: decode + detect through the worker pool, as a session sees it;
+ * - pool throughput: frames per second with one stream per worker thread.
+ * Prints a table, writes bench/results/pipeline.json.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { VideoRtpPacketizer } from '../src/client/rtpPacketizers';
+import { readVideoFile, type VideoFile } from '../src/client/videoFile';
+import { createLogger } from '../src/logger';
+import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
+import { H264Decoder } from '../src/media/decode/h264Decoder';
+import type { VideoDecoder } from '../src/media/decode/videoDecoder';
+import { Vp8Decoder } from '../src/media/decode/vp8Decoder';
+import { createDetector } from '../src/media/detectors/registry';
+import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
+import type { I420Frame } from '../src/media/i420Frame';
+import { ReorderBuffer } from '../src/media/reorderBuffer';
+import type { RtpLike } from '../src/media/rtp';
+import { depacketize } from '../src/media/videoFrame';
+
+const PASSES = Number(process.env.BENCH_PASSES ?? 5);
+const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
+const FILES = { VP8: 'vp8_red_square.ivf', H264: 'h264_red_square.h264' } as const;
+
+function stats(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return { n: sorted.length, median_ms: round(at(0.5)), p95_ms: round(at(0.95)) };
+}
+
+/** Per-frame time of reorder + assembly + depacketizing, for every frame of the file, PASSES times. */
+function assemblyCost(file: VideoFile): number[] {
+  const packetizer = new VideoRtpPacketizer(file.codec, () => 96);
+  const times: number[] = [];
+  for (let pass = 0; pass < PASSES; pass++) {
+    for (const frame of file.frames) {
+      const packets = packetizer.packetize(frame.data, 3000) as unknown as RtpLike[];
+      let assembled: AssembledFrame | null = null;
+      const assembler = new FrameAssembler((done) => (assembled = done));
+      const reorder = new ReorderBuffer((packet: RtpLike) => assembler.push(packet), { maxHeldPackets: 256, maxWaitTicks: 9000 });
+      const started = performance.now();
+      for (const packet of packets) reorder.push(packet);
+      depacketize(assembled!, file.codec);
+      times.push(performance.now() - started);
+    }
+  }
+  return times;
+}
+
+async function decoderFor(file: VideoFile): Promise<VideoDecoder> {
+  return file.codec === 'VP8' ? Vp8Decoder.create() : new H264Decoder();
+}
+
+/** Decoding and detection times per frame in this thread, and the pictures for later. */
+async function decodeAndDetectCost(file: VideoFile) {
+  const detector = createDetector('colour-region');
+  const decodeTimes: number[] = [];
+  const detectTimes: number[] = [];
+  let detections = 0;
+  for (let pass = 0; pass < PASSES; pass++) {
+    const decoder = await decoderFor(file);
+    for (const frame of file.frames) {
+      let started = performance.now();
+      const picture: I420Frame | null = decoder.decode(frame.data, frame.keyframe);
+      decodeTimes.push(performance.now() - started);
+      if (!picture) continue;
+      started = performance.now();
+      detections += detector.detect(picture).length;
+      detectTimes.push(performance.now() - started);
+    }
+    decoder.close();
+  }
+  return { decodeTimes, detectTimes, detections };
+}
+
+async function workerRoundTrip(pool: FrameWorkerPool, file: VideoFile): Promise<number[]> {
+  const times: number[] = [];
+  for (let pass = 0; pass < PASSES; pass++) {
+    const stream = pool.openStream(file.codec, () => {});
+    for (const frame of file.frames) {
+      const started = performance.now();
+      await stream.decodeAndDetect(frame.data, frame.keyframe);
+      times.push(performance.now() - started);
+    }
+    stream.close();
+  }
+  return times;
+}
+
+/** Frames per second the pool gets through with one stream per worker, all at once. */
+async function poolThroughput(pool: FrameWorkerPool, file: VideoFile): Promise<number> {
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: pool.size }, async () => {
+      const stream = pool.openStream(file.codec, () => {});
+      for (let pass = 0; pass < PASSES; pass++) {
+        for (const frame of file.frames) await stream.decodeAndDetect(frame.data, frame.keyframe);
+      }
+      stream.close();
+    }),
+  );
+  const frames = pool.size * PASSES * file.frames.length;
+  return Math.round(frames / ((performance.now() - started) / 1000));
+}
+
+async function main() {
+  const logger = createLogger({ level: 'error', format: 'json', console: false });
+  const pool = new FrameWorkerPool({ detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
+  const results: Record<string, unknown> = {};
+  try {
+    for (const [codec, name] of Object.entries(FILES)) {
+      const file = readVideoFile(join(FIXTURES, name));
+      const assembly = assemblyCost(file);
+      const { decodeTimes, detectTimes, detections } = await decodeAndDetectCost(file);
+      const roundTrip = await workerRoundTrip(pool, file);
+      const throughput = await poolThroughput(pool, file);
+      results[codec] = {
+        file: name,
+        frames_per_pass: file.frames.length,
+        assembly: stats(assembly),
+        decoding: stats(decodeTimes),
+        detection: stats(detectTimes),
+        worker_round_trip: stats(roundTrip),
+        pool_frames_per_second: throughput,
+        detections_per_frame: detections / detectTimes.length,
+      };
+    }
+  } finally {
+    await pool.close();
+  }
+  const report = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), passes: PASSES, results };
+  console.table(
+    Object.entries(results).flatMap(([codec, result]) =>
+      (['assembly', 'decoding', 'detection', 'worker_round_trip'] as const).map((stage) => {
+        const value = (result as Record<string, { median_ms: number; p95_ms: number }>)[stage]!;
+        return { codec, stage, 'median ms': value.median_ms, 'p95 ms': value.p95_ms };
+      }),
+    ),
+  );
+  for (const [codec, result] of Object.entries(results)) {
+    console.log(`${codec}: pool throughput ${(result as { pool_frames_per_second: number }).pool_frames_per_second} frames/s on ${availableParallelism()} workers`);
+  }
+  const file = join(__dirname, 'results', 'pipeline.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
