@@ -1,4 +1,5 @@
 import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface CliOptions {
@@ -15,9 +16,12 @@ export interface CliOptions {
   help: boolean;
 }
 
+/** What the client streams by default: 640x480 VP8 with a red square the default detector finds. */
+export const DEFAULT_VIDEO_FILE = join(__dirname, '..', '..', 'test', 'fixtures', 'video', 'vp8_red_square.ivf');
+
 export const USAGE = `Usage: npm run client -- [options]
 
-Streams video (synthetic VP8, or a VP8/H264 file) and synthetic Opus audio to the ingest
+Streams video (a VP8/H264 file, or synthetic VP8) and synthetic Opus audio to the ingest
 server over WebRTC, prints the session id and every data channel event, then stops its
 tracks and prints the summary.
 
@@ -25,8 +29,10 @@ Options:
   --url URL            server base URL (default http://127.0.0.1:8080)
   --seconds N          how long to stream (default 5)
   --fps N              video frame rate (default 30, or the video file's)
-  --video-file PATH    stream this file, looping, instead of synthetic VP8: .ivf (VP8) or
-                       .h264/.264 (H264 Annex-B, constrained baseline); only its codec is offered
+  --video-file PATH    stream this file, looping: .ivf (VP8) or .h264/.264 (H264 Annex-B,
+                       constrained baseline); only its codec is offered (default: a VP8 clip
+                       of a red square on grey, test/fixtures/video/vp8_red_square.ivf)
+  --synthetic-video    send synthetic VP8 frames (valid headers, filler data: not decodable)
   --no-video           offer no video track
   --no-audio           offer no audio track
   --token TOKEN        bearer token, for servers with AUTH_TOKEN set (default $AUTH_TOKEN)
@@ -45,6 +51,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = process
       seconds: { type: 'string', default: '5' },
       fps: { type: 'string' },
       'video-file': { type: 'string' },
+      'synthetic-video': { type: 'boolean', default: false },
       'no-video': { type: 'boolean', default: false },
       'no-audio': { type: 'boolean', default: false },
       token: { type: 'string' },
@@ -55,9 +62,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = process
   });
   const url = values.url;
   if (!/^https?:\/\/[^/]/.test(url)) throw new Error(`--url must be an http(s) URL, got "${url}"`);
-  const videoFile = values['video-file'];
-  if (videoFile !== undefined && values['no-video']) throw new Error('--video-file and --no-video exclude each other');
-  if (videoFile === '') throw new Error('--video-file needs a path');
+  if (values['video-file'] !== undefined && values['no-video']) throw new Error('--video-file and --no-video exclude each other');
+  if (values['video-file'] !== undefined && values['synthetic-video']) throw new Error('--video-file and --synthetic-video exclude each other');
+  if (values['video-file'] === '') throw new Error('--video-file needs a path');
+  const videoFile = values['synthetic-video'] || values['no-video'] ? undefined : (values['video-file'] ?? DEFAULT_VIDEO_FILE);
   return {
     url,
     seconds: positiveNumber('--seconds', values.seconds, { allowZero: true }),

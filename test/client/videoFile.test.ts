@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCliOptions } from '../../src/client/cliOptions';
+import { DEFAULT_VIDEO_FILE, parseCliOptions } from '../../src/client/cliOptions';
 import {
   H264_NAL,
   h264NalType,
@@ -205,7 +205,9 @@ describe('the --video-file flag', () => {
   it('is passed through, and the frame rate is then the file\'s unless --fps is given', () => {
     expect(parseCliOptions(['--video-file', 'clip.h264'], {})).toMatchObject({ videoFile: 'clip.h264', fps: undefined });
     expect(parseCliOptions(['--video-file', 'clip.ivf', '--fps', '15'], {})).toMatchObject({ videoFile: 'clip.ivf', fps: 15 });
-    expect(parseCliOptions([], {})).toMatchObject({ videoFile: undefined, video: true });
+    expect(parseCliOptions([], {})).toMatchObject({ videoFile: DEFAULT_VIDEO_FILE, video: true });
+    expect(parseCliOptions(['--synthetic-video'], {})).toMatchObject({ videoFile: undefined, video: true });
+    expect(() => parseCliOptions(['--synthetic-video', '--video-file', 'a.ivf'], {})).toThrow(/exclude each other/);
   });
 
   it('cannot go with --no-video', () => {
