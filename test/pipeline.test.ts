@@ -119,6 +119,25 @@ describe('lost frames', () => {
   });
 });
 
+describe('a decoder that hangs', () => {
+  it('ends in counted analysis_timeout drops and a replaced worker, not a stuck session', async () => {
+    // 5 ms is shorter than a VP8 decode here: every frame that reaches a worker "hangs".
+    server = await startTestServer({ ...pipelineConfig, frameTimeoutMs: 5, decodeWorkers: 1 });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
+    await client.sendVideoFrames(30);
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };
+    await peer.released;
+
+    expectInvariant(summary);
+    expect(summary.total_frames_received).toBe(30);
+    expect(summary.dropped_by_reason.analysis_timeout).toBeGreaterThanOrEqual(1);
+    expect(server.logs.some((entry) => entry.message === 'Frame worker replaced')).toBe(true);
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended' });
+  });
+});
+
 describe('overload', () => {
   /** The real decoding pipeline behind an analysis that takes `delayMs` longer per frame. */
   function slowPipeline(pool: FrameWorkerPool, delayMs: number): AnalyzerFactory {
