@@ -3,7 +3,6 @@
  * real werift clients over loopback, RUNS runs per path. Prints median/p95 and writes
  * bench/results/detection.json. Run with `npm run bench:detection`.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +11,7 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import type { PeerSession } from '../src/peer/peerSession';
 import { startServer, type RunningServer } from '../src/server';
+import { startClientProcess } from '../test/helpers/clientProcess';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const INACTIVITY_MS = 2000;
@@ -39,19 +39,7 @@ async function connected(server: RunningServer) {
 
 /** A client in a child process, killed with SIGKILL once media flows: no goodbye at all. */
 async function killedClient(server: RunningServer): Promise<number> {
-  // `--import tsx` keeps the client in this one process, so SIGKILL really kills it.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/client/cli.ts'), '--url', server.url, '--seconds', '60', '--interface', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const sessionId = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /^session_id (\S+)/m.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', () => reject(new Error('client exited before connecting')));
-  });
+  const { child, sessionId } = await startClientProcess(server.url);
   const peer = server.manager.trackingSet.get(sessionId) as PeerSession;
   while (peer.view().counters.audio_frames < 10) await new Promise((resolve) => setTimeout(resolve, 20));
   const killedAt = performance.now();

@@ -4,8 +4,6 @@
  * several at a time. Afterwards no session is left, every one of them has its summary, no
  * socket or timer is left running and the heap is back near where it started.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { RTCPeerConnection } from 'werift';
@@ -14,6 +12,7 @@ import { keepCandidatesOn } from '../src/client/sdpCandidates';
 import type { StreamingClient } from '../src/client/streamingClient';
 import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
+import { startClientProcess } from './helpers/clientProcess';
 import { eventually, startTestServer, transportsClosed, type TestServer } from './helpers/testServer';
 
 setFlagsFromString('--expose-gc');
@@ -131,20 +130,7 @@ describe('churn', () => {
     }
 
     async function killedProcess(): Promise<void> {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(__dirname, '../src/client/cli.ts'), '--url', server.url, '--seconds', '60', '--interface', '127.0.0.1'],
-        { stdio: ['ignore', 'pipe', 'ignore'] },
-      );
-      const sessionId = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /^session_id (\S+)/m.exec(output);
-          if (match) resolve(match[1]!);
-        });
-        child.on('exit', () => reject(new Error('the client exited before connecting')));
-      });
+      const { child, sessionId } = await startClientProcess(server.url);
       sessionIds.push(sessionId);
       ways.set(sessionId, 'killed');
       await sleep(100 + random() * 300);

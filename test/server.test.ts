@@ -2,10 +2,9 @@
  * The seed's acceptance criteria and alternative flows, end to end: the real server on an
  * ephemeral loopback port and real werift clients streaming RTP to it.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
+import { startClientProcess } from './helpers/clientProcess';
 import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
 
 const INACTIVITY_MS = 300;
@@ -236,20 +235,7 @@ describe('session closure over real werift connections', () => {
 
   it('a client killed with SIGKILL (no goodbye at all) is released once its tracks go silent', async () => {
     server = await startTestServer(fastEnding);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(__dirname, '../src/client/cli.ts'), '--url', server.url, '--seconds', '60', '--interface', '127.0.0.1'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const sessionId = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /^session_id (\S+)/m.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      child.on('exit', () => reject(new Error('the client exited before connecting')));
-    });
+    const { child, sessionId } = await startClientProcess(server.url);
     const peer = server.manager.trackingSet.get(sessionId)!;
     server.peers.push(peer);
     await eventually(() => peer.view().counters.audio_frames > 10, 5000, 'audio flowing');

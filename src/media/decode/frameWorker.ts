@@ -52,8 +52,12 @@ async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | n
 }
 
 parentPort!.on('message', (request: FrameWorkerRequest) => {
-  queue = queue.then(async () => {
-    const reply = await handle(request);
-    if (reply) parentPort!.postMessage(reply);
-  });
+  queue = queue
+    .then(async () => {
+      const reply = await handle(request);
+      if (reply) parentPort!.postMessage(reply);
+    })
+    // A failure outside one frame's decode and detection (closing a decoder, posting a reply)
+    // must not stop the frames queued behind it; an unanswered frame times out in the pool.
+    .catch(() => {});
 });

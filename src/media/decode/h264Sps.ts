@@ -75,9 +75,10 @@ export function spsCrop(unit: Uint8Array): FrameCrop {
   reader.bits(16); // constraint flags, level
   reader.unsignedExpGolomb(); // seq_parameter_set_id
   let chromaFormat = 1;
+  let separateColourPlanes = false;
   if (HIGH_PROFILES.has(profile)) {
     chromaFormat = reader.unsignedExpGolomb();
-    if (chromaFormat === 3) reader.bits(1);
+    if (chromaFormat === 3) separateColourPlanes = reader.bits(1) === 1;
     reader.unsignedExpGolomb(); // bit_depth_luma_minus8
     reader.unsignedExpGolomb(); // bit_depth_chroma_minus8
     reader.bits(1);
@@ -106,8 +107,10 @@ export function spsCrop(unit: Uint8Array): FrameCrop {
   if (!frameMbsOnly) reader.bits(1);
   reader.bits(1); // direct_8x8_inference_flag
   if (!reader.bits(1)) return NO_CROP;
-  const unitX = chromaFormat === 0 ? 1 : 2;
-  const unitY = (chromaFormat === 1 ? 2 : 1) * (2 - frameMbsOnly);
+  // Crop units (H.264 7-19, 7-20): whole luma pixels unless chroma is subsampled that way.
+  const chromaArrayType = separateColourPlanes ? 0 : chromaFormat;
+  const unitX = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
+  const unitY = (chromaArrayType === 1 ? 2 : 1) * (2 - frameMbsOnly);
   const left = reader.unsignedExpGolomb() * unitX;
   const right = reader.unsignedExpGolomb() * unitX;
   const top = reader.unsignedExpGolomb() * unitY;

@@ -153,6 +153,15 @@ describe('spsCrop', () => {
     });
   });
 
+  it('uses 1-pixel units both ways for 4:4:4', () => {
+    expect(spsCrop(buildSps({ profile: 244, chromaFormat: 3, widthInMbs: 40, heightInMapUnits: 30, crop: [0, 4, 0, 4] }))).toEqual({
+      left: 0,
+      right: 4,
+      top: 0,
+      bottom: 4,
+    });
+  });
+
   it('removes emulation prevention bytes before reading', () => {
     // Constraint flags and level 0, then an Exp-Golomb code with 6 leading zeros: the RBSP has
     // 00 00 02, which the NAL unit carries as 00 00 03 02. (The parser does not check the id's range.)
