@@ -4,14 +4,25 @@ import { negotiate } from './signaling';
 import {
   appendEvent,
   byId,
+  describeDetections,
+  drawDetectionBoxes,
   renderSession,
   showConnectionState,
   showSessionId,
+  showDetectionTotals,
   showStatus,
   showSummaryCard,
+  trimEvents,
   type SummarySource,
 } from './views';
-import { isStreamClosed, parseServerEvent, type SessionRecord, type StreamClosedEvent } from './wireTypes';
+import {
+  isDetectionEvent,
+  isStreamClosed,
+  parseServerEvent,
+  type DetectionEvent,
+  type SessionRecord,
+  type StreamClosedEvent,
+} from './wireTypes';
 
 interface Call {
   pc: RTCPeerConnection;
@@ -31,6 +42,44 @@ const buttons = {
 
 let call: Call | null = null;
 let summaryShown = false;
+
+/**
+ * The server sends at most a few detection events a second while it finds something and none
+ * when it finds nothing: boxes older than this are taken down, so they do not outlive the object.
+ */
+const DETECTION_BOX_LIFETIME_MS = 1500;
+/** Detection lines kept in the event list (the other events are all kept). */
+const DETECTION_LINES_KEPT = 200;
+
+const detections = {
+  found: 0,
+  events: 0,
+  boxes: null as DetectionEvent | null,
+  expiry: undefined as ReturnType<typeof setTimeout> | undefined,
+};
+
+function showBoxes(event: DetectionEvent | null): void {
+  detections.boxes = event;
+  drawDetectionBoxes(event);
+  clearTimeout(detections.expiry);
+  if (event) detections.expiry = setTimeout(() => showBoxes(null), DETECTION_BOX_LIFETIME_MS);
+}
+
+function onDetectionEvent(event: DetectionEvent): void {
+  detections.found += event.detections.length;
+  detections.events += 1;
+  showDetectionTotals(event, detections.found, detections.events);
+  showBoxes(event);
+  appendEvent(event.event_type, event, describeDetections(event));
+  trimEvents(event.event_type, DETECTION_LINES_KEPT);
+}
+
+/** Boxes follow the preview when it is resized or its picture changes size. */
+function redrawBoxesOnResize(preview: HTMLVideoElement): void {
+  const redraw = () => drawDetectionBoxes(detections.boxes);
+  new ResizeObserver(redraw).observe(preview);
+  preview.addEventListener('resize', redraw);
+}
 
 function refreshButtons(): void {
   const open = call !== null && call.pc.signalingState !== 'closed';
@@ -72,6 +121,10 @@ function openEventsChannel(pc: RTCPeerConnection): void {
     const event = parseServerEvent(message.data);
     if (!event) {
       appendEvent('unreadable_message', { data: String(message.data).slice(0, 200) });
+      return;
+    }
+    if (isDetectionEvent(event)) {
+      onDetectionEvent(event);
       return;
     }
     appendEvent(event.event_type, event);
@@ -137,3 +190,4 @@ buttons.stopEverything.addEventListener('click', () => {
   stopSender(call?.audio);
 });
 buttons.hangUp.addEventListener('click', hangUp);
+redrawBoxesOnResize(byId<HTMLVideoElement>('preview'));

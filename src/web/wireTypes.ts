@@ -70,3 +70,44 @@ export function parseServerEvent(data: unknown): ServerEvent | null {
 export function isStreamClosed(event: ServerEvent): event is StreamClosedEvent {
   return event.event_type === 'stream_closed' && typeof event.summary === 'object' && event.summary !== null;
 }
+
+/** One thing the server's detector found: `bbox` is [x, y, width, height] in pixels of the analysed picture. */
+export interface WireDetection {
+  label: string;
+  score: number;
+  bbox: [number, number, number, number];
+}
+
+export interface DetectionEvent extends ServerEvent {
+  event_type: 'detection';
+  track_id?: string;
+  frame_timestamp?: number;
+  detections: WireDetection[];
+  /** Size of the analysed picture the boxes are in; absent from older servers. */
+  frame_width?: number;
+  frame_height?: number;
+}
+
+function isWireDetection(value: unknown): value is WireDetection {
+  if (typeof value !== 'object' || value === null) return false;
+  const { label, score, bbox } = value as Partial<WireDetection>;
+  return (
+    typeof label === 'string' &&
+    typeof score === 'number' &&
+    Array.isArray(bbox) &&
+    bbox.length === 4 &&
+    bbox.every((n) => typeof n === 'number' && Number.isFinite(n))
+  );
+}
+
+const positiveOrUndefined = (value: unknown) => value === undefined || (typeof value === 'number' && value > 0);
+
+export function isDetectionEvent(event: ServerEvent): event is DetectionEvent {
+  return (
+    event.event_type === 'detection' &&
+    Array.isArray(event.detections) &&
+    event.detections.every(isWireDetection) &&
+    positiveOrUndefined(event.frame_width) &&
+    positiveOrUndefined(event.frame_height)
+  );
+}

@@ -17,30 +17,53 @@ const CHROMIUM_ARGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+export interface ChromiumOptions {
+  /** A .y4m (or .mjpeg) file the synthetic camera plays instead of its test pattern, looping. */
+  fakeVideoFile?: string;
+  /** More command-line switches, after the standard ones. */
+  extraArgs?: string[];
+}
+
 /** Debian's chromium with a synthetic camera and microphone; fails loudly when it is missing. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`no Chromium at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const { fakeVideoFile, extraArgs = [] } = options;
+  if (fakeVideoFile !== undefined && !existsSync(fakeVideoFile)) throw new Error(`no fake video file at ${fakeVideoFile}`);
+  const args = [
+    ...CHROMIUM_ARGS,
+    ...(fakeVideoFile === undefined ? [] : [`--use-file-for-fake-video-capture=${fakeVideoFile}`]),
+    ...extraArgs,
+  ];
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args });
 }
 
 export interface PageSession {
   context: BrowserContext;
   page: Page;
   sessionId: string;
+  /** Date.now() just before Start was clicked. */
+  startClickedAt: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface PageSessionOptions {
+  /** Script run in the page before its own (Playwright's addInitScript), e.g. to wrap a browser API. */
+  initScript?: string;
+}
 
 /**
  * Opens the browser client in a fresh context, presses Start and waits for the session id.
  * The server's side of the session joins `server.peers`, so expectNothingLeft checks it.
  */
-export async function startPageSession(browser: Browser, server: TestServer): Promise<PageSession> {
+export async function startPageSession(browser: Browser, server: TestServer, options: PageSessionOptions = {}): Promise<PageSession> {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (options.initScript !== undefined) await page.addInitScript(options.initScript);
   await page.goto(server.url);
+  const startClickedAt = Date.now();
   await page.getByTestId('start').click();
   const sessionIdCell = page.getByTestId('session-id');
   await sessionIdCell.filter({ hasText: UUID }).waitFor({ timeout: 10_000 });
@@ -48,7 +71,7 @@ export async function startPageSession(browser: Browser, server: TestServer): Pr
   const peer = server.manager.trackingSet.get(sessionId);
   if (!peer) throw new Error(`session ${sessionId} from the page is not in the server's tracking set`);
   server.peers.push(peer);
-  return { context, page, sessionId };
+  return { context, page, sessionId, startClickedAt };
 }
 
 export async function pageCounter(page: Page, counter: string): Promise<number> {
