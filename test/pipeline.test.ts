@@ -48,9 +48,10 @@ describe.each([
 
   it('a red square gives detection events at its position and a summary with detections', async () => {
     server = await startTestServer(pipelineConfig);
-    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
+    expect(peer.view().counters.frames_analyzed).toBeGreaterThan(0);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);
     const summary = closed.summary as unknown as Record<string, number>;

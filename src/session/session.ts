@@ -26,6 +26,7 @@ export interface SessionClosure {
 export interface SessionCounters {
   frames_received: number;
   frames_processed: number;
+  frames_analyzed: number;
   frames_dropped: number;
   detections: number;
   audio_frames: number;
@@ -121,6 +122,7 @@ export class Session {
     return {
       frames_received: this.framesReceived,
       frames_processed: this.framesProcessed,
+      frames_analyzed: this.framesAnalyzed,
       frames_dropped: this.totalDropped(),
       detections: this.detections,
       audio_frames: this.audioFrames,
