@@ -63,6 +63,8 @@ export interface StreamSummary {
   audio_level_dbov: number | null;
   /** Share of audio packets the sender flagged as voice (RFC 6464); null without indications. */
   voice_activity_ratio: number | null;
+  /** Where the two come from: the decoded audio, or the sender's RFC 6464 indications. */
+  audio_level_source: 'decoded' | 'rtp_header_extension' | null;
 }
 
 export interface PeerSessionInput {

@@ -10,6 +10,7 @@ import type { AnalyzerFactory, FrameAnalyzer } from '../src/media/analyzer';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
+import { encodeOpusTone } from './helpers/opusTone';
 import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
@@ -136,6 +137,27 @@ describe('a decoder that hangs', () => {
     expect(summary.dropped_by_reason.analysis_timeout).toBeGreaterThanOrEqual(1);
     expect(server.logs.some((entry) => entry.message === 'Frame worker replaced')).toBe(true);
     expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended' });
+  });
+});
+
+describe('audio', () => {
+  it('decodes Opus to measure its level and voice activity: a tone, then silence', async () => {
+    const tone = await encodeOpusTone(25, { amplitude: 0.1 });
+    server = await startTestServer(pipelineConfig);
+    const { client } = await server.connect({ video: false });
+    await client.sendAudioFrames(25, { opusPackets: tone });
+    await client.sendAudioFrames(25);
+    client.stopAudio();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, unknown>;
+
+    // A sine of amplitude 0.1 is -23 dBov RMS; half the packets are digital silence, so the
+    // power mean is 3 dB lower. Only the tone is voice.
+    expect(summary).toMatchObject({ audio_frames: 50, audio_level_source: 'decoded' });
+    expect(summary.audio_level_dbov as number).toBeGreaterThan(-28);
+    expect(summary.audio_level_dbov as number).toBeLessThan(-24);
+    expect(summary.voice_activity_ratio as number).toBeGreaterThanOrEqual(0.45);
+    expect(summary.voice_activity_ratio as number).toBeLessThanOrEqual(0.55);
   });
 });
 

@@ -87,6 +87,8 @@ export interface AudioFramesOptions {
   intervalMs?: number;
   /** The RFC 6464 audio level the packets announce. Default: silence (-127 dBov, no voice). */
   level?: AudioLevel;
+  /** Opus packets (20 ms each) to send, looping, instead of the silence frame. */
+  opusPackets?: readonly Buffer[];
 }
 
 export interface AudioLevel {
@@ -371,7 +373,9 @@ export class StreamingClient {
   /** Sends `count` Opus packets (20 ms of audio each) paced `intervalMs` apart. */
   async sendAudioFrames(count: number, options: AudioFramesOptions = {}): Promise<void> {
     const audio = this.requireTrack(this.audio, 'audio');
-    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame(options.level)).done;
+    let index = 0;
+    const payload = () => (options.opusPackets?.length ? options.opusPackets[index++ % options.opusPackets.length] : undefined);
+    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame(options.level, payload())).done;
   }
 
   /** Streams every offered, not yet stopped track in the background until stopped or closed. */
@@ -463,10 +467,10 @@ export class StreamingClient {
   }
 
   /** One Opus packet, with an RFC 6464 audio level when the server negotiated the extension. */
-  private writeAudioFrame(level: AudioLevel = SILENCE): void {
+  private writeAudioFrame(level: AudioLevel = SILENCE, payload?: Buffer): void {
     const audio = this.audio;
     if (!audio) return;
-    const packet = this.audioSource.nextFrame();
+    const packet = this.audioSource.nextFrame(payload);
     const id = audio.transceiver?.headerExtensions.find((extension) => extension.uri === AUDIO_LEVEL_URI)?.id;
     if (id !== undefined) {
       const minusDbov = Math.min(127, Math.max(0, Math.round(-level.dbov)));

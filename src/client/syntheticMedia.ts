@@ -102,8 +102,9 @@ export class SyntheticOpusSource {
     this.clock = new RtpClock(payloadType);
   }
 
-  nextFrame(): RtpPacket {
-    const packet = this.clock.packet(Buffer.from(OPUS_SILENCE_FRAME), this.framesMade === 0);
+  /** The next 20 ms packet: silence, or the given Opus payload. */
+  nextFrame(payload: Buffer = Buffer.from(OPUS_SILENCE_FRAME)): RtpPacket {
+    const packet = this.clock.packet(payload, this.framesMade === 0);
     this.clock.advance(OPUS_FRAME_TICKS);
     this.framesMade++;
     return packet;

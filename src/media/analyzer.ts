@@ -58,9 +58,17 @@ export interface VideoTrackInfo {
   requestKeyframe(): void;
 }
 
-/** Makes one analyzer per video track (decoders are stateful per stream). */
+/** Measures the level of an audio track's packets by decoding them. */
+export interface AudioMeter {
+  /** The packet's RMS level in dBov (-127 for silence). */
+  measure(packet: Buffer): Promise<number>;
+  close(): void;
+}
+
+/** Makes one analyzer per video track (decoders are stateful per stream), and an audio meter per audio track. */
 export interface AnalyzerFactory {
   forTrack(track: VideoTrackInfo): FrameAnalyzer;
+  forAudioTrack?(): AudioMeter;
 }
 
 /** A stateless analyzer shared by every track, or a factory making one per track. */
@@ -68,6 +76,10 @@ export type AnalyzerSource = FrameAnalyzer | AnalyzerFactory;
 
 export function analyzerForTrack(source: AnalyzerSource, track: VideoTrackInfo): FrameAnalyzer {
   return 'forTrack' in source ? source.forTrack(track) : source;
+}
+
+export function audioMeterFor(source: AnalyzerSource): AudioMeter | undefined {
+  return 'forTrack' in source ? source.forAudioTrack?.() : undefined;
 }
 
 /**

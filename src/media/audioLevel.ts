@@ -21,22 +21,48 @@ export function audioLevelOf(extensions: Record<string, unknown> | undefined): A
  * ratio is the share of packets flagged as voice.
  */
 export class AudioLevelStats {
-  private packets = 0;
+  private count = 0;
   private voiced = 0;
   private power = 0;
 
+  get packets(): number {
+    return this.count;
+  }
+
   add({ v, level }: AudioLevelIndication): void {
-    this.packets++;
+    this.count++;
     if (v) this.voiced++;
     this.power += 10 ** (-level / 10);
   }
 
   /** Mean level in dBov (0 loudest), null when no packet carried a level. */
   get meanDbov(): number | null {
-    return this.packets === 0 ? null : 10 * Math.log10(this.power / this.packets);
+    return this.count === 0 ? null : 10 * Math.log10(this.power / this.count);
   }
 
   get voiceActivityRatio(): number | null {
-    return this.packets === 0 ? null : this.voiced / this.packets;
+    return this.count === 0 ? null : this.voiced / this.count;
   }
+}
+
+/** The quietest level reported: digital silence (RFC 6464's floor). */
+export const SILENCE_DBOV = -127;
+/** Decoded audio above this RMS level counts as voice: speech is about -20 to -35 dBov, room noise -50 and below. */
+export const VOICE_THRESHOLD_DBOV = -45;
+
+/** RMS level of the samples in dBov (0 for a full-scale square wave), floored at -127. */
+export function rmsDbov(channels: readonly Float32Array[]): number {
+  let sumOfSquares = 0;
+  let count = 0;
+  for (const samples of channels) {
+    for (let i = 0; i < samples.length; i++) sumOfSquares += samples[i]! * samples[i]!;
+    count += samples.length;
+  }
+  if (count === 0 || sumOfSquares === 0) return SILENCE_DBOV;
+  return Math.max(SILENCE_DBOV, 10 * Math.log10(sumOfSquares / count));
+}
+
+/** A decoded packet's level as an indication: voice when it is louder than the threshold. */
+export function measuredLevel(dbov: number): AudioLevelIndication {
+  return { level: Math.min(127, -dbov), v: dbov > VOICE_THRESHOLD_DBOV };
 }

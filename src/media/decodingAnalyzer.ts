@@ -1,4 +1,11 @@
-import { FrameDropped, type AnalyzerFactory, type FrameAnalysis, type FrameAnalyzer, type VideoTrackInfo } from './analyzer';
+import {
+  FrameDropped,
+  type AnalyzerFactory,
+  type AudioMeter,
+  type FrameAnalysis,
+  type FrameAnalyzer,
+  type VideoTrackInfo,
+} from './analyzer';
 import type { DecodingStream, FrameWorkerPool } from './decode/frameWorkerPool';
 import type { VideoFrame } from './videoFrame';
 
@@ -8,6 +15,12 @@ export class DecodingAnalyzerFactory implements AnalyzerFactory {
 
   forTrack(track: VideoTrackInfo): FrameAnalyzer {
     return new DecodingAnalyzer(this.pool, track);
+  }
+
+  /** Opus packets decoded in the pool, their level measured there. */
+  forAudioTrack(): AudioMeter {
+    const stream = this.pool.openStream('OPUS', () => {});
+    return { measure: (packet) => stream.measureAudio(packet), close: () => stream.close() };
   }
 }
 

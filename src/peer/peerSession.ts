@@ -11,7 +11,7 @@ import type {
 } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import { analyzerForTrack, type AnalyzerSource, type Detection, type PictureSize } from '../media/analyzer';
+import { analyzerForTrack, audioMeterFor, type AnalyzerSource, type Detection, type PictureSize } from '../media/analyzer';
 import { AudioProcessor } from '../media/audioProcessor';
 import type { VideoFrame } from '../media/videoFrame';
 import { InactivityWatch } from '../media/inactivityWatch';
@@ -400,7 +400,9 @@ export class PeerSession {
     const kind: TrackKind = track.kind === 'audio' ? 'audio' : 'video';
     const trackId = this.uniqueTrackId(track.id || `${kind}-${track.uuid}`);
     const processor: TrackProcessor =
-      kind === 'video' ? this.videoProcessor(track, trackId) : new AudioProcessor(trackId, this.session);
+      kind === 'video'
+        ? this.videoProcessor(track, trackId)
+        : new AudioProcessor(trackId, this.session, audioMeterFor(this.options.analyzer));
     const media: TrackMedia = { track, processor, watch: null, unsubscribe: () => {} };
     const rtp = track.onReceiveRtp.subscribe((packet, extensions) => {
       media.watch?.touch();

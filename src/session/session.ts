@@ -1,6 +1,6 @@
 import type { CloseReason, StreamSummary, TrackEndReason, TrackRecord } from '../../machines/peerSession.types';
 import type { AnalysisDropReason } from '../media/analyzer';
-import { AudioLevelStats, type AudioLevelIndication } from '../media/audioLevel';
+import { AudioLevelStats, measuredLevel, type AudioLevelIndication } from '../media/audioLevel';
 import { DurationStats } from './durationStats';
 
 /** Why a received video frame was not processed. */
@@ -58,7 +58,9 @@ export class Session {
   private keyframes = 0;
   private keyframeRequests = 0;
   private detectionEvents = 0;
-  private readonly audioLevels = new AudioLevelStats();
+  /** Levels the sender announced (RFC 6464), and levels measured by decoding. */
+  private readonly announcedLevels = new AudioLevelStats();
+  private readonly measuredLevels = new AudioLevelStats();
 
   constructor(
     readonly id: string,
@@ -115,7 +117,12 @@ export class Session {
     if (this.closed) return;
     this.audioFrames++;
     this.audioSeconds += seconds;
-    if (level) this.audioLevels.add(level);
+    if (level) this.announcedLevels.add(level);
+  }
+
+  /** The RMS level of one decoded audio packet. */
+  audioLevelMeasured(dbov: number): void {
+    if (!this.closed) this.measuredLevels.add(measuredLevel(dbov));
   }
 
   counters(): SessionCounters {
@@ -178,11 +185,25 @@ export class Session {
         keyframes: this.keyframes,
         keyframe_requests: this.keyframeRequests,
         detection_events: this.detectionEvents,
-        audio_level_dbov: roundOrNull(this.audioLevels.meanDbov, 1),
-        voice_activity_ratio: roundOrNull(this.audioLevels.voiceActivityRatio, 3),
+        ...this.audioLevelSummary(),
       },
     };
     return this.closure;
+  }
+
+  /** Measured levels when the audio was decoded, else what the sender announced, else nulls. */
+  private audioLevelSummary(): Pick<StreamSummary, 'audio_level_dbov' | 'voice_activity_ratio' | 'audio_level_source'> {
+    const [levels, source] =
+      this.measuredLevels.packets > 0
+        ? [this.measuredLevels, 'decoded' as const]
+        : this.announcedLevels.packets > 0
+          ? [this.announcedLevels, 'rtp_header_extension' as const]
+          : [null, null];
+    return {
+      audio_level_dbov: roundOrNull(levels?.meanDbov ?? null, 1),
+      voice_activity_ratio: roundOrNull(levels?.voiceActivityRatio ?? null, 3),
+      audio_level_source: source,
+    };
   }
 
   private totalDropped(): number {

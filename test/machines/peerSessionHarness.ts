@@ -66,6 +66,7 @@ export const SUMMARY: StreamSummary = {
   detection_events: 0,
   audio_level_dbov: null,
   voice_activity_ratio: null,
+  audio_level_source: null,
 };
 
 interface EffectCall {

@@ -59,5 +59,29 @@ describe('AudioProcessor', () => {
     new AudioProcessor('a', session).handleRtp(opusPacket(0));
     expect(session.close('tracks_ended', {}).summary).toMatchObject({ audio_level_dbov: null, voice_activity_ratio: null });
   });
+
+  it('measures decoded levels with a meter, at most four packets at a time, and prefers them in the summary', async () => {
+    const session = new Session('s');
+    const pending: Array<(dbov: number) => void> = [];
+    let closed = 0;
+    const meter = {
+      measure: () => new Promise<number>((resolve) => pending.push(resolve)),
+      close: () => closed++,
+    };
+    const processor = new AudioProcessor('a', session, meter);
+    for (let i = 0; i < 6; i++) processor.handleRtp(opusPacket(i * 960), { [AUDIO_LEVEL_URI]: { level: 100, v: false } });
+    expect(pending).toHaveLength(4);
+    pending.splice(0).forEach((resolve, i) => resolve(i < 2 ? -20 : -127));
+    await new Promise((resolve) => setImmediate(resolve));
+    processor.handleRtp(opusPacket(6 * 960));
+    expect(pending).toHaveLength(1);
+    await processor.stop();
+    await processor.stop();
+    expect(closed).toBe(1);
+
+    const { summary } = session.close('tracks_ended', {});
+    expect(summary).toMatchObject({ audio_frames: 7, audio_level_source: 'decoded', voice_activity_ratio: 0.5 });
+    expect(summary.audio_level_dbov).toBeCloseTo(-23, 0);
+  });
 });
 

@@ -9,6 +9,7 @@ export interface FrameWorkerSetup {
 
 export type FrameWorkerRequest =
   | { type: 'frame'; jobId: number; streamId: string; codec: VideoCodecName; data: Uint8Array; keyframe: boolean }
+  | { type: 'audio'; jobId: number; streamId: string; data: Uint8Array }
   | { type: 'end'; streamId: string };
 
 export type FrameWorkerReply =
@@ -21,4 +22,5 @@ export type FrameWorkerReply =
       decodeMs: number;
       detectMs: number;
     }
+  | { jobId: number; ok: true; levelDbov: number }
   | { jobId: number; ok: false; stage: 'decode' | 'detect'; error: string };

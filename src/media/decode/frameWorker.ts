@@ -1,17 +1,21 @@
 /**
  * Worker thread: decodes the frames of the streams assigned to it, each with its own decoder,
- * and runs the detector on every decoded picture. Frames are handled one at a time, in order.
+ * and runs the detector on every decoded picture, or measures the level of decoded audio.
+ * Requests are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detectors/registry';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import { rmsDbov } from '../audioLevel';
 import { H264Decoder } from './h264Decoder';
+import { OpusDecoder } from './opusDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 import { Vp8Decoder } from './vp8Decoder';
 
 const setup = workerData as FrameWorkerSetup;
 const detector = createDetector(setup.detector, setup.detectorOptions);
 const decoders = new Map<string, Promise<VideoDecoder>>();
+const audioDecoders = new Map<string, Promise<OpusDecoder>>();
 let queue: Promise<void> = Promise.resolve();
 
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
@@ -23,12 +27,30 @@ function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecod
   return decoder;
 }
 
+function audioDecoderFor(streamId: string): Promise<OpusDecoder> {
+  let decoder = audioDecoders.get(streamId);
+  if (!decoder) {
+    decoder = OpusDecoder.create();
+    audioDecoders.set(streamId, decoder);
+  }
+  return decoder;
+}
+
 async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | null> {
   if (request.type === 'end') {
-    const decoder = decoders.get(request.streamId);
+    const decoder = decoders.get(request.streamId) ?? audioDecoders.get(request.streamId);
     decoders.delete(request.streamId);
+    audioDecoders.delete(request.streamId);
     (await decoder)?.close();
     return null;
+  }
+  if (request.type === 'audio') {
+    try {
+      const samples = (await audioDecoderFor(request.streamId)).decode(request.data);
+      return { jobId: request.jobId, ok: true, levelDbov: rmsDbov(samples) };
+    } catch (error) {
+      return { jobId: request.jobId, ok: false, stage: 'decode', error: String((error as Error)?.message ?? error) };
+    }
   }
   const { jobId } = request;
   const decodeStarted = performance.now();

@@ -24,10 +24,15 @@ export interface FrameOutcome {
 
 interface PendingJob {
   streamId: string;
-  resolve: (outcome: FrameOutcome) => void;
+  resolve: (reply: SuccessfulReply) => void;
   reject: (error: FrameDropped) => void;
   timer: NodeJS.Timeout;
 }
+
+/** What a stream decodes: a video codec, or Opus audio whose level is measured. */
+export type StreamCodec = VideoCodecName | 'OPUS';
+
+type SuccessfulReply = Extract<FrameWorkerReply, { ok: true }>;
 
 /** Told when the worker holding a stream's decoder was replaced: the decoder state is gone. */
 type DecoderLost = () => void;
@@ -58,7 +63,7 @@ class PooledWorker {
     return this.streams.size;
   }
 
-  run(request: Extract<FrameWorkerRequest, { type: 'frame' }>): Promise<FrameOutcome> {
+  run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
     if (this.dead) return Promise.reject(new FrameDropped('worker_restarted', 'the worker is gone'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -88,7 +93,7 @@ class PooledWorker {
     this.jobs.delete(reply.jobId);
     clearTimeout(job.timer);
     if (reply.ok) {
-      job.resolve({ picture: reply.picture, detections: reply.detections, decodeMs: reply.decodeMs, detectMs: reply.detectMs });
+      job.resolve(reply);
     } else {
       const reason = reply.stage === 'decode' ? 'decode_error' : 'analysis_error';
       job.reject(new FrameDropped(reason, reply.error));
@@ -150,7 +155,7 @@ export class FrameWorkerPool {
   }
 
   /** A decoding stream for one track; close it when the track ends. */
-  openStream(codec: VideoCodecName, onDecoderLost: DecoderLost): DecodingStream {
+  openStream(codec: StreamCodec, onDecoderLost: DecoderLost): DecodingStream {
     if (this.closed) throw new Error('the frame worker pool is closed');
     const streamId = `s${this.nextStreamId++}`;
     const worker = this.workers.reduce((least, candidate) => (candidate.load < least.load ? candidate : least));
@@ -159,10 +164,23 @@ export class FrameWorkerPool {
   }
 
   /** @internal */
-  run(streamId: string, codec: VideoCodecName, data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
+  async run(streamId: string, codec: VideoCodecName, data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
+    const reply = await this.workerFor(streamId).run({ type: 'frame', jobId: this.nextJobId++, streamId, codec, data, keyframe });
+    if (!('detections' in reply)) throw new Error('the worker answered a video frame with an audio measurement');
+    return { picture: reply.picture, detections: reply.detections, decodeMs: reply.decodeMs, detectMs: reply.detectMs };
+  }
+
+  /** @internal */
+  async measureAudio(streamId: string, data: Uint8Array): Promise<number> {
+    const reply = await this.workerFor(streamId).run({ type: 'audio', jobId: this.nextJobId++, streamId, data });
+    if (!('levelDbov' in reply)) throw new Error('the worker answered an audio packet with a video outcome');
+    return reply.levelDbov;
+  }
+
+  private workerFor(streamId: string): PooledWorker {
     const worker = this.workerOf(streamId);
-    if (!worker) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
-    return worker.run({ type: 'frame', jobId: this.nextJobId++, streamId, codec, data, keyframe });
+    if (!worker) throw new FrameDropped('worker_restarted', 'the stream is closed');
+    return worker;
   }
 
   /** @internal */
@@ -205,12 +223,19 @@ export class DecodingStream {
   constructor(
     private readonly pool: FrameWorkerPool,
     readonly streamId: string,
-    readonly codec: VideoCodecName,
+    readonly codec: StreamCodec,
   ) {}
 
   decodeAndDetect(data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
     if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
+    if (this.codec === 'OPUS') return Promise.reject(new Error('an audio stream has no video frames'));
     return this.pool.run(this.streamId, this.codec, data, keyframe);
+  }
+
+  /** The level of one Opus packet in dBov, decoded in the worker. */
+  measureAudio(packet: Uint8Array): Promise<number> {
+    if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
+    return this.pool.measureAudio(this.streamId, packet);
   }
 
   close(): void {
