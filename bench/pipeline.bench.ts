@@ -5,7 +5,8 @@
  * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
- * - pool throughput: frames per second with one stream per worker thread.
+ * - pool throughput: frames per second with one stream per worker thread;
+ * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
  * Prints a table, writes bench/results/pipeline.json.
  */
 import { writeFileSync } from 'node:fs';
@@ -15,7 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { VideoRtpPacketizer } from '../src/client/rtpPacketizers';
 import { readVideoFile, type VideoFile } from '../src/client/videoFile';
 import { createLogger } from '../src/logger';
+import { rmsDbov } from '../src/media/audioLevel';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
+import { OpusDecoder } from '../src/media/decode/opusDecoder';
 import { H264Decoder } from '../src/media/decode/h264Decoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
 import { Vp8Decoder } from '../src/media/decode/vp8Decoder';
@@ -25,6 +28,7 @@ import type { I420Frame } from '../src/media/i420Frame';
 import { ReorderBuffer } from '../src/media/reorderBuffer';
 import type { RtpLike } from '../src/media/rtp';
 import { depacketize } from '../src/media/videoFrame';
+import { encodeOpusTone } from '../test/helpers/opusTone';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
@@ -112,6 +116,22 @@ async function poolThroughput(pool: FrameWorkerPool, file: VideoFile): Promise<n
   return Math.round(frames / ((performance.now() - started) / 1000));
 }
 
+/** Per-packet time of decoding 20 ms of Opus and measuring its RMS level. */
+async function audioCost(): Promise<number[]> {
+  const packets = await encodeOpusTone(250);
+  const decoder = await OpusDecoder.create();
+  const times: number[] = [];
+  for (let pass = 0; pass < PASSES; pass++) {
+    for (const packet of packets) {
+      const started = performance.now();
+      rmsDbov(decoder.decode(packet));
+      times.push(performance.now() - started);
+    }
+  }
+  decoder.close();
+  return times;
+}
+
 async function main() {
   const logger = createLogger({ level: 'error', format: 'json', console: false });
   const pool = new FrameWorkerPool({ detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
@@ -134,19 +154,20 @@ async function main() {
         detections_per_frame: detections / detectTimes.length,
       };
     }
+    results.OPUS = { audio_decode_and_level: stats(await audioCost()) };
   } finally {
     await pool.close();
   }
   const report = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), passes: PASSES, results };
   console.table(
     Object.entries(results).flatMap(([codec, result]) =>
-      (['assembly', 'decoding', 'detection', 'worker_round_trip'] as const).map((stage) => {
-        const value = (result as Record<string, { median_ms: number; p95_ms: number }>)[stage]!;
-        return { codec, stage, 'median ms': value.median_ms, 'p95 ms': value.p95_ms };
-      }),
+      Object.entries(result as Record<string, unknown>)
+        .filter((entry): entry is [string, { median_ms: number; p95_ms: number }] => typeof entry[1] === 'object' && entry[1] !== null && 'median_ms' in entry[1])
+        .map(([stage, value]) => ({ codec, stage, 'median ms': value.median_ms, 'p95 ms': value.p95_ms })),
     ),
   );
   for (const [codec, result] of Object.entries(results)) {
+    if (codec === 'OPUS') continue;
     console.log(`${codec}: pool throughput ${(result as { pool_frames_per_second: number }).pool_frames_per_second} frames/s on ${availableParallelism()} workers`);
   }
   const file = join(__dirname, 'results', 'pipeline.json');
