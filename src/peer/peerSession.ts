@@ -516,6 +516,7 @@ export class PeerSession {
   /** Stops whatever media is still running, closes the connection and drops our listeners. */
   private async closeConnection(): Promise<void> {
     this.clearConnectTimer();
+    this.detectionEvents.close();
     for (const media of this.media.values()) {
       media.watch?.close();
       media.unsubscribe();
