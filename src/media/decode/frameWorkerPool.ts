@@ -29,6 +29,9 @@ interface PendingJob {
   timer: NodeJS.Timeout;
 }
 
+/** Workers that may die in a row before answering anything until the pool stops replacing them. */
+const MAX_FAILED_STARTS = 3;
+
 /** What a stream decodes: a video codec, or Opus audio whose level is measured. */
 export type StreamCodec = VideoCodecName | 'OPUS';
 
@@ -47,6 +50,8 @@ class PooledWorker {
   private readonly jobs = new Map<number, PendingJob>();
   private readonly worker: Worker;
   private dead = false;
+  private answered = false;
+  private timedOut = false;
 
   constructor(
     private readonly setup: FrameWorkerSetup,
@@ -59,6 +64,11 @@ class PooledWorker {
     this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
   }
 
+  /** It died on its own before answering anything: it could not load its decoders or detector. */
+  get failedToStart(): boolean {
+    return this.dead && !this.answered && !this.timedOut;
+  }
+
   get load(): number {
     return this.streams.size;
   }
@@ -66,10 +76,10 @@ class PooledWorker {
   run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
     if (this.dead) return Promise.reject(new FrameDropped('worker_restarted', 'the worker is gone'));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.die(`a frame took over ${this.jobTimeoutMs} ms`, 'analysis_timeout', request.streamId),
-        this.jobTimeoutMs,
-      );
+      const timer = setTimeout(() => {
+        this.timedOut = true;
+        this.die(`a frame took over ${this.jobTimeoutMs} ms`, 'analysis_timeout', request.streamId);
+      }, this.jobTimeoutMs);
       this.jobs.set(request.jobId, { streamId: request.streamId, resolve, reject, timer });
       this.worker.postMessage(request);
     });
@@ -88,6 +98,7 @@ class PooledWorker {
   }
 
   private settle(reply: FrameWorkerReply): void {
+    this.answered = true;
     const job = this.jobs.get(reply.jobId);
     if (!job) return;
     this.jobs.delete(reply.jobId);
@@ -143,6 +154,8 @@ export class FrameWorkerPool {
   private readonly workers: PooledWorker[];
   private nextJobId = 1;
   private nextStreamId = 1;
+  /** Workers in a row that died before answering anything (a detector or decoder that cannot load). */
+  private failedStarts = 0;
   private closed = false;
 
   constructor(private readonly options: FrameWorkerPoolOptions) {
@@ -206,6 +219,14 @@ export class FrameWorkerPool {
   private replace(dead: PooledWorker, why: string): void {
     const index = this.workers.indexOf(dead);
     if (this.closed || index < 0) return;
+    this.failedStarts = dead.failedToStart ? this.failedStarts + 1 : 0;
+    if (this.failedStarts > MAX_FAILED_STARTS) {
+      // Replacing it again would fail again: leave the dead worker, whose streams' frames fail.
+      if (this.failedStarts === MAX_FAILED_STARTS + 1) {
+        this.options.logger.error('Frame workers keep failing before their first frame: no more replacements', { reason: why });
+      }
+      return;
+    }
     this.options.logger.warn('Frame worker replaced', { reason: why, streams: dead.streams.size });
     const replacement = this.spawn();
     this.workers[index] = replacement;

@@ -1,4 +1,4 @@
-import { createLogger } from '../../../src/logger';
+import { createLogger, type Logger } from '../../../src/logger';
 import { FrameDropped } from '../../../src/media/analyzer';
 import { FrameWorkerPool, type DecodingStream, type FrameOutcome } from '../../../src/media/decode/frameWorkerPool';
 import { SQUARE, garbage, h264AccessUnits, vp8Frames, type EncodedFrame } from '../../fixtures/decode/encodedFixtures';
@@ -198,5 +198,29 @@ describe('FrameWorkerPool close', () => {
     // The hung worker's termination was not awaited by the pool: give it a moment.
     for (let i = 0; i < 50 && workerResources() > before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(workerResources()).toBe(before);
+  });
+});
+
+describe('FrameWorkerPool workers that cannot start', () => {
+  it('stops replacing workers that die before their first answer, and fails their frames instead', async () => {
+    const entries: Array<{ level: string; message: string }> = [];
+    const record = (level: string) => (message: string) => entries.push({ level, message });
+    const watched = { warn: record('warn'), error: record('error') } as unknown as Logger;
+    // Configuration checks the detector at start; a pool made directly can be given a bad one.
+    const pool = new FrameWorkerPool({ detector: 'no-such-detector', detectorOptions: {}, jobTimeoutMs: JOB_TIMEOUT_MS, size: 1, logger: watched });
+    try {
+      const stream = pool.openStream('VP8', () => {});
+      for (let i = 0; i < 100 && !entries.some((entry) => entry.level === 'error'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(entries.filter((entry) => entry.message === 'Frame worker replaced')).toHaveLength(3);
+      expect(entries.filter((entry) => entry.level === 'error').map((entry) => entry.message)).toEqual([
+        'Frame workers keep failing before their first frame: no more replacements',
+      ]);
+      await expect(dropReason(send(stream, vp8[0]!))).resolves.toBe('worker_restarted');
+    } finally {
+      await pool.close();
+    }
   });
 });
