@@ -63,8 +63,11 @@ export async function startServer({ config, logger, analyzer }: StartServerOptio
     rateLimits: config.rateLimits,
     corsAllowOrigin: config.corsAllowOrigin,
   });
-  const http: Server = await new Promise((resolve, reject) => {
+  const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  }).catch(async (error: unknown) => {
+    await pool?.close();
+    throw error;
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

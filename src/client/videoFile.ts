@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { nalType, splitAnnexB } from '../media/decode/annexB';
 
 /** Codecs the client can stream from a file, named as in werift's mimeType (`video/VP8`, `video/H264`). */
 export type VideoFileCodec = 'VP8' | 'H264';
@@ -133,29 +134,18 @@ export const H264_NAL = { NON_IDR_SLICE: 1, IDR_SLICE: 5, SEI: 6, SPS: 7, PPS: 8
 const START_CODE = Buffer.from([0, 0, 1]);
 const FOUR_BYTE_START_CODE = Buffer.from([0, 0, 0, 1]);
 
-export function h264NalType(nal: Buffer): number {
-  return (nal[0] ?? 0) & 0x1f;
-}
+export const h264NalType = nalType;
 
 /**
  * The NAL units of an Annex-B byte stream, without start codes (3- or 4-byte). The zero bytes
  * in front of a start code belong to no NAL unit. Throws unless the data begins with a start code.
  */
 export function splitAnnexBNalUnits(stream: Buffer): Buffer[] {
-  let codeAt = stream.indexOf(START_CODE);
+  const codeAt = stream.indexOf(START_CODE);
   if (codeAt < 0 || stream.subarray(0, codeAt).some((byte) => byte !== 0)) {
     throw new Error('not an H264 Annex-B stream (it does not begin with a 00 00 01 start code)');
   }
-  const units: Buffer[] = [];
-  while (codeAt >= 0) {
-    const start = codeAt + START_CODE.length;
-    const nextCodeAt = stream.indexOf(START_CODE, start);
-    let end = nextCodeAt < 0 ? stream.length : nextCodeAt;
-    while (end > start && stream[end - 1] === 0) end--;
-    if (end > start) units.push(stream.subarray(start, end));
-    codeAt = nextCodeAt;
-  }
-  return units;
+  return splitAnnexB(stream).filter((unit) => unit.length > 0);
 }
 
 /** NAL units behind 4-byte start codes, the form werift's H264 depacketizer produces. */

@@ -1,22 +1,22 @@
-/** The NAL units of an H264 Annex-B buffer, without their start codes. */
-export function splitAnnexB(buffer: Uint8Array): Uint8Array[] {
-  const units: Uint8Array[] = [];
+/** The NAL units of an H264 Annex-B buffer, without their start codes (views, of the input's type). */
+export function splitAnnexB<T extends Uint8Array>(buffer: T): T[] {
+  const units: T[] = [];
   let start = -1;
   let i = 0;
   while (i + 2 < buffer.length) {
     if (buffer[i] === 0 && buffer[i + 1] === 0 && buffer[i + 2] === 1) {
-      if (start >= 0) units.push(buffer.subarray(start, trimTrailingZeros(buffer, start, i)));
+      if (start >= 0) units.push(buffer.subarray(start, trimTrailingZeros(buffer, start, i)) as T);
       i += 3;
       start = i;
     } else {
       i++;
     }
   }
-  if (start >= 0 && start < buffer.length) units.push(buffer.subarray(start));
+  if (start >= 0 && start < buffer.length) units.push(buffer.subarray(start, trimTrailingZeros(buffer, start, buffer.length)) as T);
   return units;
 }
 
-/** A 4-byte start code's leading zero belongs to no NAL unit. */
+/** Zero bytes before a start code (a 4-byte code's first byte, trailing zeros) belong to no NAL unit. */
 function trimTrailingZeros(buffer: Uint8Array, start: number, end: number): number {
   while (end > start && buffer[end - 1] === 0) end--;
   return end;

@@ -92,7 +92,7 @@ class PooledWorker {
 
   terminate(): Promise<number> {
     this.dead = true;
-    this.failAll('the pool is closed', 'worker_restarted');
+    this.rejectAll('the pool is closed', () => 'worker_restarted');
     this.worker.removeAllListeners();
     return this.worker.terminate();
   }
@@ -115,20 +115,16 @@ class PooledWorker {
   private die(why: string, reason: AnalysisDropReason, culprit?: string): void {
     if (this.dead) return;
     this.dead = true;
-    for (const job of this.jobs.values()) {
-      clearTimeout(job.timer);
-      job.reject(new FrameDropped(job.streamId === culprit ? reason : 'worker_restarted', why));
-    }
-    this.jobs.clear();
+    this.rejectAll(why, (streamId) => (streamId === culprit ? reason : 'worker_restarted'));
     this.worker.removeAllListeners();
     void this.worker.terminate();
     this.onDeath(this, why);
   }
 
-  private failAll(why: string, reason: AnalysisDropReason): void {
+  private rejectAll(why: string, reasonFor: (streamId: string) => AnalysisDropReason): void {
     for (const job of this.jobs.values()) {
       clearTimeout(job.timer);
-      job.reject(new FrameDropped(reason, why));
+      job.reject(new FrameDropped(reasonFor(job.streamId), why));
     }
     this.jobs.clear();
   }

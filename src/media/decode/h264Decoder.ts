@@ -1,5 +1,5 @@
 import { H264Decoder as H264BsdDecoder } from 'h264decoder';
-import type { I420Frame } from '../i420Frame';
+import { chromaSize, type I420Frame } from '../i420Frame';
 import { NAL_TYPE, nalType, splitAnnexB } from './annexB';
 import { NO_CROP, spsCrop, type FrameCrop } from './h264Sps';
 import { i420FromPacked, type VideoDecoder } from './videoDecoder';
@@ -45,8 +45,8 @@ function cropI420(frame: I420Frame, crop: FrameCrop): I420Frame {
     width,
     height,
     y: cropPlane(frame.y, frame.width, crop.left, crop.top, width, height),
-    u: cropPlane(frame.u, Math.ceil(frame.width / 2), crop.left >> 1, crop.top >> 1, Math.ceil(width / 2), Math.ceil(height / 2)),
-    v: cropPlane(frame.v, Math.ceil(frame.width / 2), crop.left >> 1, crop.top >> 1, Math.ceil(width / 2), Math.ceil(height / 2)),
+    u: cropPlane(frame.u, chromaSize(frame.width), crop.left >> 1, crop.top >> 1, chromaSize(width), chromaSize(height)),
+    v: cropPlane(frame.v, chromaSize(frame.width), crop.left >> 1, crop.top >> 1, chromaSize(width), chromaSize(height)),
   };
 }
 

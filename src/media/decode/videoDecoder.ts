@@ -1,4 +1,4 @@
-import type { I420Frame } from '../i420Frame';
+import { chromaSize, type I420Frame } from '../i420Frame';
 
 /** The video codecs the server decodes, as werift names them in the negotiated codec. */
 export type VideoCodecName = 'VP8' | 'H264';
@@ -13,7 +13,7 @@ export interface VideoDecoder {
 /** Planes of a tightly packed I420 buffer (Y, then U, then V). */
 export function i420FromPacked(width: number, height: number, data: Uint8Array): I420Frame {
   const lumaBytes = width * height;
-  const chromaBytes = Math.ceil(width / 2) * Math.ceil(height / 2);
+  const chromaBytes = chromaSize(width) * chromaSize(height);
   if (data.length < lumaBytes + 2 * chromaBytes) throw new Error(`an I420 ${width}x${height} picture needs ${lumaBytes + 2 * chromaBytes} bytes, got ${data.length}`);
   return {
     width,
