@@ -9,6 +9,7 @@ import { FrameWorkerPool } from './media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
 import { SessionManager } from './session/sessionManager';
+import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 
 export interface StartServerOptions {
   config: ServerConfig;
@@ -32,6 +33,12 @@ export interface RunningServer {
 type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
 
 export async function startServer({ config, logger, analyzer }: StartServerOptions): Promise<RunningServer> {
+  const dtls = checkDtlsRecordNumbering();
+  if (!dtls.fixed) {
+    logger.error('werift is not patched: browsers, aiortc and GStreamer clients will get data channel messages up to 1 s late; run "npm install" without --ignore-scripts', {
+      unpatched: dtls.unpatched,
+    });
+  }
   const pool =
     analyzer || config.detector === 'off'
       ? null
