@@ -29,16 +29,15 @@ import { ReorderBuffer } from '../src/media/reorderBuffer';
 import type { RtpLike } from '../src/media/rtp';
 import { depacketize } from '../src/media/videoFrame';
 import { encodeOpusTone } from '../test/helpers/opusTone';
+import { summarize } from './stats';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
 const FILES = { VP8: 'vp8_red_square.ivf', H264: 'h264_red_square.h264' } as const;
 
 function stats(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { n: sorted.length, median_ms: round(at(0.5)), p95_ms: round(at(0.95)) };
+  const { n, median, p95 } = summarize(values, 3);
+  return { n, median_ms: median, p95_ms: p95 };
 }
 
 /** Per-frame time of reorder + assembly + depacketizing, for every frame of the file, PASSES times. */

@@ -1,3 +1,13 @@
+/**
+ * The q-quantile by nearest rank: the smallest sample with at least q of all samples at or below
+ * it (index ceil(q * n) - 1 of the sorted samples). NaN with no samples. With 20 samples the
+ * 0.95-quantile is the 19th smallest, not the maximum.
+ */
+export function nearestRank(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!;
+}
+
 /** How many recent samples the percentile is computed over. */
 const WINDOW = 10_000;
 
@@ -20,7 +30,6 @@ export class DurationStats {
   /** 95th percentile (nearest rank) of the last 10,000 samples; 0 with none. */
   get p95(): number {
     const samples = this.recent.slice(0, Math.min(this.count, WINDOW)).sort();
-    if (samples.length === 0) return 0;
-    return samples[Math.ceil(samples.length * 0.95) - 1]!;
+    return samples.length === 0 ? 0 : nearestRank(samples, 0.95);
   }
 }

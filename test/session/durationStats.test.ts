@@ -1,4 +1,4 @@
-import { DurationStats } from '../../src/session/durationStats';
+import { DurationStats, nearestRank } from '../../src/session/durationStats';
 
 const statsOf = (samples: number[]): DurationStats => {
   const stats = new DurationStats();
@@ -70,5 +70,21 @@ describe('DurationStats', () => {
     expect(stats.p95).toBe(1000);
     // 100 more: the window holds 500 slow samples, and rank 9,500 of 10,000 is a one.
     expect(addRun(stats, 100, 1).p95).toBe(1);
+  });
+});
+
+describe('nearestRank', () => {
+  const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
+
+  it('takes the ceil(q n)-th smallest sample: with 20 samples p95 is the 19th, not the maximum', () => {
+    expect(nearestRank(oneToTwenty, 0.95)).toBe(19);
+    expect(nearestRank(oneToTwenty, 0.5)).toBe(10);
+    expect(nearestRank(oneToTwenty, 1)).toBe(20);
+    expect(nearestRank(oneToTwenty, 0)).toBe(1);
+  });
+
+  it('is NaN with no samples and the sample itself with one', () => {
+    expect(nearestRank([], 0.95)).toBeNaN();
+    expect(nearestRank([4], 0.95)).toBe(4);
   });
 });
