@@ -9,6 +9,7 @@ import { FrameWorkerPool } from './media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
 import { SessionManager } from './session/sessionManager';
+import { prepareDtlsCertificate } from './webrtc/dtlsCertificate';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 
 export interface StartServerOptions {
@@ -35,10 +36,11 @@ type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
 export async function startServer({ config, logger, analyzer }: StartServerOptions): Promise<RunningServer> {
   const dtls = checkDtlsRecordNumbering();
   if (!dtls.fixed) {
-    logger.error('werift is not patched: browsers, aiortc and GStreamer clients will get data channel messages up to 1 s late; run "npm install" without --ignore-scripts', {
+    logger.error('werift is not patched: browsers, aiortc and GStreamer clients will get data channel messages up to 1 s late, and every connection takes 100 ms longer to set up; run "npm install" without --ignore-scripts', {
       unpatched: dtls.unpatched,
     });
   }
+  await prepareDtlsCertificate();
   const pool =
     analyzer || config.detector === 'off'
       ? null

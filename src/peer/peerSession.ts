@@ -20,6 +20,7 @@ import { VideoProcessor } from '../media/videoProcessor';
 import { Session, type SessionCounters } from '../session/session';
 import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
+import { answerAsDtlsServer } from '../webrtc/dtlsRole';
 import { tapInboundPackets, type MediaPacketKind } from '../webrtc/inboundPacketTap';
 import { transceiverOf, videoCodecLookup } from '../webrtc/negotiatedCodecs';
 import { byeSsrcs } from '../webrtc/rtcpBye';
@@ -171,6 +172,7 @@ export class PeerSession {
   async negotiate(offerSdp: string): Promise<string> {
     const negotiation = (async () => {
       await this.pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+      answerAsDtlsServer(this.pc);
       const answer = await this.pc.createAnswer();
       await setLocalDescriptionQuietly(this.pc, answer, this.peerOptions);
       const sdp = this.pc.localDescription?.sdp;
