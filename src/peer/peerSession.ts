@@ -18,7 +18,7 @@ import { InactivityWatch } from '../media/inactivityWatch';
 import type { TrackProcessor } from '../media/trackProcessor';
 import { VideoProcessor } from '../media/videoProcessor';
 import { Session, type SessionCounters } from '../session/session';
-import { waitUntilDelivered } from '../webrtc/dataChannelDelivery';
+import { requestImmediateAcks, waitUntilDelivered } from '../webrtc/dataChannelDelivery';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { answerAsDtlsServer } from '../webrtc/dtlsRole';
 import { tapInboundPackets, type MediaPacketKind } from '../webrtc/inboundPacketTap';
@@ -262,6 +262,8 @@ export class PeerSession {
         emitSummary: fromPromise(async ({ input, signal }) => {
           const channel = this.dataChannel;
           if (!channel || channel.readyState !== 'open' || !input.summary) return;
+          // The last message: its acknowledgement, not the peer's delayed-SACK timer, ends the wait.
+          requestImmediateAcks(this.pc.sctpTransport);
           channel.send(
             JSON.stringify({
               event_type: 'stream_closed',
