@@ -62,8 +62,9 @@ interface ScenarioResult {
   server_setup_ms: Summary;
   /** Client p50/p95 of each run, to show how much runs differ. */
   runs: Array<{ median: number; p95: number }>;
-  /** Median per step, ms after the offer reached the server. */
+  /** Median and p95 per step, ms after the offer reached the server. */
   server_steps_median_ms: Partial<Record<Step, number>>;
+  server_steps_p95_ms: Partial<Record<Step, number>>;
   errors: string[];
 }
 
@@ -156,11 +157,11 @@ async function settle(server: RunningServer): Promise<void> {
   while (server.manager.trackingSet.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
-function medianSteps(timelines: SetupTimeline[]): Partial<Record<Step, number>> {
+function stepPercentile(timelines: SetupTimeline[], which: 'median' | 'p95'): Partial<Record<Step, number>> {
   const steps: Partial<Record<Step, number>> = {};
   for (const step of STEPS) {
     const values = timelines.map((timeline) => timeline.relative()[step]).filter((value) => value !== undefined);
-    if (values.length > 0) steps[step] = summarize(values).median;
+    if (values.length > 0) steps[step] = summarize(values)[which];
   }
   return steps;
 }
@@ -190,7 +191,8 @@ function result(bench: BenchServer, scenario: Scenario, variant: Variant, runs: 
       const { median, p95 } = summarize(run.flatMap((sample) => (sample.setupMs === null ? [] : [sample.setupMs])));
       return { median, p95 };
     }),
-    server_steps_median_ms: medianSteps(serverTimelines),
+    server_steps_median_ms: stepPercentile(serverTimelines, 'median'),
+    server_steps_p95_ms: stepPercentile(serverTimelines, 'p95'),
     errors: samples.flatMap((sample) => (sample.error ? [sample.error] : [])),
   };
 }
