@@ -1,106 +1,62 @@
 /**
- * Teardown latency: from the moment a session's end is seen on the server (last track ended,
- * or an end_stream request) to `Released`, and until the client holds `stream_closed`.
- * Real server and werift clients over loopback. Prints a table, writes bench/results/teardown.json.
+ * Teardown latency by client stack: from the moment the server sees a session's end (its last
+ * track ended) to `Released`, and until the client holds `stream_closed`. K concurrent sessions
+ * of each stack (werift: this repo's client; aiortc and Chromium when installed) stream for a
+ * second, then all stop their tracks at once: werift and aiortc send RTCP BYE, Chromium sends
+ * none, so the server sees its tracks end by inactivity. Prints a table, writes
+ * bench/results/teardown.json. BENCH_RUNS (samples per row, default 20), BENCH_K (default "1,10"),
+ * BENCH_STACKS (default: every installed one).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import { StreamingClient } from '../src/client/streamingClient';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startServer } from '../src/server';
+import { availableStacks, BenchServer, runRound, type EndPath, type Sample, type Stack } from './clientStacks';
+import { summarize } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const KS = (process.env.BENCH_K ?? '1,10').split(',').map(Number);
+const STACKS = (process.env.BENCH_STACKS?.split(',') as Stack[] | undefined) ?? availableStacks();
 const INACTIVITY_MS = 300;
+const STREAM_MS = 1000;
 
-interface Sample {
-  endSeenToReleasedMs: number;
-  endSeenToClientSummaryMs: number;
-}
-
-function stats(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return { n: sorted.length, median: round(at(0.5)), p95: round(at(0.95)), max: round(sorted.at(-1) ?? NaN) };
-}
+/** How each stack's client stops its tracks. */
+const TRACKS_STOPPED: Record<Stack, EndPath> = { werift: 'bye', aiortc: 'bye', chromium: 'stop_tracks' };
 
 async function main() {
-  const endSeenAt = new Map<string, number>();
-  const logger = createLogger({ level: 'info', format: 'json', console: false });
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        objectMode: true,
-        write(entry: { message: string; session_id?: string }, _encoding, done) {
-          // The last "Track ended" (or the close request) before session.closed marks the end seen.
-          if (entry.session_id && (entry.message === 'Track ended' || entry.message === 'Session close requested')) {
-            endSeenAt.set(entry.session_id, performance.now());
-          }
-          done();
-        },
-      }),
-    }),
-  );
-  const config = {
-    ...loadConfig({ PORT: '0' }),
-    iceInterfaceAddress: '127.0.0.1',
-    // The synthetic client's video does not decode; teardown and detection do not depend on it.
-    detector: 'off',
-    videoInactivityMs: INACTIVITY_MS,
-    audioInactivityMs: INACTIVITY_MS,
-  };
-  const server = await startServer({ config, logger });
-  const results: Record<string, Sample[]> = { tracks_ended: [], client_request: [] };
-
-  for (const path of Object.keys(results)) {
-    for (let run = 0; run < RUNS; run++) {
-      const client = await StreamingClient.connect({ url: server.url, interfaceAddress: '127.0.0.1' });
-      const peer = server.manager.trackingSet.get(client.sessionId)!;
-      await Promise.all([client.sendVideoFrames(15, { intervalMs: 10 }), client.sendAudioFrames(15, { intervalMs: 10 })]);
-      if (path === 'tracks_ended') {
-        client.stopVideo();
-        client.stopAudio();
-      } else {
-        client.sendMessage({ type: 'end_stream' });
+  const bench = await BenchServer.start({ videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS });
+  const rows = [];
+  try {
+    for (const stack of STACKS) {
+      for (const k of KS) {
+        const samples: Sample[] = [];
+        while (samples.length < RUNS) samples.push(...(await runRound(bench, stack, TRACKS_STOPPED[stack], { sessions: k, streamMs: STREAM_MS })));
+        const numbers = (pick: (sample: Sample) => number | null) => samples.map(pick).filter((value): value is number => value !== null);
+        rows.push({
+          stack,
+          k,
+          ending: TRACKS_STOPPED[stack],
+          end_seen_to_client_stream_closed_ms: summarize(numbers((s) => s.endSeenToClosedMs)),
+          end_seen_to_released_ms: summarize(numbers((s) => s.endSeenToReleasedMs)),
+          missing_stream_closed: samples.filter((s) => s.endSeenToClosedMs === null).length,
+        });
+        process.stderr.write(`${stack} K=${k}: ${samples.length} sessions\n`);
       }
-      const stamp = <T>(promise: Promise<T>) => promise.then((value) => ({ value, at: performance.now() }));
-      const [{ value: closed, at: summaryAt }, { at: releasedAt }] = await Promise.all([
-        stamp(client.waitForStreamClosed(5000)),
-        stamp(peer.released),
-      ]);
-      if (closed.reason !== path) throw new Error(`expected reason ${path}, got ${closed.reason}`);
-      const seen = endSeenAt.get(peer.id)!;
-      results[path]!.push({ endSeenToReleasedMs: releasedAt - seen, endSeenToClientSummaryMs: summaryAt - seen });
-      await client.close();
     }
+  } finally {
+    await bench.close();
   }
-  await server.close();
 
-  const report = {
-    date: new Date().toISOString(),
-    node: process.version,
-    runs: RUNS,
-    teardown: Object.fromEntries(
-      Object.entries(results).map(([path, samples]) => [
-        path,
-        {
-          end_seen_to_released_ms: stats(samples.map((s) => s.endSeenToReleasedMs)),
-          end_seen_to_client_summary_ms: stats(samples.map((s) => s.endSeenToClientSummaryMs)),
-        },
-      ]),
-    ),
-  };
+  const report = { date: new Date().toISOString(), node: process.version, runs_per_row: RUNS, inactivity_ms: INACTIVITY_MS, rows };
   console.table(
-    Object.entries(report.teardown).map(([path, r]) => ({
-      path,
-      'released median ms': r.end_seen_to_released_ms.median,
-      'released p95 ms': r.end_seen_to_released_ms.p95,
-      'client summary median ms': r.end_seen_to_client_summary_ms.median,
-      'client summary p95 ms': r.end_seen_to_client_summary_ms.p95,
+    rows.map((row) => ({
+      stack: row.stack,
+      K: row.k,
+      n: row.end_seen_to_client_stream_closed_ms.n,
+      'stream_closed median': row.end_seen_to_client_stream_closed_ms.median,
+      'stream_closed p95': row.end_seen_to_client_stream_closed_ms.p95,
+      'stream_closed max': row.end_seen_to_client_stream_closed_ms.max,
+      'Released median': row.end_seen_to_released_ms.median,
+      'Released p95': row.end_seen_to_released_ms.p95,
+      'Released max': row.end_seen_to_released_ms.max,
     })),
   );
   const file = join(__dirname, 'results', 'teardown.json');
