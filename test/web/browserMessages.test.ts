@@ -148,8 +148,8 @@ function expectDeliveredPrefix(result: ChromiumSessionResult): { sent: string[];
   return { sent, received };
 }
 
-async function endAll(mode: EndMode, closedTimeoutMs?: number): Promise<ChromiumSessionResult[]> {
-  const results = await sessions!.end(mode, { closedTimeoutMs });
+async function endAll(mode: EndMode): Promise<ChromiumSessionResult[]> {
+  const results = await sessions!.end(mode);
   keep(mode, results);
   for (const result of results) expect(result.end_action_error).toBeNull();
   return results;
@@ -203,7 +203,7 @@ describe('Chromium receives every data channel message', () => {
       offerArrivedAt = Math.min(offerArrivedAt, Date.now());
       return renegotiate(sdp);
     };
-    const [result] = await endAll('transceiver_stop', 2000);
+    const [result] = await endAll('transceiver_stop');
     const { sent, received } = expectDeliveredPrefix(result!);
     const sentBeforeOffer = sends.of(result!.session_id).filter((message) => message.sent_at < offerArrivedAt);
     expect(offerArrivedAt).toBeLessThan(Infinity);

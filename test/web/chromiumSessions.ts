@@ -81,7 +81,7 @@ export interface ChromiumSessionResult extends PageSessionRecord {
    * host (the page's timeOrigin + now, the server's Date.now()): good to a millisecond or so.
    */
   end_to_released_ms: number | null;
-  /** null when the server did not say Released within the deadline (or could not be asked). */
+  /** GET /sessions/<id> after the wait (its state is not Released if the wait timed out); null if it failed. */
   server: ServerSessionRecord | null;
 }
 
@@ -96,11 +96,21 @@ export interface ChromiumSessionsOptions {
 }
 
 export interface EndOptions {
-  /** How long to wait for every `stream_closed` (or closed channel) after the end action. Default 15 s. */
-  closedTimeoutMs?: number;
-  /** How long to wait for the server to report each session Released. Default 10 s. */
-  releasedTimeoutMs?: number;
+  /**
+   * How long to wait, after the end action, for every session to be released by the server and
+   * to have its `stream_closed` (or closed channel, or the grace after release). Default 15 s.
+   */
+  timeoutMs?: number;
 }
+
+/**
+ * The server releases a session only once `stream_closed` is acknowledged (or when it cannot
+ * be sent): an acknowledged message is in the page within milliseconds. Nothing by this long
+ * after the release means it was not delivered.
+ */
+const AFTER_RELEASE_GRACE_MS = 300;
+/** Between looks at the page and the server while waiting (the times measured do not depend on it). */
+const POLL_MS = 50;
 
 const PAGE_SCRIPT = readFileSync(path.join(__dirname, 'chromiumSessionsPage.js'), 'utf8');
 
@@ -161,15 +171,31 @@ export class ChromiumSessions {
   }
 
   /**
-   * Ends every session with `mode` at once, waits for their `stream_closed` and for the server
-   * to release them, and returns one result per session (in session order).
+   * Ends every session with `mode` at once, waits until each is released by the server and has
+   * its `stream_closed` (or will not get it), and returns one result per session, in order.
    */
   async end(mode: EndMode, options: EndOptions = {}): Promise<ChromiumSessionResult[]> {
-    const args = { mode, closedTimeoutMs: options.closedTimeoutMs ?? 15_000 };
-    const records = await this.page.evaluate<PageSessionRecord[]>(`window.chromiumSessions.end(${JSON.stringify(args)})`);
-    const servers = await Promise.all(
-      this.sessionIds.map((id) => this.releasedRecord(id, options.releasedTimeoutMs ?? 10_000)),
-    );
+    await this.page.evaluate(`window.chromiumSessions.end(${JSON.stringify({ mode })})`);
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    const releasedSeenAt = new Map<string, number>();
+    let records = await this.records();
+    for (;;) {
+      const unreleased = this.sessionIds.filter((id) => !releasedSeenAt.has(id));
+      const states = await Promise.all(unreleased.map((id) => this.serverRecord(id)));
+      unreleased.forEach((id, i) => {
+        if (states[i]?.state === 'Released') releasedSeenAt.set(id, Date.now());
+      });
+      const finished = records.every((record, index) => {
+        const seen = releasedSeenAt.get(this.sessionIds[index]!);
+        const actionOver = record.end_action_done_at_ms !== null || record.end_action_error !== null;
+        const heard = record.stream_closed_at_ms !== null || record.channel_closed_at_ms !== null;
+        return actionOver && seen !== undefined && (heard || Date.now() - seen >= AFTER_RELEASE_GRACE_MS);
+      });
+      if (finished || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      records = await this.records();
+    }
+    const servers = await Promise.all(this.sessionIds.map((id) => this.serverRecord(id)));
     return records.map((record, index) => {
       const server = servers[index] ?? null;
       const endedAt = server?.state === 'Released' ? server.ended_at : null;
@@ -192,16 +218,14 @@ export class ChromiumSessions {
     await this.context.close();
   }
 
-  /** GET /sessions/<id> until Released; the last record seen (or null) at the deadline. */
-  private async releasedRecord(sessionId: string, timeoutMs: number): Promise<ServerSessionRecord | null> {
-    const headers: Record<string, string> = this.options.token ? { Authorization: `Bearer ${this.options.token}` } : {};
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const response = await fetch(`${this.options.serverUrl}/sessions/${sessionId}`, { headers }).catch(() => null);
-      const record = response?.ok ? ((await response.json()) as ServerSessionRecord) : null;
-      if (record?.state === 'Released' || Date.now() > deadline) return record;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+  private get headers(): Record<string, string> {
+    return this.options.token ? { Authorization: `Bearer ${this.options.token}` } : {};
+  }
+
+  /** GET /sessions/<id>, or null when the server cannot say. */
+  private async serverRecord(sessionId: string): Promise<ServerSessionRecord | null> {
+    const response = await fetch(`${this.options.serverUrl}/sessions/${sessionId}`, { headers: this.headers }).catch(() => null);
+    return response?.ok ? ((await response.json()) as ServerSessionRecord) : null;
   }
 }
 

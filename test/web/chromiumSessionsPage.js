@@ -37,17 +37,6 @@
     }
   }
 
-  /** Resolves on the first of: stream_closed arrived, the channel closed, the session failed. */
-  function whenFinished(record) {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (record.stream_closed_at_ms !== null || record.channel_closed_at_ms !== null || record.error !== null) resolve();
-        else setTimeout(check, 5);
-      };
-      check();
-    });
-  }
-
   async function startOne(index, camera, connectTimeoutMs) {
     const record = {
       index,
@@ -164,24 +153,20 @@
     },
 
     /**
-     * Ends every connected session the same way, all in one task so that they end together,
-     * then waits (at most closedTimeoutMs) for each stream_closed or closed channel. A 'close'
-     * can get no stream_closed: it waits for nothing.
+     * Ends every connected session the same way, all in one task so that they end together.
+     * Returns once every action is under way; each records when it is done (or its error), and
+     * messages keep being recorded: Node decides when to stop waiting.
      */
-    async end({ mode, closedTimeoutMs }) {
-      const actions = records.map(async (record, index) => {
+    end({ mode }) {
+      records.forEach((record, index) => {
         if (record.error !== null) return;
         record.end_mode = mode;
         record.end_action_at_ms = now();
-        try {
-          await endAction(mode, live[index], record.session_id);
-          record.end_action_done_at_ms = now();
-        } catch (error) {
-          record.end_action_error = String(error && error.message ? error.message : error);
-        }
-        if (mode !== 'close') await whenFinished(record);
+        endAction(mode, live[index], record.session_id).then(
+          () => (record.end_action_done_at_ms = now()),
+          (error) => (record.end_action_error = String(error && error.message ? error.message : error)),
+        );
       });
-      await Promise.race([Promise.all(actions), new Promise((resolve) => setTimeout(resolve, closedTimeoutMs))]);
       return records;
     },
 
