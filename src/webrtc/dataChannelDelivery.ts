@@ -19,12 +19,6 @@ const SACK_IMMEDIATELY = 0x08;
 const POLL_MS = 5;
 
 /**
- * Resolves once everything sent on the channel has left and been acknowledged by the peer
- * (werift's channel buffer and the SCTP association's outbound and sent queues are empty),
- * or once the channel is no longer open. Closing the peer connection before this loses the
- * last message. The caller bounds the wait; `signal` ends it early.
- */
-/**
  * From now on, every DATA chunk this association sends (first transmission or retransmission)
  * carries the SACK-IMMEDIATELY bit. Receivers delay their acknowledgements by up to 200 ms
  * (RFC 4960 6.2; Chromium's usrsctp does), and a session that waits for its last message to
@@ -51,6 +45,12 @@ export function tsnAtOrAfter(tsn: number, reference: number): boolean {
   return ((tsn - reference) >>> 0) < 0x8000_0000;
 }
 
+/**
+ * Resolves once everything sent on the channel has left and been acknowledged by the peer
+ * (werift's channel buffer and the SCTP association's outbound and sent queues are empty),
+ * or once the channel is no longer open. Closing the peer connection before this loses the
+ * last message. The caller bounds the wait; `signal` ends it early.
+ */
 export async function waitUntilDelivered(
   channel: RTCDataChannel,
   sctp: RTCSctpTransport | undefined,
