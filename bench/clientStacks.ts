@@ -111,7 +111,7 @@ export class BenchServer {
 
   /** Starts timing a live session's release; call as soon as its id is known. */
   watch(sessionId: string): void {
-    const peer = this.server.manager.trackingSet.get(sessionId);
+    const peer = this.server.manager.get(sessionId);
     if (!peer) throw new Error(`session ${sessionId} is not live on the server`);
     void peer.released.then(() => this.released.set(sessionId, epochNowMs()));
   }

@@ -49,7 +49,7 @@ async function byStack(bench: BenchServer) {
 
 async function connected(server: RunningServer) {
   const client = await StreamingClient.connect({ url: server.url, interfaceAddress: '127.0.0.1' });
-  const peer = server.manager.trackingSet.get(client.sessionId) as PeerSession;
+  const peer = server.manager.get(client.sessionId) as PeerSession;
   await Promise.all([client.sendVideoFrames(10, { intervalMs: 10 }), client.sendAudioFrames(10, { intervalMs: 10 })]);
   return { client, peer };
 }
@@ -89,7 +89,7 @@ async function weriftOnly(server: RunningServer) {
     }
     {
       const { child, sessionId } = await startClientProcess(server.url);
-      const peer = server.manager.trackingSet.get(sessionId) as PeerSession;
+      const peer = server.manager.get(sessionId) as PeerSession;
       while (peer.view().counters.audio_frames < 10) await new Promise((resolve) => setTimeout(resolve, 20));
       const killedAt = performance.now();
       child.kill('SIGKILL');

@@ -133,16 +133,14 @@ async function startBenchServer(): Promise<BenchServer> {
     maxSessions: 1000,
     rateLimits: { offersPerMinute: 1_000_000, deletesPerMinute: 1_000_000 },
   };
-  const server = await startServer({ config, logger: createLogger({ level: 'error', format: 'json', console: false, silent: true }) });
   const timelines = new Map<string, SetupTimeline>();
-  // The session manager adds each new session to its tracking set before negotiating: time it
-  // from there. Its answer is sent as soon as createSession() returns.
-  const { trackingSet } = server.manager;
-  const add = trackingSet.set.bind(trackingSet);
-  trackingSet.set = (id, peer) => {
-    if (!timelines.has(id)) timelines.set(id, watchSetup(peer.pc));
-    return add(id, peer);
-  };
+  // Each new session is announced before its offer is negotiated: time it from there. Its
+  // answer is sent as soon as createSession() returns.
+  const server = await startServer({
+    config,
+    logger: createLogger({ level: 'error', format: 'json', console: false, silent: true }),
+    onSessionCreated: (peer) => timelines.set(peer.id, watchSetup(peer.pc)),
+  });
   const createSession = server.manager.createSession.bind(server.manager);
   server.manager.createSession = async (offerSdp) => {
     const created = await createSession(offerSdp);
@@ -154,7 +152,7 @@ async function startBenchServer(): Promise<BenchServer> {
 
 async function settle(server: RunningServer): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (server.manager.trackingSet.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (server.manager.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 function stepPercentile(timelines: SetupTimeline[], which: 'median' | 'p95'): Partial<Record<Step, number>> {

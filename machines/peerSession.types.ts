@@ -65,6 +65,12 @@ export interface StreamSummary {
   voice_activity_ratio: number | null;
   /** Where the two come from: the decoded audio, or the sender's RFC 6464 indications. */
   audio_level_source: 'decoded' | 'rtp_header_extension' | null;
+  /**
+   * Milliseconds spent in each closing state up to the moment the summary was made: TrackEnding,
+   * StoppingProcessor (when a processor was stopped) and ClosingSession. The session's record
+   * carries the same map for every closing state, EmittingSummary and Cleanup included.
+   */
+  close_ms_by_state: Partial<Record<string, number>>;
 }
 
 export interface PeerSessionInput {

@@ -8,6 +8,7 @@ import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
 import { FrameWorkerPool } from './media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
+import type { PeerSession } from './peer/peerSession';
 import { SessionManager } from './session/sessionManager';
 import { prepareDtlsCertificate } from './webrtc/dtlsCertificate';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
@@ -17,6 +18,8 @@ export interface StartServerOptions {
   logger: Logger;
   /** Replaces the decoding pipeline (tests of the session lifecycle). */
   analyzer?: AnalyzerSource;
+  /** Called with each new session before its offer is negotiated (benches time setup from here). */
+  onSessionCreated?: (peer: PeerSession) => void;
 }
 
 export interface RunningServer {
@@ -33,7 +36,7 @@ export interface RunningServer {
 /** Present once the session manager has a summary webhook. */
 type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
 
-export async function startServer({ config, logger, analyzer }: StartServerOptions): Promise<RunningServer> {
+export async function startServer({ config, logger, analyzer, onSessionCreated }: StartServerOptions): Promise<RunningServer> {
   const dtls = checkDtlsRecordNumbering();
   if (!dtls.fixed) {
     logger.error('werift is not patched: browsers, aiortc and GStreamer clients will get data channel messages up to 1 s late, and every connection takes 100 ms longer to set up; run "npm install" without --ignore-scripts', {
@@ -56,11 +59,12 @@ export async function startServer({ config, logger, analyzer }: StartServerOptio
     config,
     logger,
     analyzer,
+    onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
   });
   // Per server, not prom-client's global registry: a process (a test run) may hold several.
   const metrics = new ServerMetrics(new Registry(), {
-    liveSessions: () => manager.trackingSet.values(),
+    liveSessions: () => manager.live(),
     webhookStats: () => (manager as WebhookStatsSource).webhookStats?.() ?? null,
   });
   const app = createApp({

@@ -140,7 +140,7 @@ describe('churn', () => {
     // Warm up (certificate, compiled code), then take the baseline.
     const warmUp = await server.connect({ audio: false });
     await warmUp.client.close();
-    await eventually(() => server.manager.trackingSet.size === 0, 5000, 'the warm-up session released');
+    await eventually(() => server.manager.count === 0, 5000, 'the warm-up session released');
     await eventually(() => transportsClosed(warmUp.peer.pc), 2000, 'the warm-up transports closed');
     forgetWhatTheTestHolds();
     const baselineHeapMb = await settledHeapMb();
@@ -160,7 +160,7 @@ describe('churn', () => {
     await Promise.all(kills);
     const churnMs = Date.now() - started;
 
-    await eventually(() => server.manager.trackingSet.size === 0, 10_000, 'every session out of the tracking set');
+    await eventually(() => server.manager.count === 0, 10_000, 'every session out of the tracking set');
     // A session leaves the tracking set at Cleanup, before its pc.close() returns (bounded by the
     // close timeout): under load a vanished client's close may still be running here.
     await eventually(() => sessionIds.every((id) => server.manager.view(id)?.state === 'Released'), 10_000, 'every session released');

@@ -112,15 +112,54 @@ describe('session closure over real werift connections', () => {
   it('AC5: once cleanup ran, the peer connection is out of the tracking set and closed; the summary stays readable', async () => {
     server = await startTestServer(fastEnding);
     const { client, peer } = await server.connect({ audio: false });
-    expect(server.manager.trackingSet.has(peer.id)).toBe(true);
+    expect(server.manager.get(peer.id) !== undefined).toBe(true);
     await client.sendVideoFrames(5, { intervalMs: 10 });
     client.stopVideo();
     await peer.released;
 
-    expect(server.manager.trackingSet.has(peer.id)).toBe(false);
+    expect(server.manager.get(peer.id) !== undefined).toBe(false);
     expect(peer.pc.connectionState).toBe('closed');
     const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as Record<string, unknown>;
     expect(record).toMatchObject({ session_id: peer.id, state: 'Released', summary: { total_frames_received: 5 } });
+  });
+
+  it('the record carries the timeline of states entered and the summary the time spent in each closing state', async () => {
+    server = await startTestServer(fastEnding);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.waitForEvent('session_started', 2000);
+    const live = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as { timeline: Array<{ state: string; at: number }> };
+    expect(live.timeline).toEqual([{ state: 'Active', at: expect.any(Number) }]);
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    await peer.released;
+
+    const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as {
+      timeline: Array<{ state: string; at: number }>;
+      close_ms_by_state: Record<string, number>;
+      summary: { close_ms_by_state: Record<string, number> };
+    };
+    expect(record.timeline.map((entry) => entry.state)).toEqual([
+      'Active',
+      'TrackEnding',
+      'StoppingProcessor',
+      'TrackEnding',
+      'ClosingSession',
+      'EmittingSummary',
+      'Cleanup',
+      'Released',
+    ]);
+    const times = record.timeline.map((entry) => entry.at);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[0]).toBe(live.timeline[0]!.at);
+    expect(Object.keys(record.close_ms_by_state).sort()).toEqual(['Cleanup', 'ClosingSession', 'EmittingSummary', 'StoppingProcessor', 'TrackEnding']);
+    const at = (state: string, nth = 0) => record.timeline.filter((entry) => entry.state === state)[nth]!.at;
+    expect(record.close_ms_by_state.EmittingSummary).toBe(at('Cleanup') - at('EmittingSummary'));
+    expect(record.close_ms_by_state.StoppingProcessor).toBe(at('TrackEnding', 1) - at('StoppingProcessor'));
+    // The summary is made in ClosingSession: it counts the states up to then, the same in stream_closed and the record.
+    expect(Object.keys(record.summary.close_ms_by_state).sort()).toEqual(['ClosingSession', 'StoppingProcessor', 'TrackEnding']);
+    expect(record.summary.close_ms_by_state.StoppingProcessor).toBe(record.close_ms_by_state.StoppingProcessor);
+    expect(closed.summary).toEqual(record.summary);
   });
 
   it('AC6 / A5: server shutdown closes every connection concurrently, each client still gets stream_closed', async () => {
@@ -236,7 +275,7 @@ describe('session closure over real werift connections', () => {
   it('a client killed with SIGKILL (no goodbye at all) is released once its tracks go silent', async () => {
     server = await startTestServer(fastEnding);
     const { child, sessionId } = await startClientProcess(server.url);
-    const peer = server.manager.trackingSet.get(sessionId)!;
+    const peer = server.manager.get(sessionId)!;
     server.peers.push(peer);
     await eventually(() => peer.view().counters.audio_frames > 10, 5000, 'audio flowing');
 
@@ -260,7 +299,7 @@ describe('session closure over real werift connections', () => {
     expect(closeSpy).toHaveBeenCalledTimes(1);
     expect(closed.summary.total_frames_received).toBe(5);
     expect(peer.view()).toMatchObject({ state: 'Released', faults: ['closePeerConnection failed: transport already gone'] });
-    expect(server.manager.trackingSet.size).toBe(0);
+    expect(server.manager.count).toBe(0);
     expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection failed: transport already gone');
     closeSpy.mockRestore();
     await realClose();
@@ -276,7 +315,7 @@ describe('session closure over real werift connections', () => {
     await peer.released;
 
     expect(peer.view().faults).toEqual(['closePeerConnection timed out']);
-    expect(server.manager.trackingSet.size).toBe(0);
+    expect(server.manager.count).toBe(0);
     jest.restoreAllMocks();
     await realClose();
   });
@@ -361,7 +400,7 @@ describe('session closure over real werift connections', () => {
       body: JSON.stringify({ type: 'offer', sdp: offer.sdp }),
     });
     const { session_id: sessionId } = (await response.json()) as { session_id: string };
-    const peer = server.manager.trackingSet.get(sessionId)!;
+    const peer = server.manager.get(sessionId)!;
     server.peers.push(peer);
 
     const summary = await peer.released;

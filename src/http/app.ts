@@ -58,7 +58,7 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
     else if (manager.isFull) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is full', { 'Retry-After': '5' }));
-    else res.json({ status: 'ready', sessions: manager.trackingSet.size });
+    else res.json({ status: 'ready', sessions: manager.count });
   });
 
   if (metrics) {

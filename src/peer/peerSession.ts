@@ -28,6 +28,7 @@ import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOp
 import { parseClientMessage } from './clientMessages';
 import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { KeyframeRequests } from './keyframeRequests';
+import { LifecycleTimeline, type TimelineEntry } from './lifecycleTimeline';
 
 export interface PeerSessionOptions {
   id: string;
@@ -62,6 +63,10 @@ export interface SessionView {
   summary: StreamSummary | null;
   /** Effects that failed or timed out while closing (empty when all went well). */
   faults: string[];
+  /** The top-level states the actor entered, in order, with epoch-millisecond times. */
+  timeline: TimelineEntry[];
+  /** Milliseconds spent in each closing state left so far (every one of them once released). */
+  close_ms_by_state: Partial<Record<string, number>>;
 }
 
 /** Silence after which a peer is presumed gone when its summary is sent. */
@@ -97,6 +102,7 @@ export class PeerSession {
   /** The werift connection; exposed read-only for diagnostics and fault-injection tests. */
   readonly pc: RTCPeerConnection;
   private readonly actor: Actor<typeof peerSessionMachine>;
+  private readonly timeline = new LifecycleTimeline('Active');
   private readonly log: Logger;
   private readonly peerOptions: PeerConnectionOptions;
   private readonly media = new Map<string, TrackMedia>();
@@ -125,7 +131,10 @@ export class PeerSession {
       interfaceAddress: options.config.iceInterfaceAddress,
     };
     this.pc = createPeerConnection(this.peerOptions);
-    this.actor = createActor(this.provideMachine(), { input: { sessionId: options.id } });
+    this.actor = createActor(this.provideMachine(), {
+      input: { sessionId: options.id },
+      inspect: (event) => this.timeline.observe(event, (actorRef) => actorRef === this.actor),
+    });
     this.released = new Promise((resolve) => {
       this.actor.subscribe({
         next: (snapshot) => {
@@ -233,6 +242,8 @@ export class PeerSession {
       counters: this.session.counters(),
       summary,
       faults,
+      timeline: this.timeline.list(),
+      close_ms_by_state: this.timeline.closeMsByState(),
     };
   }
 
@@ -257,7 +268,8 @@ export class PeerSession {
           this.detectionEvents.close();
           const closure = this.session.close(input.closeReason, input.tracks);
           this.log.info('session.closed', { ...closure.internal, reason: closure.reason });
-          return closure.summary;
+          // The summary is made here, at the end of ClosingSession: it counts that state up to now.
+          return { ...closure.summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
         }),
         emitSummary: fromPromise(async ({ input, signal }) => {
           const channel = this.dataChannel;

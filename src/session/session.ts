@@ -17,9 +17,12 @@ export interface InternalSummary {
   duration: number;
 }
 
+/** What the counters know of the summary; the lifecycle adds the time spent closing. */
+export type CountersSummary = Omit<StreamSummary, 'close_ms_by_state'>;
+
 export interface SessionClosure {
   internal: InternalSummary;
-  summary: StreamSummary;
+  summary: CountersSummary;
   reason: CloseReason;
 }
 

@@ -29,17 +29,19 @@ export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: AnalyzerSource;
+  /** Called with each new session before its offer is negotiated. */
+  onSessionCreated?: (peer: PeerSession) => void;
   /** Called with each session once it is released, after its record is archived. */
   onSessionReleased?: (peer: PeerSession) => void;
 }
 
 /**
- * The only place that knows where sessions live. `trackingSet` holds every peer connection
+ * The only place that knows where sessions live. The tracking set holds every peer connection
  * not yet cleaned up (the seed's global `peer_connections`); closed sessions move to the
- * summary archive for the retention window.
+ * summary archive for the retention window. Callers ask through `get`, `live` and `count`.
  */
 export class SessionManager {
-  readonly trackingSet = new Map<string, PeerSession>();
+  private readonly trackingSet = new Map<string, PeerSession>();
   /** Untracked by their Cleanup step, waiting for Released. */
   private readonly releasing = new Map<string, PeerSession>();
   private readonly archive: SummaryArchive;
@@ -61,6 +63,21 @@ export class SessionManager {
           logger: options.logger,
         })
       : null;
+  }
+
+  /** A tracked session (not yet cleaned up), or undefined. */
+  get(sessionId: string): PeerSession | undefined {
+    return this.trackingSet.get(sessionId);
+  }
+
+  /** Every tracked session, oldest first. */
+  live(): PeerSession[] {
+    return [...this.trackingSet.values()];
+  }
+
+  /** How many sessions are tracked (what `maxSessions` limits). */
+  get count(): number {
+    return this.trackingSet.size;
   }
 
   get isAccepting(): boolean {
@@ -88,6 +105,7 @@ export class SessionManager {
       },
     });
     this.trackingSet.set(peer.id, peer);
+    this.options.onSessionCreated?.(peer);
     void peer.released.then(() => {
       this.releasing.delete(peer.id);
       const record = peer.view();

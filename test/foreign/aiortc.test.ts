@@ -47,7 +47,7 @@ async function runClient(options: Omit<AiortcOptions, 'url' | 'onLine'>): Promis
     // While the session is live, its server side joins server.peers for expectNothingLeft.
     onLine: (line) => {
       if (line.event !== 'connected') return;
-      const peer = server.manager.trackingSet.get(line.session_id);
+      const peer = server.manager.get(line.session_id);
       if (!peer) throw new Error(`aiortc session ${line.session_id} connected but is not in the tracking set`);
       server.peers.push(peer);
     },

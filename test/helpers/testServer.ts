@@ -67,7 +67,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?
     async connect(options = {}) {
       const client = await StreamingClient.connect({ url: running.url, interfaceAddress: '127.0.0.1', ...options });
       clients.push(client);
-      const peer = running.manager.trackingSet.get(client.sessionId);
+      const peer = running.manager.get(client.sessionId);
       if (!peer) throw new Error(`session ${client.sessionId} is not in the tracking set`);
       peers.push(peer);
       return { client, peer };
@@ -86,7 +86,7 @@ export function transportsClosed(pc: RTCPeerConnection): boolean {
 /** What every integration test must leave behind: no tracked session, no open peer connection. */
 export async function expectNothingLeft(server: TestServer): Promise<void> {
   await Promise.all(server.peers.map((peer) => peer.released));
-  expect(server.manager.trackingSet.size).toBe(0);
+  expect(server.manager.count).toBe(0);
   expect(server.peers.filter((peer) => !transportsClosed(peer.pc)).map((peer) => peer.id)).toEqual([]);
   await Promise.all(server.clients.map((client) => client.close()));
 }

@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 afterEach(() => {
-  expect(server.manager.trackingSet.size).toBe(0);
+  expect(server.manager.count).toBe(0);
 });
 
 async function post(path: string, body: string, contentType = 'application/json') {

@@ -41,7 +41,7 @@ describe('bearer token (AUTH_TOKEN)', () => {
     }
     const offer = await videoOffer();
     expect((await postOffer(offer.sdp)).status).toBe(401);
-    expect(server.manager.trackingSet.size).toBe(0);
+    expect(server.manager.count).toBe(0);
     await offer.close();
     expect((await fetch(`${server.url}/sessions`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect(server.logs.filter((entry) => entry.message === 'Request refused').map((entry) => entry.status)).toEqual([401, 401, 401, 401]);
@@ -56,7 +56,7 @@ describe('maximum concurrent sessions (MAX_SESSIONS)', () => {
     const accepted = await postOffer(first.sdp);
     expect(accepted.status).toBe(200);
     const { session_id: sessionId } = (await accepted.json()) as { session_id: string };
-    server.peers.push(server.manager.trackingSet.get(sessionId)!);
+    server.peers.push(server.manager.get(sessionId)!);
 
     const second = await videoOffer();
     const refused = await postOffer(second.sdp);

@@ -132,8 +132,8 @@ describe('routes under random input', () => {
     // The run must have reached the success path too, not only the input checks.
     expect([...statuses.keys()].some((status) => status < 300)).toBe(true);
     // Offers that stayed valid created sessions that never connect: the connect timeout releases them.
-    await eventually(() => server.manager.trackingSet.size === 0, 10_000, 'every session released').catch((error: Error) => {
-      const left = [...server.manager.trackingSet.values()].map((peer) => ({ state: peer.state, connection: peer.connectionState }));
+    await eventually(() => server.manager.count === 0, 10_000, 'every session released').catch((error: Error) => {
+      const left = server.manager.live().map((peer) => ({ state: peer.state, connection: peer.connectionState }));
       throw new Error(`${error.message}; left: ${JSON.stringify(left)}`);
     });
   });

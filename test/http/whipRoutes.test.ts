@@ -75,7 +75,7 @@ async function applyAnswer(publisher: WhipPublisher, answerSdp: string): Promise
 
 function trackServerSession(location: string): string {
   const sessionId = location.slice('/whip/'.length);
-  const peer = server.manager.trackingSet.get(sessionId);
+  const peer = server.manager.get(sessionId);
   if (!peer) throw new Error(`session ${sessionId} is not in the tracking set`);
   server.peers.push(peer);
   return sessionId;
@@ -209,7 +209,7 @@ describe('WHIP ingest', () => {
     expect(patched.status).toBe(501);
     expect(patched.headers.get('allow')).toMatch(/\bDELETE\b/);
     expect((await problemOf(patched)).detail).toMatch(/neither trickle ICE nor ICE restarts/);
-    expect(server.manager.trackingSet.has(sessionId)).toBe(true);
+    expect(server.manager.get(sessionId) !== undefined).toBe(true);
 
     const wrongMethod = await fetch(server.url + location, { method: 'PUT' });
     expect(wrongMethod.status).toBe(405);

@@ -67,6 +67,7 @@ export const SUMMARY: StreamSummary = {
   audio_level_dbov: null,
   voice_activity_ratio: null,
   audio_level_source: null,
+  close_ms_by_state: { TrackEnding: 0, StoppingProcessor: 12 },
 };
 
 interface EffectCall {

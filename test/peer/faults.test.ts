@@ -113,7 +113,7 @@ describe('fault injection', () => {
     await setLocalDescriptionQuietly(offerer, await offerer.createOffer(), options);
 
     const creating = server.manager.createSession(offerer.localDescription!.sdp);
-    const peer = [...server.manager.trackingSet.values()][0]!;
+    const peer = server.manager.live()[0]!;
     server.peers.push(peer);
     const closing = peer.close();
 

@@ -63,13 +63,13 @@ function handshakeStarted(peer: PeerSession): Promise<void> {
 
 describe('close during the DTLS handshake', () => {
   it.each([
-    ['peer.close()', (testServer: TestServer, id: string) => testServer.manager.trackingSet.get(id)!.close()],
+    ['peer.close()', (testServer: TestServer, id: string) => testServer.manager.get(id)!.close()],
     ['DELETE /sessions/<id>', (testServer: TestServer, id: string) => fetch(`${testServer.url}/sessions/${id}`, { method: 'DELETE' })],
   ])('%s releases the session, closes its transports and leaves no timer behind', async (_name, requestClose) => {
     server = await startTestServer();
     const baseline = activeResources();
     const sessionId = await offerAndApplyAnswer();
-    const peer = server.manager.trackingSet.get(sessionId)!;
+    const peer = server.manager.get(sessionId)!;
     server.peers.push(peer);
 
     await handshakeStarted(peer);
@@ -81,7 +81,7 @@ describe('close during the DTLS handshake', () => {
     expect(dtlsStatesAtClose).toContain('connecting');
     expect(peer.view()).toMatchObject({ state: 'Released', reason: 'client_request', faults: [] });
     expect(summary).toMatchObject({ total_frames_received: 0, total_frames_processed: 0, total_frames_dropped: 0 });
-    expect(server.manager.trackingSet.size).toBe(0);
+    expect(server.manager.count).toBe(0);
     expect(transportsClosed(peer.pc)).toBe(true);
     // Without endDtlsHandshakes the retransmission timers of both sides run on for ~33 s.
     const grown = () =>

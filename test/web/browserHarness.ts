@@ -68,7 +68,7 @@ export async function startPageSession(browser: Browser, server: TestServer, opt
   const sessionIdCell = page.getByTestId('session-id');
   await sessionIdCell.filter({ hasText: UUID }).waitFor({ timeout: 10_000 });
   const sessionId = (await sessionIdCell.textContent())?.trim() ?? '';
-  const peer = server.manager.trackingSet.get(sessionId);
+  const peer = server.manager.get(sessionId);
   if (!peer) throw new Error(`session ${sessionId} from the page is not in the server's tracking set`);
   server.peers.push(peer);
   return { context, page, sessionId, startClickedAt };

@@ -76,7 +76,7 @@ const detectionsIn = (messages: string[]) => messages.filter((data) => eventType
 async function startStreaming(count: number): Promise<ChromiumSessions> {
   sessions = await ChromiumSessions.start(browser, { serverUrl: server.url, sessions: count });
   for (const id of sessions.sessionIds) {
-    const peer = server.manager.trackingSet.get(id);
+    const peer = server.manager.get(id);
     if (!peer) throw new Error(`session ${id} is not in the server's tracking set`);
     server.peers.push(peer);
   }

@@ -108,7 +108,7 @@ describe('the server answers a=setup:passive', () => {
       end: 'bye',
       onLine: (line) => {
         if (line.event !== 'connected') return;
-        const peer = server.manager.trackingSet.get(line.session_id);
+        const peer = server.manager.get(line.session_id);
         if (peer) serverSides.push(peer);
       },
     });
