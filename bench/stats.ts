@@ -1,4 +1,4 @@
-import { nearestRank } from '../src/session/durationStats';
+import { nearestRank } from '../src/counters/durationStats';
 
 export interface Summary {
   n: number;

@@ -1,19 +1,12 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
-import type { SessionView } from './peer/peerSession';
-
-export interface WebhookDeliveryStats {
-  delivered: number;
-  failed: number;
-  retried: number;
-  dropped: number;
-  queued: number;
-}
+import type { SessionView } from './protocol';
+import type { SummaryWebhookStats } from './sessions/summaryWebhook';
 
 export interface MetricSources {
   /** Sessions in the tracking set; their lifecycle state is read on each scrape. */
   liveSessions(): Iterable<{ state: string }>;
   /** Summary-webhook totals, or null when no webhook is configured. */
-  webhookStats(): WebhookDeliveryStats | null;
+  webhookStats(): SummaryWebhookStats | null;
 }
 
 const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'retried', 'dropped'] as const;
@@ -105,7 +98,7 @@ export class ServerMetrics {
     if (!summary) return;
     this.framesReceived.inc(summary.total_frames_received);
     this.framesProcessed.inc(summary.total_frames_processed);
-    for (const [reason, count] of Object.entries(summary.dropped_by_reason)) this.framesDropped.inc({ reason }, count);
+    for (const [reason, count] of Object.entries(summary.dropped_by_reason)) this.framesDropped.inc({ reason }, count ?? 0);
     this.detections.inc(summary.total_detections);
     this.audioFrames.inc(summary.audio_frames);
     this.mediaPacketsIgnored.inc({ kind: 'rtp' }, summary.ignored_rtp_packets);

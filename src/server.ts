@@ -7,9 +7,9 @@ import type { Logger } from './logger';
 import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
 import { FrameWorkerPool } from './media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
-import { ServerMetrics, type WebhookDeliveryStats } from './metrics';
+import { ServerMetrics } from './metrics';
 import type { PeerSession } from './peer/peerSession';
-import { SessionManager } from './session/sessionManager';
+import { SessionManager } from './sessions/sessionManager';
 import { prepareDtlsCertificate } from './webrtc/dtlsCertificate';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 
@@ -32,9 +32,6 @@ export interface RunningServer {
   /** Refuses new sessions, waits up to `timeoutMs` for the open ones to end, then closes. */
   drain(timeoutMs: number): Promise<void>;
 }
-
-/** Present once the session manager has a summary webhook. */
-type WebhookStatsSource = { webhookStats?: () => WebhookDeliveryStats | null };
 
 export async function startServer({ config, logger, analyzer, onSessionCreated }: StartServerOptions): Promise<RunningServer> {
   const dtls = checkDtlsRecordNumbering();
@@ -65,7 +62,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   // Per server, not prom-client's global registry: a process (a test run) may hold several.
   const metrics = new ServerMetrics(new Registry(), {
     liveSessions: () => manager.live(),
-    webhookStats: () => (manager as WebhookStatsSource).webhookStats?.() ?? null,
+    webhookStats: () => manager.webhookStats(),
   });
   const app = createApp({
     manager,

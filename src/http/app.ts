@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
-import type { SessionManager } from '../session/sessionManager';
+import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';

@@ -1,5 +1,5 @@
-import { SessionClosedError } from '../peer/peerSession';
-import { NegotiationError, NotAcceptingError } from '../session/sessionManager';
+import { SessionClosedError } from '../peer/negotiation';
+import { NegotiationError, NotAcceptingError } from '../sessions/sessionManager';
 import { HttpProblem } from './problem';
 
 /** The problem a client gets when its offer (first or renegotiating) is refused; other errors pass through. */

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { SessionManager } from '../session/sessionManager';
+import type { SessionManager } from '../sessions/sessionManager';
 import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
 import { offerProblem } from './sessionProblems';

@@ -1,11 +1,5 @@
+import type { AnalysisDropReason, Detection } from '../protocol';
 import type { VideoFrame } from './videoFrame';
-
-export interface Detection {
-  label: string;
-  score: number;
-  /** x, y, width, height in pixels of the analysed frame. */
-  bbox: [number, number, number, number];
-}
 
 /** What analysing one frame gave. */
 export interface FrameAnalysis {
@@ -21,15 +15,6 @@ export interface PictureSize {
   height: number;
 }
 
-/** Why a frame was not analysed, as counted in the summary's `dropped_by_reason`. */
-export type AnalysisDropReason =
-  | 'waiting_for_keyframe'
-  | 'decode_error'
-  | 'analysis_error'
-  | 'analysis_timeout'
-  | 'worker_restarted';
-
-/** Thrown by an analyzer for a frame it dropped on purpose; any other error counts as analysis_error. */
 export class FrameDropped extends Error {
   constructor(
     readonly reason: AnalysisDropReason,

@@ -1,4 +1,4 @@
-import type { Session } from '../session/session';
+import type { Session } from '../counters/session';
 import type { AudioMeter } from './analyzer';
 import { audioLevelOf } from './audioLevel';
 import type { RtpLike } from './rtp';

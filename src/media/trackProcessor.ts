@@ -1,4 +1,4 @@
-import type { TrackKind } from '../../machines/peerSession.types';
+import type { TrackKind } from '../protocol';
 import type { RtpLike } from './rtp';
 
 /** One per track: consumes its RTP and updates the session's counters. */

@@ -1,7 +1,8 @@
 import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
-import type { Session } from '../session/session';
-import { FrameDropped, type Detection, type FrameAnalyzer, type PictureSize } from './analyzer';
+import type { Session } from '../counters/session';
+import type { Detection } from '../protocol';
+import { FrameDropped, type FrameAnalyzer, type PictureSize } from './analyzer';
 import type { VideoCodecName } from './decode/videoDecoder';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
 import { FrameBuffer, type DropPolicy } from './frameBuffer';

@@ -1,5 +1,4 @@
-/** Messages a client may send on the data channel. */
-export type ClientMessage = { type: 'end_stream' };
+import type { ClientMessage } from '../protocol';
 
 export type ParsedClientMessage = { ok: true; value: ClientMessage } | { ok: false; problem: string };
 

@@ -1,13 +1,7 @@
-import type { Detection } from '../media/analyzer';
+import type { DetectionEvent as WireDetectionEvent } from '../protocol';
 
-export interface DetectionEvent {
-  track_id: string;
-  frame_timestamp: number;
-  detections: Detection[];
-  /** Size of the analysed picture, which the boxes are in (absent when the analyzer did not say). */
-  frame_width?: number;
-  frame_height?: number;
-}
+/** A detection event before the channel stamps it with its type and session id. */
+export type DetectionEvent = Omit<WireDetectionEvent, 'event_type' | 'session_id'>;
 
 /**
  * Coalesces detection events so the data channel is never flooded: at most one event per

@@ -1,6 +1,6 @@
 import { AUDIO_LEVEL_URI } from '../../src/media/audioLevel';
 import { AudioProcessor } from '../../src/media/audioProcessor';
-import { Session } from '../../src/session/session';
+import { Session } from '../../src/counters/session';
 
 const opusPacket = (timestamp: number) => ({
   header: { timestamp: timestamp >>> 0, marker: false, sequenceNumber: 0, payloadType: 111 },

@@ -1,7 +1,7 @@
 import { createLogger } from '../../src/logger';
 import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
-import { Session } from '../../src/session/session';
+import { Session } from '../../src/counters/session';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 

@@ -1,4 +1,4 @@
-import type { Detection } from '../analyzer';
+import type { Detection } from '../../protocol';
 import type { VideoCodecName } from './videoDecoder';
 
 /** What the pool's workers are started with. */

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../logger';
-import { FrameDropped, type AnalysisDropReason, type Detection } from '../analyzer';
+import type { AnalysisDropReason, Detection } from '../../protocol';
+import { FrameDropped } from '../analyzer';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
 

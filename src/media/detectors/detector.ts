@@ -1,4 +1,4 @@
-import type { Detection } from '../analyzer';
+import type { Detection } from '../../protocol';
 import type { I420Frame } from '../i420Frame';
 
 export type { Detection };

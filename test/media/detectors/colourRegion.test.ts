@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { COLOUR_REGION_DEFAULTS, ColourRegionDetector } from '../../../src/media/detectors/colourRegion';
 import { paintRect, solidI420, type Rgb } from '../../../src/media/i420Frame';
-import { nearestRank } from '../../../src/session/durationStats';
+import { nearestRank } from '../../../src/counters/durationStats';
 import {
   BLUE,
   coveredShare,

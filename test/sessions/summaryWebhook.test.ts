@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger } from '../../src/logger';
-import type { SessionView } from '../../src/peer/peerSession';
-import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/session/summaryWebhook';
+import type { SessionView } from '../../src/protocol';
+import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
 import { eventually, expectNothingLeft, startTestServer, type LogEntry, type TestServer } from '../helpers/testServer';
 
 const SECRET = 'webhook-secret-0123456789';

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { errorMessage, type Logger } from '../logger';
-import type { SessionView } from '../peer/peerSession';
+import type { SessionSummaryWebhookBody, SessionView } from '../protocol';
 
 export interface SummaryWebhookOptions {
   url: string;
@@ -75,13 +75,7 @@ export class SummaryWebhook {
     this.queue.push({
       deliveryId: randomUUID(),
       sessionId: record.session_id,
-      body: JSON.stringify({
-        event_type: 'session_summary',
-        session_id: record.session_id,
-        reason: record.reason,
-        summary: record.summary,
-        ended_at: record.ended_at,
-      }),
+      body: JSON.stringify(webhookBody(record)),
     });
     this.draining ??= this.drain().finally(() => {
       this.draining = null;
@@ -197,4 +191,8 @@ export class SummaryWebhook {
       }
     });
   }
+}
+
+function webhookBody({ session_id, reason, summary, ended_at }: WebhookRecord): SessionSummaryWebhookBody {
+  return { event_type: 'session_summary', session_id, reason, summary, ended_at };
 }

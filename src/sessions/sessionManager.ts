@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { AnalyzerSource } from '../media/analyzer';
-import { PeerSession, SessionClosedError, type SessionView } from '../peer/peerSession';
+import { SessionClosedError } from '../peer/negotiation';
+import { PeerSession } from '../peer/peerSession';
+import type { SessionListEntry, SessionView } from '../protocol';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import { SummaryArchive } from './summaryArchive';
 import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
@@ -16,13 +18,6 @@ export class NotAcceptingError extends Error {
 
 export class NegotiationError extends Error {
   override name = 'NegotiationError';
-}
-
-export interface SessionListEntry {
-  session_id: string;
-  state: string;
-  started_at: number;
-  ended_at: number | null;
 }
 
 export interface SessionManagerOptions {

@@ -1,4 +1,4 @@
-import { Session } from '../../src/session/session';
+import { Session } from '../../src/counters/session';
 
 function clock(start: number) {
   let now = start;

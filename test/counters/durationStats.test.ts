@@ -1,4 +1,4 @@
-import { DurationStats, nearestRank } from '../../src/session/durationStats';
+import { DurationStats, nearestRank } from '../../src/counters/durationStats';
 
 const statsOf = (samples: number[]): DurationStats => {
   const stats = new DurationStats();

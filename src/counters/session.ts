@@ -1,10 +1,6 @@
-import type { CloseReason, StreamSummary, TrackEndReason, TrackRecord } from '../../machines/peerSession.types';
-import type { AnalysisDropReason } from '../media/analyzer';
+import type { CloseReason, DropReason, SessionCounters, StreamSummary, TrackEndReason } from '../protocol';
 import { AudioLevelStats, measuredLevel, type AudioLevelIndication } from '../media/audioLevel';
 import { DurationStats } from './durationStats';
-
-/** Why a received video frame was not processed. */
-export type DropReason = AnalysisDropReason | 'buffer_full' | 'incomplete_frame' | 'queued_at_stop' | 'in_flight_at_close';
 
 /** The internal summary dict, logged as `session.closed` (API.md). */
 export interface InternalSummary {
@@ -20,23 +16,15 @@ export interface InternalSummary {
 /** What the counters know of the summary; the lifecycle adds the time spent closing. */
 export type CountersSummary = Omit<StreamSummary, 'close_ms_by_state'>;
 
+/** What the counters need of a track: how it ended, if it did. */
+export interface EndedTrack {
+  endReason: TrackEndReason | null;
+}
+
 export interface SessionClosure {
   internal: InternalSummary;
   summary: CountersSummary;
   reason: CloseReason;
-}
-
-export interface SessionCounters {
-  frames_received: number;
-  frames_processed: number;
-  frames_analyzed: number;
-  frames_dropped: number;
-  detections: number;
-  audio_frames: number;
-  audio_seconds: number;
-  ignored_client_messages: number;
-  ignored_rtp_packets: number;
-  ignored_rtcp_packets: number;
 }
 
 /**
@@ -148,7 +136,7 @@ export class Session {
    * processed nor dropped by now (its processor's stop hung) is counted as dropped, so
    * received = processed + dropped always holds. A second call returns the first result.
    */
-  close(reason: CloseReason, tracks: Record<string, TrackRecord>): SessionClosure {
+  close<Track extends EndedTrack>(reason: CloseReason, tracks: Record<string, Track>): SessionClosure {
     if (this.closure) return this.closure;
     const inFlight = this.framesReceived - this.framesProcessed - this.totalDropped();
     this.framesDropped('in_flight_at_close', inFlight);
@@ -216,7 +204,7 @@ export class Session {
   }
 }
 
-function countEndReasons(tracks: Record<string, TrackRecord>): Partial<Record<TrackEndReason, number>> {
+function countEndReasons(tracks: Record<string, EndedTrack>): Partial<Record<TrackEndReason, number>> {
   const counts: Partial<Record<TrackEndReason, number>> = {};
   for (const track of Object.values(tracks)) {
     if (track.endReason) counts[track.endReason] = (counts[track.endReason] ?? 0) + 1;

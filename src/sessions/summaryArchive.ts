@@ -1,4 +1,4 @@
-import type { SessionView } from '../peer/peerSession';
+import type { SessionView } from '../protocol';
 
 const MAX_RECORDS = 10_000;
 

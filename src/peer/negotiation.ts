@@ -1,0 +1,41 @@
+import type { RTCPeerConnection } from 'werift';
+import { answerAsDtlsServer } from '../webrtc/dtlsRole';
+import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+
+export class SessionClosedError extends Error {
+  override name = 'SessionClosedError';
+}
+
+export interface OfferContext {
+  pc: RTCPeerConnection;
+  peerOptions: PeerConnectionOptions;
+  /** Settles when the session is released. */
+  released: Promise<unknown>;
+  /** Whether the session is still in Active (a close has not begun). */
+  isActive: () => boolean;
+}
+
+/**
+ * Applies the client's offer and returns the answer with all ICE candidates. A session closed
+ * meanwhile fails with SessionClosedError rather than werift's own error, which says nothing
+ * useful to the client.
+ */
+export async function answerOffer({ pc, peerOptions, released, isActive }: OfferContext, offerSdp: string): Promise<string> {
+  const negotiation = (async () => {
+    await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    answerAsDtlsServer(pc);
+    const answer = await pc.createAnswer();
+    await setLocalDescriptionQuietly(pc, answer, peerOptions);
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new Error('no local description after negotiation');
+    return sdp;
+  })();
+  // A close during ICE gathering leaves werift's setLocalDescription pending forever.
+  const closedMeanwhile = released.then(() => {
+    throw new SessionClosedError('session closed during negotiation');
+  });
+  return Promise.race([negotiation, closedMeanwhile]).catch((error: unknown) => {
+    if (!isActive()) throw new SessionClosedError('session closed during negotiation');
+    throw error;
+  });
+}
