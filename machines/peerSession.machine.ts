@@ -13,6 +13,7 @@
  * `.provide()`; this file imports nothing but xstate so it opens in the Stately visualizer.
  */
 import { assign, fromPromise, setup } from 'xstate';
+import { DEFAULT_DELAYS } from './peerSession.delays';
 import type {
   CloseReason,
   ClosePeerConnectionInput,
@@ -83,12 +84,7 @@ export const peerSessionMachine = setup({
     /** A1: the data channel is closed, closing or was never opened. */
     dataChannelNotOpen: ({ context }) => !context.dataChannelOpen,
   },
-  delays: {
-    stopTimeout: 2000,
-    closeTimeout: 1000,
-    emitTimeout: 1000,
-    cleanupTimeout: 2000,
-  },
+  delays: { ...DEFAULT_DELAYS },
   actions: {
     addTrack: assign({
       tracks: ({ context, event }) => {

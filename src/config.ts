@@ -1,19 +1,16 @@
 import { availableParallelism } from 'node:os';
 import type { RTCIceServer } from 'werift';
+import { DEFAULT_DELAYS, delayVariable, type DelayName, type PeerSessionDelays } from '../machines/peerSession.delays';
 import { createDetector, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
 
 export interface ServerConfig {
   port: number;
   host: string;
-  /** Peer-session effect timeouts (the machine's named delays), milliseconds. */
-  timeouts: {
-    stopProcessors: number;
-    closeSession: number;
-    emitSummary: number;
-    closePeerConnection: number;
+  /** The machine's named delays (machines/peerSession.delays.ts) and the connect timeout, milliseconds. */
+  timeouts: PeerSessionDelays & {
     /** A session not connected within this time after its offer is closed. */
-    connect: number;
+    connectTimeout: number;
   };
   /** No RTP on a video track for this long ends the track. */
   videoInactivityMs: number;
@@ -172,6 +169,15 @@ function optionalSecret(env: Env, name: string): string | undefined {
   return secret;
 }
 
+/** Each of the machine's delays from its own variable (stopTimeout from STOP_TIMEOUT_MS), defaulting to the machine's. */
+function machineDelays(env: Env): PeerSessionDelays {
+  if (env.CLOSE_SESSION_TIMEOUT_MS !== undefined) {
+    throw new ConfigError('CLOSE_SESSION_TIMEOUT_MS is now CLOSE_TIMEOUT_MS (the name of the machine delay it sets)');
+  }
+  const names = Object.keys(DEFAULT_DELAYS) as DelayName[];
+  return Object.fromEntries(names.map((name) => [name, integer(env, delayVariable(name), DEFAULT_DELAYS[name], 1, 60_000)])) as PeerSessionDelays;
+}
+
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
@@ -185,11 +191,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host,
     timeouts: {
-      stopProcessors: integer(env, 'STOP_TIMEOUT_MS', 2000, 1, 60_000),
-      closeSession: integer(env, 'CLOSE_SESSION_TIMEOUT_MS', 1000, 1, 60_000),
-      emitSummary: integer(env, 'EMIT_TIMEOUT_MS', 2000, 1, 60_000),
-      closePeerConnection: integer(env, 'CLEANUP_TIMEOUT_MS', 2000, 1, 60_000),
-      connect: integer(env, 'CONNECT_TIMEOUT_MS', 15_000, 100, 300_000),
+      ...machineDelays(env),
+      connectTimeout: integer(env, 'CONNECT_TIMEOUT_MS', 15_000, 100, 300_000),
     },
     videoInactivityMs: integer(env, 'VIDEO_INACTIVITY_MS', 2000, 50, 600_000),
     audioInactivityMs: integer(env, 'AUDIO_INACTIVITY_MS', 3000, 50, 600_000),

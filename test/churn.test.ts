@@ -89,7 +89,7 @@ describe('churn', () => {
     server = await startTestServer({
       videoInactivityMs: 400,
       audioInactivityMs: 400,
-      timeouts: { connect: 2500 },
+      timeouts: { connectTimeout: 2500 },
       summaryRetentionMs: 10 * 60_000,
     });
     const random = seededRandom(SEED);

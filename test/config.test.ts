@@ -10,7 +10,7 @@ describe('loadConfig', () => {
   it('reads timeouts and limits from the environment', () => {
     const config = loadConfig({ PORT: '0', STOP_TIMEOUT_MS: '250', FRAME_BUFFER_SIZE: '5', ICE_SERVERS: 'stun:stun.example.org:3478' });
     expect(config.port).toBe(0);
-    expect(config.timeouts.stopProcessors).toBe(250);
+    expect(config.timeouts.stopTimeout).toBe(250);
     expect(config.frameBufferSize).toBe(5);
     expect(config.iceServers).toEqual([{ urls: 'stun:stun.example.org:3478' }]);
   });

@@ -5,7 +5,7 @@
  * the square and a summary that adds up; plain video gives none.
  */
 import { join } from 'node:path';
-import type { ServerEvent } from '../src/client/serverEvents';
+import type { ReceivedEvent } from '../src/protocol/eventGuards';
 import type { AnalyzerFactory, FrameAnalyzer } from '../src/media/analyzer';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
@@ -33,7 +33,7 @@ interface DetectionEventShape {
   frame_height: number;
 }
 
-function detectionEvents(events: readonly ServerEvent[]): DetectionEventShape[] {
+function detectionEvents(events: readonly ReceivedEvent[]): DetectionEventShape[] {
   return events.filter((event) => event.event_type === 'detection') as unknown as DetectionEventShape[];
 }
 

@@ -306,7 +306,7 @@ describe('session closure over real werift connections', () => {
   });
 
   it('A4: a pc.close() that hangs is abandoned after the cleanup timeout', async () => {
-    server = await startTestServer({ ...fastEnding, timeouts: { closePeerConnection: 200 } });
+    server = await startTestServer({ ...fastEnding, timeouts: { cleanupTimeout: 200 } });
     const { client, peer } = await server.connect({ audio: false });
     const realClose = peer.pc.close.bind(peer.pc);
     jest.spyOn(peer.pc, 'close').mockReturnValueOnce(new Promise(() => {}));
@@ -391,7 +391,7 @@ describe('session closure over real werift connections', () => {
   });
 
   it('a session closed before its connection is set up is released with nothing left running', async () => {
-    server = await startTestServer({ timeouts: { connect: 400 } });
+    server = await startTestServer({ timeouts: { connectTimeout: 400 } });
     // An offer whose answer the client never applies: ICE never completes.
     const offer = await rawOffer();
     const response = await fetch(`${server.url}/offer`, {

@@ -1,7 +1,8 @@
 import { parseCliOptions, USAGE, type CliOptions } from './cliOptions';
 import { isRecord } from './json';
 import { deleteSession, getSession } from './signaling';
-import { StreamingClient, type ServerEvent } from './streamingClient';
+import type { ReceivedEvent } from '../protocol/eventGuards';
+import { StreamingClient } from './streamingClient';
 
 /** stdout carries the results (session id, events, summary); stderr the progress notes. */
 function printResult(line: string): void {
@@ -12,7 +13,7 @@ function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function printEvent(event: ServerEvent): void {
+function printEvent(event: ReceivedEvent): void {
   printResult(`event ${JSON.stringify(event)}`);
 }
 

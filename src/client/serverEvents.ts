@@ -1,45 +1,13 @@
-import { isRecord } from './json';
+import { parseReceivedEvent, type ReceivedEvent } from '../protocol/eventGuards';
 
-/** A JSON message the server sent on the data channel (API.md, "Data channel events"). */
-export interface ServerEvent {
-  event_type: string;
-  session_id?: string;
-  [field: string]: unknown;
-}
-
-export interface StreamSummary {
-  total_frames_received: number;
-  total_frames_processed: number;
-  total_frames_dropped: number;
-  total_detections: number;
-  duration_sec: number;
-  [field: string]: unknown;
-}
-
-export interface StreamClosedEvent extends ServerEvent {
-  event_type: 'stream_closed';
-  reason: string;
-  summary: StreamSummary;
-}
-
-export function isStreamClosedEvent(event: ServerEvent): event is StreamClosedEvent {
-  return event.event_type === 'stream_closed' && typeof event.reason === 'string' && isRecord(event.summary);
-}
-
-/** Parses one data channel message; anything but a JSON object with an `event_type` is null. */
-export function parseServerEvent(message: string | Buffer): ServerEvent | null {
-  try {
-    const value: unknown = JSON.parse(message.toString());
-    if (isRecord(value) && typeof value.event_type === 'string') return value as ServerEvent;
-  } catch {
-    // Not JSON.
-  }
-  return null;
+/** Parses one data channel message (text or binary: werift hands a string or a Buffer). */
+export function parseServerEvent(message: string | Buffer): ReceivedEvent | null {
+  return parseReceivedEvent(message.toString());
 }
 
 interface Waiter {
   eventType: string;
-  resolve: (event: ServerEvent) => void;
+  resolve: (event: ReceivedEvent) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -49,12 +17,12 @@ interface Waiter {
  * already arrived or not.
  */
 export class EventInbox {
-  readonly events: ServerEvent[] = [];
+  readonly events: ReceivedEvent[] = [];
   private readonly waiters = new Set<Waiter>();
-  private readonly listeners = new Set<(event: ServerEvent) => void>();
+  private readonly listeners = new Set<(event: ReceivedEvent) => void>();
   private endedBecause: string | null = null;
 
-  add(event: ServerEvent): void {
+  add(event: ReceivedEvent): void {
     this.events.push(event);
     for (const listener of this.listeners) listener(event);
     for (const waiter of this.waiters) {
@@ -63,18 +31,18 @@ export class EventInbox {
   }
 
   /** Calls `listener` for each event from now on; returns the unsubscribe function. */
-  subscribe(listener: (event: ServerEvent) => void): () => void {
+  subscribe(listener: (event: ReceivedEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  waitFor(eventType: string, timeoutMs: number): Promise<ServerEvent> {
+  waitFor(eventType: string, timeoutMs: number): Promise<ReceivedEvent> {
     const arrived = this.events.find((event) => event.event_type === eventType);
     if (arrived) return Promise.resolve(arrived);
     if (this.endedBecause !== null) {
       return Promise.reject(new Error(`No "${eventType}" event: ${this.endedBecause}`));
     }
-    return new Promise<ServerEvent>((resolve, reject) => {
+    return new Promise<ReceivedEvent>((resolve, reject) => {
       const waiter: Waiter = {
         eventType,
         resolve,

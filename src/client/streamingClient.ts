@@ -20,13 +20,9 @@ import {
 import { sendRtcpBye } from '../webrtc/rtcpBye';
 import { withDeadline } from './deadline';
 import { PacedLoop } from './pacedLoop';
-import {
-  EventInbox,
-  isStreamClosedEvent,
-  parseServerEvent,
-  type ServerEvent,
-  type StreamClosedEvent,
-} from './serverEvents';
+import type { StreamClosedEvent } from '../protocol';
+import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
+import { EventInbox, parseServerEvent } from './serverEvents';
 import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
 import { VideoRtpPacketizer } from './rtpPacketizers';
 import { postOffer } from './signaling';
@@ -39,7 +35,6 @@ import {
 } from './syntheticMedia';
 import { readVideoFile, type VideoFile, type VideoFileCodec } from './videoFile';
 
-export type { ServerEvent, StreamClosedEvent, StreamSummary } from './serverEvents';
 
 export const EVENTS_CHANNEL_LABEL = 'events';
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -303,7 +298,7 @@ export class StreamingClient {
   }
 
   /** Every event received on the data channel so far, parsed, in arrival order. */
-  get events(): readonly ServerEvent[] {
+  get events(): readonly ReceivedEvent[] {
     return this.inbox.events;
   }
 
@@ -321,7 +316,7 @@ export class StreamingClient {
   }
 
   /** Calls `listener` for each event that arrives from now on; returns the unsubscribe function. */
-  onEvent(listener: (event: ServerEvent) => void): () => void {
+  onEvent(listener: (event: ReceivedEvent) => void): () => void {
     return this.inbox.subscribe(listener);
   }
 
@@ -329,7 +324,7 @@ export class StreamingClient {
    * The first event of this type, received already or within `timeoutMs`. Rejects at once
    * when no more events can come (data channel closed, client closed).
    */
-  waitForEvent(eventType: string, timeoutMs = DEFAULT_EVENT_TIMEOUT_MS): Promise<ServerEvent> {
+  waitForEvent(eventType: string, timeoutMs = DEFAULT_EVENT_TIMEOUT_MS): Promise<ReceivedEvent> {
     return this.inbox.waitFor(eventType, timeoutMs);
   }
 

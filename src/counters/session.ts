@@ -1,5 +1,5 @@
 import type { CloseReason, DropReason, SessionCounters, StreamSummary, TrackEndReason } from '../protocol';
-import { AudioLevelStats, measuredLevel, type AudioLevelIndication } from '../media/audioLevel';
+import { AudioLevelStats, measuredLevel, type AudioLevelIndication } from './audioLevelStats';
 import { DurationStats } from './durationStats';
 
 /** The internal summary dict, logged as `session.closed` (API.md). */

@@ -161,9 +161,9 @@ export class PeerSession {
     const answer = await answerOffer({ pc, peerOptions, released, isActive: () => this.state === 'Active' }, offerSdp);
     if (!this.connected && !this.isReleased) {
       this.connectTimer = setTimeout(() => {
-        this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connect });
+        this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connectTimeout });
         this.send({ type: 'PEER_FAILED' });
-      }, this.options.config.timeouts.connect);
+      }, this.options.config.timeouts.connectTimeout);
     }
     return answer;
   }
@@ -196,14 +196,9 @@ export class PeerSession {
 
   /** The machine with its effects: each reaches one part of the session. */
   private provideMachine() {
-    const { timeouts } = this.options.config;
+    const { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout } = this.options.config.timeouts;
     return peerSessionMachine.provide({
-      delays: {
-        stopTimeout: timeouts.stopProcessors,
-        closeTimeout: timeouts.closeSession,
-        emitTimeout: timeouts.emitSummary,
-        cleanupTimeout: timeouts.closePeerConnection,
-      },
+      delays: { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout },
       actors: {
         stopProcessors: fromPromise(({ input }) => this.media.stop(input.trackIds)),
         closeSession: fromPromise(async ({ input }) => {

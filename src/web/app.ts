@@ -15,14 +15,8 @@ import {
   trimEvents,
   type SummarySource,
 } from './views';
-import {
-  isDetectionEvent,
-  isStreamClosed,
-  parseServerEvent,
-  type DetectionEvent,
-  type SessionRecord,
-  type StreamClosedEvent,
-} from './wireTypes';
+import type { DetectionEvent, SessionView, StreamClosedEvent } from '../protocol';
+import { isDetectionEvent, isStreamClosedEvent, parseReceivedEvent } from '../protocol/eventGuards';
 
 interface Call {
   pc: RTCPeerConnection;
@@ -98,15 +92,15 @@ function showSummaryOnce(closed: StreamClosedEvent, source: SummarySource): void
   showStatus('The stream is closed. Reload the page to start again.');
 }
 
-function onSessionRecord(record: SessionRecord): void {
+function onSessionRecord(record: SessionView): void {
   renderSession(record);
   // Until Released the server may still be delivering stream_closed on the data channel;
   // the record is the fallback for a summary the channel could not carry.
-  if (record.summary && record.state === 'Released') {
+  if (record.summary && record.reason && record.state === 'Released') {
     const closed: StreamClosedEvent = {
       event_type: 'stream_closed',
       session_id: record.session_id,
-      reason: record.reason ?? 'unknown',
+      reason: record.reason,
       summary: record.summary,
     };
     showSummaryOnce(closed, 'session-record');
@@ -118,7 +112,7 @@ function openEventsChannel(pc: RTCPeerConnection): void {
   channel.addEventListener('open', () => appendEvent('channel_open'));
   channel.addEventListener('close', () => appendEvent('channel_closed'));
   channel.addEventListener('message', (message: MessageEvent) => {
-    const event = parseServerEvent(message.data);
+    const event = parseReceivedEvent(message.data);
     if (!event) {
       appendEvent('unreadable_message', { data: String(message.data).slice(0, 200) });
       return;
@@ -128,7 +122,7 @@ function openEventsChannel(pc: RTCPeerConnection): void {
       return;
     }
     appendEvent(event.event_type, event);
-    if (isStreamClosed(event)) showSummaryOnce(event, 'data-channel');
+    if (isStreamClosedEvent(event)) showSummaryOnce(event, 'data-channel');
   });
 }
 

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { SessionRecord } from './wireTypes';
+import type { SessionView } from '../protocol';
 
 export const POLL_INTERVAL_MS = 500;
 
@@ -13,7 +13,7 @@ export interface SessionPoller {
  */
 export function pollSession(
   sessionId: string,
-  onRecord: (record: SessionRecord) => void,
+  onRecord: (record: SessionView) => void,
   onError: (message: string) => void,
 ): SessionPoller {
   let stopped = false;
@@ -28,7 +28,7 @@ export function pollSession(
         return;
       }
       if (!response.ok) throw new Error(`GET /sessions/${sessionId} answered ${response.status}`);
-      const record = (await response.json()) as SessionRecord;
+      const record = (await response.json()) as SessionView;
       if (stopped) return;
       onRecord(record);
       if (record.state === 'Released') return;

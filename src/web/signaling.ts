@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { OfferAnswer } from './wireTypes';
+import type { OfferAnswer } from '../protocol';
 
 /** Resolves once ICE gathering is complete, so the offer carries every candidate. */
 export function iceGatheringComplete(pc: RTCPeerConnection): Promise<void> {

@@ -1,13 +1,13 @@
 /// <reference lib="dom" />
 import type {
+  Detection,
   DetectionEvent,
   SessionCounters,
-  SessionRecord,
+  SessionView,
   StreamClosedEvent,
   StreamSummary,
-  TrackStatus,
-  WireDetection,
-} from './wireTypes';
+  TrackView,
+} from '../protocol';
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -45,7 +45,7 @@ const COUNTER_LABELS: Array<[keyof SessionCounters, string]> = [
   ['audio_seconds', 'Audio seconds'],
 ];
 
-function renderTracks(tracks: TrackStatus[]): void {
+function renderTracks(tracks: TrackView[]): void {
   const list = byId('tracks');
   if (tracks.length === 0) {
     list.replaceChildren(element('li', 'none yet', 'empty'));
@@ -75,7 +75,7 @@ function renderCounters(counters: SessionCounters): void {
   );
 }
 
-export function renderSession(record: SessionRecord): void {
+export function renderSession(record: SessionView): void {
   const state = byId('session-state');
   state.textContent = record.state;
   state.dataset.state = record.state;
@@ -87,8 +87,8 @@ function formatNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
-function eventDetail(event: Record<string, unknown>): string {
-  const { event_type: _type, session_id: _session, ...rest } = event;
+function eventDetail(event: object): string {
+  const { event_type: _type, session_id: _session, ...rest } = event as Record<string, unknown>;
   return Object.keys(rest).length === 0 ? '' : JSON.stringify(rest);
 }
 
@@ -96,7 +96,7 @@ function eventDetail(event: Record<string, unknown>): string {
  * Appends one line to the event list and keeps the newest line in view. `text` replaces the
  * event's fields as JSON.
  */
-export function appendEvent(eventType: string, detail: Record<string, unknown> = {}, text = eventDetail(detail)): void {
+export function appendEvent(eventType: string, detail: object = {}, text = eventDetail(detail)): void {
   const list = byId('events');
   const item = element('li');
   item.dataset.eventType = eventType;
@@ -159,7 +159,7 @@ export function shownPictureRect(boxWidth: number, boxHeight: number, videoWidth
 }
 
 /** A bbox in pixels of a `frameWidth` x `frameHeight` picture, placed on the shown picture. */
-export function placeBox(bbox: WireDetection['bbox'], frameWidth: number, frameHeight: number, shown: Rect): Rect {
+export function placeBox(bbox: Detection['bbox'], frameWidth: number, frameHeight: number, shown: Rect): Rect {
   const [x, y, w, h] = bbox;
   const sx = shown.width / frameWidth;
   const sy = shown.height / frameHeight;
@@ -172,11 +172,11 @@ function analysedSize(event: DetectionEvent, preview: HTMLVideoElement): [number
 }
 
 const formatScore = (score: number) => score.toFixed(2);
-const formatBox = ([x, y, w, h]: WireDetection['bbox']) => `(${Math.round(x)}, ${Math.round(y)}) ${Math.round(w)}×${Math.round(h)}`;
+const formatBox = ([x, y, w, h]: Detection['bbox']) => `(${Math.round(x)}, ${Math.round(y)}) ${Math.round(w)}×${Math.round(h)}`;
 
 /** The detection of an event to show as the latest: its best score. */
-export function bestDetection(event: DetectionEvent): WireDetection | undefined {
-  return event.detections.reduce<WireDetection | undefined>((best, d) => (!best || d.score > best.score ? d : best), undefined);
+export function bestDetection(event: DetectionEvent): Detection | undefined {
+  return event.detections.reduce<Detection | undefined>((best, d) => (!best || d.score > best.score ? d : best), undefined);
 }
 
 /** One line for the event list: each detection's label, score and box, and the picture size. */

@@ -1,5 +1,7 @@
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver } from 'werift';
-import type { VideoCodecName } from '../media/decode/videoDecoder';
+
+/** The video codecs the server decodes, as werift names them in the negotiated codec. */
+export type VideoCodecName = 'VP8' | 'H264';
 
 const DECODED: Record<string, VideoCodecName> = { 'video/vp8': 'VP8', 'video/h264': 'H264' };
 

@@ -12,7 +12,7 @@ let validSdp: string;
 
 beforeAll(async () => {
   server = await startTestServer({
-    timeouts: { connect: 300 },
+    timeouts: { connectTimeout: 300 },
     maxBodyBytes: 16 * 1024,
     videoInactivityMs: 300,
     audioInactivityMs: 300,

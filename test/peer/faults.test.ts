@@ -40,7 +40,7 @@ describe('fault injection', () => {
   it('a processor stop() that hangs is abandoned after the stop timeout; frames in flight count as dropped', async () => {
     let releaseAnalysis!: () => void;
     const stuck: FrameAnalyzer = { analyze: () => new Promise<[]>((resolve) => (releaseAnalysis = () => resolve([]))) };
-    server = await startTestServer({ timeouts: { stopProcessors: 200 } }, stuck);
+    server = await startTestServer({ timeouts: { stopTimeout: 200 } }, stuck);
     const { client, peer } = await server.connect({ audio: false });
     await client.sendVideoFrames(5, { intervalMs: 5 });
     await eventually(() => peer.view().counters.frames_received === 5, 2000, 'frames received');

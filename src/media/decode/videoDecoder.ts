@@ -1,7 +1,8 @@
+import type { VideoCodecName } from '../../webrtc/negotiatedCodecs';
 import { chromaSize, type I420Frame } from '../i420Frame';
 
-/** The video codecs the server decodes, as werift names them in the negotiated codec. */
-export type VideoCodecName = 'VP8' | 'H264';
+/** The codecs decoded here are the ones negotiated (src/webrtc/negotiatedCodecs.ts). */
+export type { VideoCodecName };
 
 /** One stream's decoder: feed its frames in order, get a picture back (or none yet). */
 export interface VideoDecoder {

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { cycles, folderGraph } from './helpers/importGraph';
+
+const ROOT = path.resolve(__dirname, '..');
+const graph = () => folderGraph(path.join(ROOT, 'src'), { [path.join(ROOT, 'machines')]: 'machines' });
+
+/**
+ * The data flow, top to bottom; a folder imports only folders below it. Each root module of
+ * src/ (config, logger, metrics, server, main) is a node of its own.
+ */
+const FLOW = ['http', 'sessions', 'peer', 'media', 'webrtc'];
+const BELOW_ALL = ['counters', 'protocol'];
+
+describe('layers', () => {
+  it('finds a cycle when there is one (the check itself)', () => {
+    const withCycle = new Map([
+      ['a', new Set(['b'])],
+      ['b', new Set(['c'])],
+      ['c', new Set(['a'])],
+      ['d', new Set(['a'])],
+    ]);
+    expect(cycles(withCycle)).toEqual([['a', 'b', 'c']]);
+    expect(cycles(new Map([['a', new Set(['b'])], ['b', new Set()]]))).toEqual([]);
+  });
+
+  it('no folder of src/ (nor machines/) imports, through any path, a folder that imports it', () => {
+    expect(cycles(graph())).toEqual([]);
+  });
+
+  it(`the flow ${FLOW.join(' -> ')} imports downwards only, and ${BELOW_ALL.join(' and ')} import none of it`, () => {
+    const upward: string[] = [];
+    for (const [from, targets] of graph()) {
+      for (const to of targets) {
+        const [i, j] = [FLOW.indexOf(from), FLOW.indexOf(to)];
+        if (i >= 0 && j >= 0 && j < i) upward.push(`${from} -> ${to}`);
+        if (BELOW_ALL.includes(from) && FLOW.includes(to)) upward.push(`${from} -> ${to}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it('the machine imports nothing from src/ but the wire types', () => {
+    expect([...(graph().get('machines') ?? [])]).toEqual(['protocol']);
+  });
+});
