@@ -7,10 +7,9 @@
  * bench/results/teardown.json. BENCH_RUNS (samples per row, default 20), BENCH_K (default "1,10"),
  * BENCH_STACKS (default: every installed one).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { measure } from '../test/helpers/stats';
 import { availableStacks, BenchServer, runRound, type EndPath, type Sample, type Stack } from './clientStacks';
-import { summarize } from './stats';
+import { runBench, writeResults } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const KS = (process.env.BENCH_K ?? '1,10').split(',').map(Number);
@@ -34,8 +33,8 @@ async function main() {
           stack,
           k,
           ending: TRACKS_STOPPED[stack],
-          end_seen_to_client_stream_closed_ms: summarize(numbers((s) => s.endSeenToClosedMs)),
-          end_seen_to_released_ms: summarize(numbers((s) => s.endSeenToReleasedMs)),
+          end_seen_to_client_stream_closed_ms: measure(numbers((s) => s.endSeenToClosedMs)),
+          end_seen_to_released_ms: measure(numbers((s) => s.endSeenToReleasedMs)),
           missing_stream_closed: samples.filter((s) => s.endSeenToClosedMs === null).length,
         });
         process.stderr.write(`${stack} K=${k}: ${samples.length} sessions\n`);
@@ -59,12 +58,7 @@ async function main() {
       'Released max': row.end_seen_to_released_ms.max,
     })),
   );
-  const file = join(__dirname, 'results', 'teardown.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  writeResults('teardown', report);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);
