@@ -3,7 +3,12 @@
  * werift client, aiortc and Chromium (when installed), one session at a time, BENCH_RUNS runs
  * per path (default 20). Measured from the client's end action (its own clock) to the client
  * holding `stream_closed`, and to the server releasing the session. Then the werift-only paths
- * (transceiver stopped, silent end, SIGKILL). Prints tables, writes bench/results/detection.json.
+ * (transceiver stopped, silent end, SIGKILL). Times come from events: the client's own moments,
+ * the server's `released` resolving, the session's record showing the track's end.
+ *
+ * Prints tables (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/detection.json with every value. BENCH_STACKS (default: every installed one),
+ * BENCH_RESULTS_DIR (write elsewhere, for a trial run).
  */
 import { performance } from 'node:perf_hooks';
 import { StreamingClient } from '../src/client/streamingClient';

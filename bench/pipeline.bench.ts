@@ -1,13 +1,15 @@
 /**
  * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
- * square on noisy grey), median and p95:
+ * square on noisy grey):
  * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
  * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
  * - pool throughput: frames per second with one stream per worker thread;
  * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
- * Prints a table, writes bench/results/pipeline.json.
+ * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
+ * (write elsewhere, for a trial run).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

@@ -10,17 +10,17 @@
  * side of every session is timed step by step (bench/setupTimeline.ts), so the report also says
  * where the time went. Prints tables, writes bench/results/setup.json.
  *
- * Percentiles are nearest rank (test/helpers/stats.ts). Client setup_ms is measured from the POST of
- * the offer; the server's from the offer reaching the session manager.
+ * Percentiles are nearest rank (test/helpers/stats.ts); the results file keeps every value.
+ * Client setup_ms is measured from the POST of the offer; the server's from the offer reaching
+ * the session manager. BENCH_RESULTS_DIR writes elsewhere, for a trial run.
  */
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadConfig, type ServerConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startServer, type RunningServer } from '../src/server';
+import type { RunningServer } from '../src/server';
 import { runAiortc } from '../test/foreign/aiortcClient';
+import { startLoopbackServer } from '../test/helpers/loopbackServer';
 import { measure, summarize, type Measured, type Summary } from '../test/helpers/stats';
 import { runBench, writeResults } from './report';
 import { restoreWeriftSetupBaseline } from './setupBaseline';
@@ -126,19 +126,12 @@ interface BenchServer {
 }
 
 async function startBenchServer(): Promise<BenchServer> {
-  const config: ServerConfig = {
-    ...loadConfig({ PORT: '0', HOST: '127.0.0.1' }),
-    iceInterfaceAddress: '127.0.0.1',
-    detector: 'off',
-    maxSessions: 1000,
-    rateLimits: { offersPerMinute: 1_000_000, deletesPerMinute: 1_000_000 },
-  };
   const timelines = new Map<string, SetupTimeline>();
   // Each new session is announced before its offer is negotiated: time it from there. Its
   // answer is sent as soon as createSession() returns.
-  const server = await startServer({
-    config,
-    logger: createLogger({ level: 'error', format: 'json', console: false, silent: true }),
+  const server = await startLoopbackServer({
+    config: { maxSessions: 1000 },
+    logLevel: 'error',
     onSessionCreated: (peer) => timelines.set(peer.id, watchSetup(peer.pc)),
   });
   const createSession = server.manager.createSession.bind(server.manager);

@@ -3,9 +3,17 @@
  * track ended) to `Released`, and until the client holds `stream_closed`. K concurrent sessions
  * of each stack (werift: this repo's client; aiortc and Chromium when installed) stream for a
  * second, then all stop their tracks at once: werift and aiortc send RTCP BYE, Chromium sends
- * none, so the server sees its tracks end by inactivity. Prints a table, writes
- * bench/results/teardown.json. BENCH_RUNS (samples per row, default 20), BENCH_K (default "1,10"),
- * BENCH_STACKS (default: every installed one).
+ * none, so the server sees its tracks end by inactivity.
+ *
+ * Times come from events (bench/clientStacks.ts): the end seen is the session's last step from
+ * `Active` to `TrackEnding` in its timeline (`view().timeline`), `Released` the moment its
+ * `released` resolves, `stream_closed` the moment the client holds it. Timeline times are whole
+ * milliseconds, so end seen -> `Released` is too.
+ *
+ * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/teardown.json with every value. BENCH_RUNS (samples per row, default 20; p95 needs
+ * 20), BENCH_K (default "1,10"), BENCH_STACKS (default: every installed one), BENCH_RESULTS_DIR
+ * (write elsewhere, for a trial run).
  */
 import { measure } from '../test/helpers/stats';
 import { availableStacks, BenchServer, runRound, type EndPath, type Sample, type Stack } from './clientStacks';
