@@ -4,23 +4,23 @@
  * (test/web/chromiumSessions.ts, K connections in one page). A round starts K sessions of one
  * stack, lets them stream, ends them all one way, and returns one sample per session.
  *
- * Every time is epoch milliseconds with sub-millisecond resolution, taken where it happens: the
- * server's moments in this process (performance.timeOrigin + now), the client's in the client's
- * own process (the page's timeOrigin + now; aiortc's CLOCK_MONOTONIC converted here). All run on
- * one host, so the clocks agree to well under a millisecond.
+ * Every time is epoch milliseconds, taken where it happens and from events, never from log text:
+ * the server's release when the session's `released` resolves in this process (performance
+ * timeOrigin + now), the end it saw from the session's timeline of states (see endSeenAt), the
+ * client's moments in the client's own process (the page's timeOrigin + now; aiortc's
+ * CLOCK_MONOTONIC converted here; the werift client's here). All run on one host, so the clocks
+ * agree to well under a millisecond; the timeline's whole milliseconds add up to one more.
  */
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
-import winston from 'winston';
 import { StreamingClient } from '../src/client/streamingClient';
-import { loadConfig, type ServerConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startServer, type RunningServer } from '../src/server';
+import type { PeerSession } from '../src/peer/peerSession';
+import type { SessionView } from '../src/protocol';
 import { aiortcAvailable, monotonicNowMs, runAiortc, type AiortcEnd } from '../test/foreign/aiortcClient';
+import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from '../test/helpers/loopbackServer';
 import { CHROMIUM_PATH, launchChromium } from '../test/web/browserHarness';
 import { ChromiumSessions, type EndMode } from '../test/web/chromiumSessions';
-import { existsSync } from 'node:fs';
 
 export type Stack = 'werift' | 'aiortc' | 'chromium';
 
@@ -57,73 +57,59 @@ export function availableStacks(): Stack[] {
   return ['werift', ...(aiortcAvailable() ? (['aiortc'] as const) : []), ...(existsSync(CHROMIUM_PATH) ? (['chromium'] as const) : [])];
 }
 
-/** The real server on loopback, with when each session's end was seen and when it was released. */
+/**
+ * When the server saw a session's end, on this process's clock: the last time its actor went
+ * from `Active` to `TrackEnding` (its last live track ended, or a close trigger came), read from
+ * the session's timeline. Timeline times are whole milliseconds of the wall clock (Date.now()),
+ * so the end is placed by its distance to the timeline's `Released`, taken back from the moment
+ * `released` resolved here (the same tick as the actor's last step). Null without both entries.
+ */
+export function endSeenAt(timeline: SessionView['timeline'], releasedAt: number): number | null {
+  const last = timeline.at(-1);
+  if (last?.state !== 'Released') return null;
+  for (let i = timeline.length - 1; i > 0; i--) {
+    if (timeline[i]!.state === 'TrackEnding' && timeline[i - 1]!.state === 'Active') return releasedAt - (last.at - timeline[i]!.at);
+  }
+  return null;
+}
+
+/**
+ * The real server on loopback (test/helpers/loopbackServer.ts), watching every session from its
+ * creation (startServer's onSessionCreated): when it was released, and its timeline.
+ */
 export class BenchServer {
-  private readonly endSeen = new Map<string, number>();
-  private readonly closeRequested = new Set<string>();
-  private readonly released = new Map<string, number>();
   private browser: Browser | null = null;
 
-  private constructor(readonly server: RunningServer) {}
+  private constructor(
+    readonly server: LoopbackServer,
+    private readonly sessions: Map<string, { peer: PeerSession; releasedAt: Promise<number> }>,
+  ) {}
 
-  static async start(overrides: Partial<ServerConfig>): Promise<BenchServer> {
-    let bench: BenchServer | null = null;
-    const logger = createLogger({ level: 'info', format: 'json', console: false });
-    logger.add(
-      new winston.transports.Stream({
-        stream: new Writable({
-          objectMode: true,
-          write(entry: { message: string; session_id?: string }, _encoding, done) {
-            bench?.noteLog(entry.message, entry.session_id);
-            done();
-          },
-        }),
-      }),
-    );
-    const config: ServerConfig = {
-      ...loadConfig({ PORT: '0', HOST: '127.0.0.1' }),
-      iceInterfaceAddress: '127.0.0.1',
-      rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000 },
-      detector: 'off',
-      ...overrides,
-    };
-    bench = new BenchServer(await startServer({ config, logger }));
-    return bench;
+  static async start(config: ConfigOverrides): Promise<BenchServer> {
+    const sessions = new Map<string, { peer: PeerSession; releasedAt: Promise<number> }>();
+    const server = await startLoopbackServer({
+      config,
+      logLevel: 'warn',
+      onSessionCreated: (peer) => sessions.set(peer.id, { peer, releasedAt: peer.released.then(() => epochNowMs()) }),
+    });
+    return new BenchServer(server, sessions);
   }
 
   get url(): string {
     return this.server.url;
   }
 
-  /**
-   * The end is seen at the close request, or else at the last "Track ended" (a track ending
-   * after a close request is part of the closing, not its cause).
-   */
-  private noteLog(message: string, sessionId: string | undefined): void {
-    if (!sessionId) return;
-    if (message === 'Session close requested' && !this.closeRequested.has(sessionId)) {
-      this.closeRequested.add(sessionId);
-      this.endSeen.set(sessionId, epochNowMs());
-    } else if (message === 'Track ended' && !this.closeRequested.has(sessionId)) {
-      this.endSeen.set(sessionId, epochNowMs());
-    }
-  }
-
-  /** Starts timing a live session's release; call as soon as its id is known. */
-  watch(sessionId: string): void {
-    const peer = this.server.manager.get(sessionId);
-    if (!peer) throw new Error(`session ${sessionId} is not live on the server`);
-    void peer.released.then(() => this.released.set(sessionId, epochNowMs()));
-  }
-
+  /** When the session was released (epoch ms, this process's clock); null if not within the timeout. */
   async releasedAt(sessionId: string, timeoutMs = 10_000): Promise<number | null> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.released.has(sessionId) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    return this.released.get(sessionId) ?? null;
-  }
-
-  endSeenAt(sessionId: string): number | null {
-    return this.endSeen.get(sessionId) ?? null;
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new Error(`session ${sessionId} was never created on the server`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    try {
+      return await Promise.race([session.releasedAt, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async chromium(): Promise<Browser> {
@@ -139,7 +125,7 @@ export class BenchServer {
   /** One sample from the client's moments (epoch ms) and the server's. */
   async sample(stack: Stack, path: EndPath, sessionId: string, client: { setupMs: number | null; actionAt: number; closedAt: number | null }): Promise<Sample> {
     const releasedAt = await this.releasedAt(sessionId);
-    const endSeenAt = this.endSeenAt(sessionId);
+    const endSeen = releasedAt === null ? null : endSeenAt(this.sessions.get(sessionId)!.peer.view().timeline, releasedAt);
     const minus = (later: number | null, earlier: number | null) => (later === null || earlier === null ? null : later - earlier);
     return {
       stack,
@@ -148,8 +134,8 @@ export class BenchServer {
       setupMs: client.setupMs,
       actionToClosedMs: minus(client.closedAt, client.actionAt),
       actionToReleasedMs: minus(releasedAt, client.actionAt),
-      endSeenToClosedMs: minus(client.closedAt, endSeenAt),
-      endSeenToReleasedMs: minus(releasedAt, endSeenAt),
+      endSeenToClosedMs: minus(client.closedAt, endSeen),
+      endSeenToReleasedMs: minus(releasedAt, endSeen),
     };
   }
 }
@@ -173,7 +159,6 @@ async function weriftRound(bench: BenchServer, path: EndPath, { sessions, stream
     Array.from({ length: sessions }, async () => {
       const startedAt = epochNowMs();
       const client = await StreamingClient.connect({ url: bench.url, interfaceAddress: '127.0.0.1' });
-      bench.watch(client.sessionId);
       return { client, setupMs: epochNowMs() - startedAt };
     }),
   );
@@ -203,9 +188,6 @@ async function aiortcRound(bench: BenchServer, path: AiortcEnd, { sessions, stre
     sessions,
     end: path,
     mediaSeconds: streamMs / 1000,
-    onLine: (line) => {
-      if (line.event === 'connected') bench.watch(line.session_id);
-    },
   });
   const offset = epochNowMs() - monotonicNowMs();
   const failed = run.sessions.filter((session) => !session.done?.ok);
@@ -224,7 +206,6 @@ async function aiortcRound(bench: BenchServer, path: AiortcEnd, { sessions, stre
 async function chromiumRound(bench: BenchServer, path: EndMode, { sessions: count, streamMs }: RoundOptions): Promise<Sample[]> {
   const sessions = await ChromiumSessions.start(await bench.chromium(), { serverUrl: bench.url, sessions: count });
   try {
-    for (const id of sessions.sessionIds) bench.watch(id);
     await sessions.page.waitForTimeout(streamMs);
     const results = await sessions.end(path);
     return await Promise.all(

@@ -3,17 +3,21 @@
  * werift client, aiortc and Chromium (when installed), one session at a time, BENCH_RUNS runs
  * per path (default 20). Measured from the client's end action (its own clock) to the client
  * holding `stream_closed`, and to the server releasing the session. Then the werift-only paths
- * (transceiver stopped, silent end, SIGKILL). Prints tables, writes bench/results/detection.json.
+ * (transceiver stopped, silent end, SIGKILL). Times come from events: the client's own moments,
+ * the server's `released` resolving, the session's record showing the track's end.
+ *
+ * Prints tables (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/detection.json with every value. BENCH_STACKS (default: every installed one),
+ * BENCH_RESULTS_DIR (write elsewhere, for a trial run).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StreamingClient } from '../src/client/streamingClient';
 import type { PeerSession } from '../src/peer/peerSession';
 import type { RunningServer } from '../src/server';
 import { startClientProcess } from '../test/helpers/clientProcess';
+import { measure } from '../test/helpers/stats';
 import { availableStacks, BenchServer, PATHS, runRound, type Sample, type Stack } from './clientStacks';
-import { summarize } from './stats';
+import { runBench, writeResults } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const STACKS = (process.env.BENCH_STACKS?.split(',') as Stack[] | undefined) ?? availableStacks();
@@ -38,8 +42,8 @@ async function byStack(bench: BenchServer) {
         stack,
         path,
         minus_inactivity_ms: less,
-        action_to_client_stream_closed_ms: summarize(numbers((s) => s.actionToClosedMs)),
-        action_to_released_ms: summarize(numbers((s) => s.actionToReleasedMs)),
+        action_to_client_stream_closed_ms: measure(numbers((s) => s.actionToClosedMs)),
+        action_to_released_ms: measure(numbers((s) => s.actionToReleasedMs)),
       });
       process.stderr.write(`${stack} ${path}: ${samples.length} runs\n`);
     }
@@ -96,7 +100,7 @@ async function weriftOnly(server: RunningServer) {
       paths.sigkill.samples.push((await stamp(peer.released)) - killedAt - INACTIVITY_MS);
     }
   }
-  return Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, { what: path.what, ...summarize(path.samples) }]));
+  return Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, { what: path.what, ...measure(path.samples) }]));
 }
 
 async function main() {
@@ -124,12 +128,7 @@ async function main() {
     })),
   );
   console.table(Object.entries(werift).map(([path, r]) => ({ path, n: r.n, median: r.median, p95: r.p95, max: r.max })));
-  const file = join(__dirname, 'results', 'detection.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  writeResults('detection', report);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

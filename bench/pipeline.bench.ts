@@ -1,15 +1,16 @@
 /**
  * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
- * square on noisy grey), median and p95:
+ * square on noisy grey):
  * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
  * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
  * - pool throughput: frames per second with one stream per worker thread;
  * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
- * Prints a table, writes bench/results/pipeline.json.
+ * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
+ * (write elsewhere, for a trial run).
  */
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,16 +30,12 @@ import { ReorderBuffer } from '../src/media/reorderBuffer';
 import type { RtpLike } from '../src/media/rtp';
 import { depacketize } from '../src/media/videoFrame';
 import { encodeOpusTone } from '../test/helpers/opusTone';
-import { summarize } from './stats';
+import { measure, type Summary } from '../test/helpers/stats';
+import { runBench, writeResults } from './report';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
 const FILES = { VP8: 'vp8_red_square.ivf', H264: 'h264_red_square.h264' } as const;
-
-function stats(values: number[]) {
-  const { n, median, p95 } = summarize(values, 3);
-  return { n, median_ms: median, p95_ms: p95 };
-}
 
 /** Per-frame time of reorder + assembly + depacketizing, for every frame of the file, PASSES times. */
 function assemblyCost(file: VideoFile): number[] {
@@ -145,15 +142,15 @@ async function main() {
       results[codec] = {
         file: name,
         frames_per_pass: file.frames.length,
-        assembly: stats(assembly),
-        decoding: stats(decodeTimes),
-        detection: stats(detectTimes),
-        worker_round_trip: stats(roundTrip),
+        assembly_ms: measure(assembly, 3),
+        decoding_ms: measure(decodeTimes, 3),
+        detection_ms: measure(detectTimes, 3),
+        worker_round_trip_ms: measure(roundTrip, 3),
         pool_frames_per_second: throughput,
         detections_per_frame: detections / detectTimes.length,
       };
     }
-    results.OPUS = { audio_decode_and_level: stats(await audioCost()) };
+    results.OPUS = { audio_decode_and_level_ms: measure(await audioCost(), 3) };
   } finally {
     await pool.close();
   }
@@ -161,20 +158,15 @@ async function main() {
   console.table(
     Object.entries(results).flatMap(([codec, result]) =>
       Object.entries(result as Record<string, unknown>)
-        .filter((entry): entry is [string, { median_ms: number; p95_ms: number }] => typeof entry[1] === 'object' && entry[1] !== null && 'median_ms' in entry[1])
-        .map(([stage, value]) => ({ codec, stage, 'median ms': value.median_ms, 'p95 ms': value.p95_ms })),
+        .filter((entry): entry is [string, Summary] => typeof entry[1] === 'object' && entry[1] !== null && 'median' in entry[1])
+        .map(([stage, value]) => ({ codec, stage, n: value.n, median: value.median, p95: value.p95, max: value.max })),
     ),
   );
   for (const [codec, result] of Object.entries(results)) {
     if (codec === 'OPUS') continue;
     console.log(`${codec}: pool throughput ${(result as { pool_frames_per_second: number }).pool_frames_per_second} frames/s on ${availableParallelism()} workers`);
   }
-  const file = join(__dirname, 'results', 'pipeline.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  writeResults('pipeline', report);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

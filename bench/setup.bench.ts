@@ -10,21 +10,21 @@
  * side of every session is timed step by step (bench/setupTimeline.ts), so the report also says
  * where the time went. Prints tables, writes bench/results/setup.json.
  *
- * Percentiles are nearest rank (bench/stats.ts). Client setup_ms is measured from the POST of
- * the offer; the server's from the offer reaching the session manager.
+ * Percentiles are nearest rank (test/helpers/stats.ts); the results file keeps every value.
+ * Client setup_ms is measured from the POST of the offer; the server's from the offer reaching
+ * the session manager. BENCH_RESULTS_DIR writes elsewhere, for a trial run.
  */
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadConfig, type ServerConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startServer, type RunningServer } from '../src/server';
+import type { RunningServer } from '../src/server';
 import { runAiortc } from '../test/foreign/aiortcClient';
+import { startLoopbackServer } from '../test/helpers/loopbackServer';
+import { measure, summarize, type Measured, type Summary } from '../test/helpers/stats';
+import { runBench, writeResults } from './report';
 import { restoreWeriftSetupBaseline } from './setupBaseline';
 import { STEPS, watchSetup, type SetupTimeline, type Step } from './setupTimeline';
-import { summarize, type Summary } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const BURST = Number(process.env.BENCH_BURST ?? 50);
@@ -58,10 +58,10 @@ interface Scenario {
 interface ScenarioResult {
   scenario: string;
   variant: Variant;
-  client_setup_ms: Summary;
-  server_setup_ms: Summary;
-  /** Client p50/p95 of each run, to show how much runs differ. */
-  runs: Array<{ median: number; p95: number }>;
+  client_setup_ms: Measured;
+  server_setup_ms: Measured;
+  /** The client's numbers of each run, to show how much runs differ (no p95 under 20 sessions). */
+  runs: Summary[];
   /** Median and p95 per step, ms after the offer reached the server. */
   server_steps_median_ms: Partial<Record<Step, number>>;
   server_steps_p95_ms: Partial<Record<Step, number>>;
@@ -126,19 +126,12 @@ interface BenchServer {
 }
 
 async function startBenchServer(): Promise<BenchServer> {
-  const config: ServerConfig = {
-    ...loadConfig({ PORT: '0', HOST: '127.0.0.1' }),
-    iceInterfaceAddress: '127.0.0.1',
-    detector: 'off',
-    maxSessions: 1000,
-    rateLimits: { offersPerMinute: 1_000_000, deletesPerMinute: 1_000_000 },
-  };
   const timelines = new Map<string, SetupTimeline>();
   // Each new session is announced before its offer is negotiated: time it from there. Its
   // answer is sent as soon as createSession() returns.
-  const server = await startServer({
-    config,
-    logger: createLogger({ level: 'error', format: 'json', console: false, silent: true }),
+  const server = await startLoopbackServer({
+    config: { maxSessions: 1000 },
+    logLevel: 'error',
     onSessionCreated: (peer) => timelines.set(peer.id, watchSetup(peer.pc)),
   });
   const createSession = server.manager.createSession.bind(server.manager);
@@ -159,7 +152,8 @@ function stepPercentile(timelines: SetupTimeline[], which: 'median' | 'p95'): Pa
   const steps: Partial<Record<Step, number>> = {};
   for (const step of STEPS) {
     const values = timelines.map((timeline) => timeline.relative()[step]).filter((value) => value !== undefined);
-    if (values.length > 0) steps[step] = summarize(values)[which];
+    const value = summarize(values)[which];
+    if (value !== null) steps[step] = value;
   }
   return steps;
 }
@@ -183,12 +177,9 @@ function result(bench: BenchServer, scenario: Scenario, variant: Variant, runs: 
   return {
     scenario: scenario.name,
     variant,
-    client_setup_ms: summarize(ok.map((sample) => sample.setupMs!)),
-    server_setup_ms: summarize(serverSetup),
-    runs: runs.map((run) => {
-      const { median, p95 } = summarize(run.flatMap((sample) => (sample.setupMs === null ? [] : [sample.setupMs])));
-      return { median, p95 };
-    }),
+    client_setup_ms: measure(ok.map((sample) => sample.setupMs!)),
+    server_setup_ms: measure(serverSetup),
+    runs: runs.map((run) => summarize(run.flatMap((sample) => (sample.setupMs === null ? [] : [sample.setupMs])))),
     server_steps_median_ms: stepPercentile(serverTimelines, 'median'),
     server_steps_p95_ms: stepPercentile(serverTimelines, 'p95'),
     errors: samples.flatMap((sample) => (sample.error ? [sample.error] : [])),
@@ -241,15 +232,7 @@ async function main(): Promise<void> {
     burst: { sessions: BURST, spread_ms: SPREAD_MS, bursts: BURSTS, media_s: BURST_MEDIA_S },
     results,
   };
-  const file = join(__dirname, 'results', 'setup.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  writeResults('setup', report);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

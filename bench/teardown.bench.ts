@@ -3,14 +3,21 @@
  * track ended) to `Released`, and until the client holds `stream_closed`. K concurrent sessions
  * of each stack (werift: this repo's client; aiortc and Chromium when installed) stream for a
  * second, then all stop their tracks at once: werift and aiortc send RTCP BYE, Chromium sends
- * none, so the server sees its tracks end by inactivity. Prints a table, writes
- * bench/results/teardown.json. BENCH_RUNS (samples per row, default 20), BENCH_K (default "1,10"),
- * BENCH_STACKS (default: every installed one).
+ * none, so the server sees its tracks end by inactivity.
+ *
+ * Times come from events (bench/clientStacks.ts): the end seen is the session's last step from
+ * `Active` to `TrackEnding` in its timeline (`view().timeline`), `Released` the moment its
+ * `released` resolves, `stream_closed` the moment the client holds it. Timeline times are whole
+ * milliseconds, so end seen -> `Released` is too.
+ *
+ * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
+ * bench/results/teardown.json with every value. BENCH_RUNS (samples per row, default 20; p95 needs
+ * 20), BENCH_K (default "1,10"), BENCH_STACKS (default: every installed one), BENCH_RESULTS_DIR
+ * (write elsewhere, for a trial run).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { measure } from '../test/helpers/stats';
 import { availableStacks, BenchServer, runRound, type EndPath, type Sample, type Stack } from './clientStacks';
-import { summarize } from './stats';
+import { runBench, writeResults } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const KS = (process.env.BENCH_K ?? '1,10').split(',').map(Number);
@@ -34,8 +41,8 @@ async function main() {
           stack,
           k,
           ending: TRACKS_STOPPED[stack],
-          end_seen_to_client_stream_closed_ms: summarize(numbers((s) => s.endSeenToClosedMs)),
-          end_seen_to_released_ms: summarize(numbers((s) => s.endSeenToReleasedMs)),
+          end_seen_to_client_stream_closed_ms: measure(numbers((s) => s.endSeenToClosedMs)),
+          end_seen_to_released_ms: measure(numbers((s) => s.endSeenToReleasedMs)),
           missing_stream_closed: samples.filter((s) => s.endSeenToClosedMs === null).length,
         });
         process.stderr.write(`${stack} K=${k}: ${samples.length} sessions\n`);
@@ -59,12 +66,7 @@ async function main() {
       'Released max': row.end_seen_to_released_ms.max,
     })),
   );
-  const file = join(__dirname, 'results', 'teardown.json');
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  writeResults('teardown', report);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

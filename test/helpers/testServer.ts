@@ -1,24 +1,13 @@
-import { Writable } from 'node:stream';
-import winston from 'winston';
 import type { RTCPeerConnection } from 'werift';
 import { StreamingClient, type StreamingClientOptions } from '../../src/client/streamingClient';
-import { loadConfig, type ServerConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
 import type { AnalyzerSource } from '../../src/media/analyzer';
 import type { PeerSession } from '../../src/peer/peerSession';
-import { startServer, type RunningServer } from '../../src/server';
+import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from './loopbackServer';
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'timeouts'>> & { timeouts?: Partial<ServerConfig['timeouts']> };
+export type { ConfigOverrides } from './loopbackServer';
+export type { LogEntry } from './logCapture';
 
-export interface LogEntry {
-  level: string;
-  message: string;
-  session_id?: string;
-  [field: string]: unknown;
-}
-
-export interface TestServer extends RunningServer {
-  logs: LogEntry[];
+export interface TestServer extends LoopbackServer {
   /** Connects a werift client on loopback and returns it with the server's side of its session. */
   connect(options?: Partial<StreamingClientOptions>): Promise<{ client: StreamingClient; peer: PeerSession }>;
   /** Every client and peer session connect() made; afterEach checks they are all closed. */
@@ -27,41 +16,15 @@ export interface TestServer extends RunningServer {
 }
 
 /**
- * The real server on an ephemeral loopback port with ICE bound to loopback. Logs are kept in
- * `logs` (and printed too when TEST_LOGS=1).
+ * The real server on loopback (test/helpers/loopbackServer.ts) with its logs in `logs` (printed
+ * too when TEST_LOGS=1), and the clients connected through it kept for expectNothingLeft().
  */
 export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?: AnalyzerSource): Promise<TestServer> {
-  const base = loadConfig({ PORT: '0', HOST: '127.0.0.1' });
-  const config: ServerConfig = {
-    ...base,
-    iceInterfaceAddress: '127.0.0.1',
-    // Tests open many sessions from one address; rate limits are tested where they are set.
-    rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000 },
-    // The synthetic client's video does not decode: lifecycle tests count frames without
-    // decoding them. Tests of the pipeline set a detector (and stream real video).
-    detector: 'off',
-    ...overrides,
-    timeouts: { ...base.timeouts, ...overrides.timeouts },
-  };
-  const logs: LogEntry[] = [];
-  const logger = createLogger({ level: 'debug', format: 'pretty', console: process.env.TEST_LOGS === '1' });
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        objectMode: true,
-        write(entry: LogEntry, _encoding, done) {
-          logs.push(entry);
-          done();
-        },
-      }),
-    }),
-  );
-  const running = await startServer({ config, logger, analyzer });
+  const running = await startLoopbackServer({ config: overrides, analyzer });
   const clients: StreamingClient[] = [];
   const peers: PeerSession[] = [];
   return {
     ...running,
-    logs,
     clients,
     peers,
     async connect(options = {}) {

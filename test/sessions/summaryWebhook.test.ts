@@ -1,12 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import winston from 'winston';
-import { createLogger } from '../../src/logger';
 import type { SessionView } from '../../src/protocol';
 import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
-import { eventually, expectNothingLeft, startTestServer, type LogEntry, type TestServer } from '../helpers/testServer';
+import { captureLogs, type LogEntry } from '../helpers/logCapture';
+import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -76,19 +74,9 @@ let receiver: Receiver | undefined;
 let webhook: SummaryWebhook | undefined;
 
 function createWebhook(url: string, options: Partial<SummaryWebhookOptions> = {}): SummaryWebhook {
-  logs = [];
-  const logger = createLogger({ level: 'debug', format: 'json', console: false });
-  logger.add(
-    new winston.transports.Stream({
-      stream: new Writable({
-        objectMode: true,
-        write(entry: LogEntry, _encoding, done) {
-          logs.push(entry);
-          done();
-        },
-      }),
-    }),
-  );
+  const capture = captureLogs();
+  logs = capture.logs;
+  const logger = capture.logger;
   webhook = new SummaryWebhook({ url, logger, maxAttempts: 5, queueSize: 100, backoffBaseMs: 10, ...options });
   return webhook;
 }

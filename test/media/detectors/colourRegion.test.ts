@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { COLOUR_REGION_DEFAULTS, ColourRegionDetector } from '../../../src/media/detectors/colourRegion';
 import { paintRect, solidI420, type Rgb } from '../../../src/media/i420Frame';
-import { nearestRank } from '../../../src/counters/durationStats';
+import { summarize } from '../../helpers/stats';
 import {
   BLUE,
   coveredShare,
@@ -208,10 +208,8 @@ describe('ColourRegionDetector', () => {
       timed.detect(frame);
       times.push(performance.now() - start);
     }
-    times.sort((a, b) => a - b);
-    const median = nearestRank(times, 0.5);
-    const p95 = nearestRank(times, 0.95);
-    console.log(`colour-region 640x480: median ${median.toFixed(3)} ms, p95 ${p95.toFixed(3)} ms over 50 runs`);
+    const { n, median, p95 } = summarize(times, 3);
+    console.log(`colour-region 640x480: median ${median} ms, p95 ${p95} ms (nearest rank) over ${n} runs`);
     expect(timed.detect(frame)).toHaveLength(2);
   });
 });
