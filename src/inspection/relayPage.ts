@@ -2,7 +2,7 @@
  * The page a developer opens to watch sessions: the Stately inspector in a frame, fed with the
  * server's inspection events. The script takes them from the relay's WebSocket and hands them to
  * the frame by postMessage once the inspector says it is listening (`@statelyai.connected`), the
- * protocol of `@statelyai/inspect`'s own browser bridge.
+ * protocol of `@statelyai/inspect`'s own browser bridge (`createInspectorServer`'s page).
  */
 
 /** Where the Stately inspector's UI lives; the developer's browser loads it, the server never does. */
@@ -25,7 +25,7 @@ export function relayPageHtml(inspectorUrl: string = STATELY_INSPECTOR_URL): str
 </head>
 <body>
 <div id="status">connecting to the server…</div>
-<iframe id="inspector" src="${escapeAttribute(inspectorUrl)}" title="Stately inspector"></iframe>
+<iframe id="inspector" data-src="${escapeAttribute(inspectorUrl)}" title="Stately inspector"></iframe>
 <script src="/relay.js"></script>
 </body>
 </html>
@@ -49,6 +49,8 @@ window.addEventListener('message', (message) => {
   inspectorOrigin = message.origin;
   waiting.splice(0).forEach(deliver);
 });
+// Loaded only now, so that its "connected" message cannot come before the listener above.
+frame.src = frame.dataset.src;
 
 const socket = new WebSocket('ws://' + location.host + '/');
 socket.addEventListener('open', () => {

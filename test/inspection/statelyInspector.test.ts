@@ -116,7 +116,7 @@ describe('INSPECT=1: the Stately inspector', () => {
     await expect(listen(webSocketUrl, { Origin: 'https://example.org' })).rejects.toThrow(/403/);
     const page = await fetch(pageUrl);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(await page.text()).toContain('<iframe id="inspector" src="https://stately.ai/inspect"');
+    expect(await page.text()).toContain('<iframe id="inspector" data-src="https://stately.ai/inspect"');
     expect((await fetch(new URL('/relay.js', pageUrl))).status).toBe(200);
 
     await server.close();
