@@ -7,7 +7,10 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    // @statelyai/inspect ships only ES modules; jest (CommonJS on Node < 24.9) loads them compiled.
+    '^.+\\.mjs$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!@statelyai/inspect/)'],
   testTimeout: 30_000,
   // Integration tests open UDP sockets and DTLS sessions: run files one at a time
   // so timing-sensitive teardown checks do not compete for the two cores.

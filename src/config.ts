@@ -64,6 +64,10 @@ export interface ServerConfig {
   summaryWebhookMaxAttempts: number;
   /** Summaries waiting for delivery; beyond, the oldest is dropped. */
   summaryWebhookQueueSize: number;
+  /** INSPECT=1: every session's actor is sent to the Stately inspector through a loopback relay. */
+  inspect: boolean;
+  /** The relay's port on 127.0.0.1 (its page and WebSocket); 0 picks a free one. */
+  inspectPort: number;
 }
 
 export class ConfigError extends Error {
@@ -187,8 +191,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   if (interfaceAddresses.length > 1) {
     throw new ConfigError('ICE_INTERFACE_ADDRESS takes a single IPv4 address');
   }
+  const port = integer(env, 'PORT', 8080, 0, 65535);
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port,
     host,
     timeouts: {
       ...machineDelays(env),
@@ -223,7 +228,18 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     summaryWebhookSecret: optionalSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
     summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),
     summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
+    ...inspectSettings(env, port),
   };
+}
+
+/** INSPECT (0 or 1) and INSPECT_PORT, which must not be the HTTP port. */
+function inspectSettings(env: Env, port: number): { inspect: boolean; inspectPort: number } {
+  const inspect = oneOf(env, 'INSPECT', ['0', '1'] as const, '0') === '1';
+  const inspectPort = integer(env, 'INSPECT_PORT', 8081, 0, 65535);
+  if (inspect && inspectPort !== 0 && inspectPort === port) {
+    throw new ConfigError(`INSPECT_PORT must differ from PORT, both are ${inspectPort}`);
+  }
+  return { inspect, inspectPort };
 }
 
 /** DETECTOR (a registered name, or 'off') and DETECTOR_OPTIONS, checked by making the detector once. */

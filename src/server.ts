@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config';
 import { createApp } from './http/app';
+import { startStatelyInspector, type StatelyInspector } from './inspection/statelyInspector';
 import type { Logger } from './logger';
 import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
 import { FrameWorkerPool } from './media/decode/frameWorkerPool';
@@ -27,6 +28,8 @@ export interface RunningServer {
   port: number;
   manager: SessionManager;
   metrics: ServerMetrics;
+  /** With INSPECT=1, where the sessions' actors can be watched; null otherwise. */
+  inspector: Pick<StatelyInspector, 'pageUrl' | 'webSocketUrl'> | null;
   /** A5: closes every session, then stops listening. Idempotent. */
   close(): Promise<void>;
   /** Refuses new sessions, waits up to `timeoutMs` for the open ones to end, then closes. */
@@ -41,6 +44,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     });
   }
   await prepareDtlsCertificate();
+  const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
   const pool =
     analyzer || config.detector === 'off'
       ? null
@@ -58,6 +62,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     analyzer,
     onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
+    inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,
   });
   // Per server, not prom-client's global registry: a process (a test run) may hold several.
   const metrics = new ServerMetrics(new Registry(), {
@@ -77,6 +82,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   }).catch(async (error: unknown) => {
     await pool?.close();
+    await inspector?.close();
     throw error;
   });
   const { port } = http.address() as AddressInfo;
@@ -88,9 +94,11 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     port,
     manager,
     metrics,
+    inspector: inspector && { pageUrl: inspector.pageUrl, webSocketUrl: inspector.webSocketUrl },
     close() {
       closing ??= (async () => {
         await manager.shutdown();
+        await inspector?.close();
         await pool?.close();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();

@@ -36,7 +36,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('has the Stately inspector off by default, and reads INSPECT and INSPECT_PORT', () => {
+    expect(loadConfig({})).toMatchObject({ inspect: false, inspectPort: 8081 });
+    expect(loadConfig({ INSPECT: '0' })).toMatchObject({ inspect: false });
+    expect(loadConfig({ INSPECT: '1', INSPECT_PORT: '9229' })).toMatchObject({ inspect: true, inspectPort: 9229 });
+    expect(loadConfig({ INSPECT: '1', PORT: '0', INSPECT_PORT: '0' })).toMatchObject({ port: 0, inspectPort: 0 });
+  });
+
   it.each([
+    [{ INSPECT: 'yes' }, /INSPECT must be one of 0, 1, got "yes"/],
+    [{ INSPECT: '1', INSPECT_PORT: '70000' }, /INSPECT_PORT must be between 0 and 65535/],
+    [{ INSPECT: '1', INSPECT_PORT: 'ws://localhost' }, /INSPECT_PORT must be a whole number/],
+    [{ INSPECT: '1', PORT: '9000', INSPECT_PORT: '9000' }, /INSPECT_PORT must differ from PORT, both are 9000/],
     [{ PORT: 'http' }, /PORT must be a whole number/],
     [{ PORT: '70000' }, /PORT must be between 0 and 65535/],
     [{ STOP_TIMEOUT_MS: '-5' }, /STOP_TIMEOUT_MS/],

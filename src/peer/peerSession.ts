@@ -1,4 +1,4 @@
-import { createActor, fromPromise, type Actor, type SnapshotFrom } from 'xstate';
+import { createActor, fromPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
@@ -26,6 +26,8 @@ export interface PeerSessionOptions {
   analyzer: AnalyzerSource;
   /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
   untrack: (session: PeerSession) => void;
+  /** Also receives the actor's inspection events (INSPECT=1: the Stately inspector). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export type CloseEventType = Extract<
@@ -111,7 +113,10 @@ export class PeerSession {
     });
     this.actor = createActor(this.provideMachine(), {
       input: { sessionId: id },
-      inspect: (event) => this.timeline.observe(event, (actorRef) => actorRef === this.actor),
+      inspect: (event) => {
+        this.timeline.observe(event, (actorRef) => actorRef === this.actor);
+        options.inspect?.(event);
+      },
     });
     this.released = new Promise((resolve) => {
       this.actor.subscribe({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { AnalyzerSource } from '../media/analyzer';
@@ -28,6 +29,8 @@ export interface SessionManagerOptions {
   onSessionCreated?: (peer: PeerSession) => void;
   /** Called with each session once it is released, after its record is archived. */
   onSessionReleased?: (peer: PeerSession) => void;
+  /** The inspection observer for a new session's actor (INSPECT=1). */
+  inspectSession?: (sessionId: string) => (event: InspectionEvent) => void;
 }
 
 /**
@@ -89,8 +92,9 @@ export class SessionManager {
     if (this.isFull) {
       throw new NotAcceptingError(`the server holds its maximum of ${this.options.config.maxSessions} sessions`);
     }
+    const id = randomUUID();
     const peer = new PeerSession({
-      id: randomUUID(),
+      id,
       config: this.options.config,
       logger: this.options.logger,
       analyzer: this.options.analyzer,
@@ -98,6 +102,7 @@ export class SessionManager {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
         this.notifyIfIdle();
       },
+      inspect: this.options.inspectSession?.(id),
     });
     this.trackingSet.set(peer.id, peer);
     this.options.onSessionCreated?.(peer);
