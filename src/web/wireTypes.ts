@@ -33,13 +33,24 @@ export interface StreamSummary {
   [field: string]: unknown;
 }
 
+/** One top-level state the session's actor entered, with its epoch-millisecond time. */
+export interface TimelineEntry {
+  state: string;
+  at: number;
+}
+
 export interface SessionRecord {
   session_id: string;
+  /** The actor's current top-level state, e.g. "Active" or "Released". */
   state: string;
   tracks: TrackStatus[];
   counters: SessionCounters;
   summary: StreamSummary | null;
   reason?: string | null;
+  /** Every top-level state entered, in order (TrackEnding can appear more than once). */
+  timeline: TimelineEntry[];
+  /** Milliseconds spent in each closing state left so far. */
+  close_ms_by_state: Partial<Record<string, number>>;
 }
 
 export interface ServerEvent {

@@ -32,4 +32,11 @@ describe('page routes', () => {
     expect(graph.states.map((state: { path: string }) => state.path)).toEqual(Object.keys(peerSessionMachine.config.states ?? {}));
   });
 
+  it('the page script fetches the graph and carries no machine code (its import of the graph type is type-only)', async () => {
+    const script = await (await fetch(`${url}/page/app.js`)).text();
+    const code = script.replace(/\/\/# sourceMappingURL=.*$/m, '');
+    expect(code.includes('/page/machine.json')).toBe(true);
+    expect(code.includes('lifecycle-diagram')).toBe(true);
+    expect(/xstate|createMachine|toDirectedGraph/.test(code)).toBe(false);
+  });
 });

@@ -2,6 +2,7 @@ import { createMachine } from 'xstate';
 import { machineGraph, type MachineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { DIAGRAM_METRICS, layoutDiagram, pathData, stateOrder, type DiagramLayout } from '../../src/web/diagramLayout';
+import { timelineRows } from '../../src/web/lifecycleView';
 
 const graph = machineGraph(peerSessionMachine);
 const layout = layoutDiagram(graph);
@@ -168,5 +169,25 @@ describe('lifecycle diagram layout', () => {
     expect(collisions(labels, labels)).toEqual([]);
     expect(collisions(labels, nodeBoxes(diagram))).toEqual([]);
     expect(collisions(labels, segmentBoxes(diagram))).toEqual([]);
+  });
+});
+
+describe('timeline rows', () => {
+  it('gives each state entered its time after the first entry, repeated states included', () => {
+    const timeline = [
+      { state: 'Active', at: 1_700_000_000_000 },
+      { state: 'TrackEnding', at: 1_700_000_001_234 },
+      { state: 'StoppingProcessor', at: 1_700_000_001_235 },
+      { state: 'TrackEnding', at: 1_700_000_001_240 },
+      { state: 'Released', at: 1_700_000_001_300 },
+    ];
+    expect(timelineRows(timeline)).toEqual([
+      { state: 'Active', offsetMs: 0, text: '+0 ms' },
+      { state: 'TrackEnding', offsetMs: 1234, text: '+1234 ms' },
+      { state: 'StoppingProcessor', offsetMs: 1235, text: '+1235 ms' },
+      { state: 'TrackEnding', offsetMs: 1240, text: '+1240 ms' },
+      { state: 'Released', offsetMs: 1300, text: '+1300 ms' },
+    ]);
+    expect(timelineRows([])).toEqual([]);
   });
 });
