@@ -1,8 +1,9 @@
 /**
  * Diagrams and exports generated from a machine definition: the transitions of its state nodes
- * (events, `always`, `after` delays by name, invoke onDone/onError) and a Mermaid stateDiagram-v2.
- * Pure functions of the machine, used by `npm run machines:export` and by the tests that check
- * the committed exports are up to date.
+ * (events, `always`, `after` delays by name, invoke onDone/onError), a Mermaid stateDiagram-v2
+ * and the graph the browser page draws. Pure functions of the machine, used by
+ * `npm run machines:export`, by the page's routes and by the tests that check the committed
+ * exports are up to date.
  */
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
 import { toDirectedGraph } from 'xstate/graph';
@@ -91,6 +92,22 @@ export function topLevelStates(machine: AnyStateMachine): MachineState[] {
 /** Every targeted transition declared by a state directly below the root. */
 export function topLevelTransitions(machine: AnyStateMachine): MachineTransition[] {
   return Object.values(machine.root.states).flatMap(transitionsOf);
+}
+
+/** The top level of a machine as data: what the browser page draws (GET /page/machine.json). */
+export interface MachineGraph {
+  id: string;
+  /** The state the machine starts in. */
+  initial: string;
+  /** In definition order; `type` is "final" for a state the machine ends in. */
+  states: MachineState[];
+  transitions: MachineTransition[];
+}
+
+export function machineGraph(machine: AnyStateMachine): MachineGraph {
+  const initial = machine.root.initial?.target[0];
+  if (!initial) throw new Error(`machine ${machine.id} has no initial state`);
+  return { id: machine.id, initial: pathOf(initial), states: topLevelStates(machine), transitions: topLevelTransitions(machine) };
 }
 
 const mermaidId = (path: string): string => path.replace(/\./g, '_');

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { Router, type Response } from 'express';
+import { machineGraph } from '../../machines/diagram';
+import { peerSessionMachine } from '../../machines/peerSession.machine';
 
 export const PAGE_SOURCE_DIR = path.resolve(__dirname, '../web');
 
@@ -42,13 +44,16 @@ function send(res: Response, contentType: string, body: string): void {
 
 /**
  * The browser client: GET / serves the page, /page/app.js its script (bundled on first request,
- * then served from memory), /page/styles.css its style sheet.
+ * then served from memory), /page/styles.css its style sheet, and /page/machine.json the
+ * peer-session machine's graph (states and transitions, generated from its definition), which
+ * the page draws as its lifecycle diagram.
  */
 export function createPageRouter(sourceDir = PAGE_SOURCE_DIR): Router {
   const router = Router();
   const pageHtml = cachedOnce(() => readFile(path.join(sourceDir, 'index.html'), 'utf8'));
   const pageStyles = cachedOnce(() => readFile(path.join(sourceDir, 'styles.css'), 'utf8'));
   const pageScript = cachedOnce(() => bundlePageScript(sourceDir));
+  const machineJson = JSON.stringify(machineGraph(peerSessionMachine));
 
   router.get('/', async (_req, res) => {
     res.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
@@ -59,6 +64,9 @@ export function createPageRouter(sourceDir = PAGE_SOURCE_DIR): Router {
   });
   router.get('/page/styles.css', async (_req, res) => {
     send(res, 'text/css; charset=utf-8', await pageStyles());
+  });
+  router.get('/page/machine.json', (_req, res) => {
+    send(res, 'application/json; charset=utf-8', machineJson);
   });
   return router;
 }

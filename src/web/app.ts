@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { loadLifecycleView } from './lifecycleView';
 import { pollSession, type SessionPoller } from './sessionPoller';
 import { negotiate } from './signaling';
 import {
@@ -36,6 +37,7 @@ const buttons = {
 
 let call: Call | null = null;
 let summaryShown = false;
+const lifecycle = loadLifecycleView((message) => showStatus(message, true));
 
 /**
  * The server sends at most a few detection events a second while it finds something and none
@@ -94,6 +96,7 @@ function showSummaryOnce(closed: StreamClosedEvent, source: SummarySource): void
 
 function onSessionRecord(record: SessionView): void {
   renderSession(record);
+  lifecycle.show(record);
   // Until Released the server may still be delivering stream_closed on the data channel;
   // the record is the fallback for a summary the channel could not carry.
   if (record.summary && record.reason && record.state === 'Released') {

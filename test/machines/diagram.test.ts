@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportFiles, toMermaid, topLevelStates, topLevelTransitions } from '../../machines/diagram';
+import { createMachine, type AnyStateMachine } from 'xstate';
+import { exportFiles, machineGraph, toMermaid, topLevelStates, topLevelTransitions } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 
 const machinesDir = join(__dirname, '..', '..', 'machines');
@@ -84,5 +85,63 @@ describe('peerSession machine diagram', () => {
   test.each(Object.keys(exportFiles(peerSessionMachine)))('machines/%s is up to date with the machine (npm run machines:export)', (name) => {
     const committed = readFileSync(join(machinesDir, name), 'utf8');
     expect(committed).toBe(exportFiles(peerSessionMachine)[name]);
+  });
+});
+
+/** The peer-session machine with its config changed by `edit`, for checking that the graph follows the definition. */
+function editedMachine(edit: (states: Record<string, Record<string, unknown>>) => void): AnyStateMachine {
+  const { config } = peerSessionMachine;
+  const states = Object.fromEntries(Object.entries(config.states ?? {}).map(([name, node]) => [name, { ...node }])) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  edit(states);
+  return createMachine({ ...config, id: 'edited', states } as never);
+}
+
+const arrows = (machine: AnyStateMachine) => machineGraph(machine).transitions.map((t) => `${t.source} -> ${t.target} : ${t.label}`);
+
+describe('machine graph (what the page draws)', () => {
+  test('is the machine\'s initial state, its top-level states and every targeted transition', () => {
+    const graph = machineGraph(peerSessionMachine);
+    expect(graph).toEqual({
+      id: 'peerSession',
+      initial: 'Active',
+      states: topLevelStates(peerSessionMachine),
+      transitions: topLevelTransitions(peerSessionMachine),
+    });
+    expect(graph.transitions.map((t) => `${t.source} -> ${t.target} : ${t.label}`).sort()).toEqual(
+      [...documentedEdges, ...Object.keys(additionalEdges)].sort(),
+    );
+    expect(JSON.parse(JSON.stringify(graph))).toEqual(graph);
+  });
+
+  test('follows the definition: a transition removed or added changes it', () => {
+    const unchanged = arrows(editedMachine(() => {}));
+    expect(unchanged).toEqual(arrows(peerSessionMachine));
+    expect(unchanged).toContain('TrackEnding -> Active : always [moreTracksRemain]');
+
+    const withoutA3 = arrows(
+      editedMachine((states) => {
+        states.TrackEnding!.always = (states.TrackEnding!.always as Array<{ guard?: string }>).filter((t) => t.guard !== 'moreTracksRemain');
+      }),
+    );
+    expect(withoutA3).not.toContain('TrackEnding -> Active : always [moreTracksRemain]');
+    expect(withoutA3).toHaveLength(unchanged.length - 1);
+
+    const withRetry = arrows(
+      editedMachine((states) => {
+        states.Cleanup!.on = { ...(states.Cleanup!.on as object), RETRY: { target: 'Active' } };
+      }),
+    );
+    expect([...withRetry].sort()).toEqual([...unchanged, 'Cleanup -> Active : RETRY'].sort());
+  });
+
+  test('a state added to the definition is a state of the graph', () => {
+    const graph = machineGraph(editedMachine((states) => {
+      states.Paused = { on: { RESUME: { target: 'Active' } } };
+    }));
+    expect(graph.states.map((s) => s.path)).toEqual([...topLevelStates(peerSessionMachine).map((s) => s.path), 'Paused']);
+    expect(graph.transitions.at(-1)).toMatchObject({ source: 'Paused', target: 'Active', label: 'RESUME' });
   });
 });

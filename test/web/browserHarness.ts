@@ -100,6 +100,9 @@ export interface SessionRecord {
   tracks: Array<{ kind: string; status: string; end_reason: string | null }>;
   counters: Record<string, number>;
   summary: Record<string, unknown> | null;
+  faults: string[];
+  /** The top-level states the session's actor entered, in order, with epoch-millisecond times. */
+  timeline: Array<{ state: string; at: number }>;
 }
 
 export async function fetchSession(server: TestServer, sessionId: string): Promise<SessionRecord> {
