@@ -6,8 +6,9 @@ import { bearerAuth } from './bearerAuth';
 import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
-import { offerProblem } from './sessionProblems';
+import { negotiate } from './sessionProblems';
 import { perClientRateLimit, securityHeaders } from './protection';
+import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
@@ -22,24 +23,8 @@ export interface AppOptions {
   corsAllowOrigin: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function sessionIdParam(req: Request): string {
-  const id = String(req.params.id ?? '');
-  if (!UUID.test(id)) throw new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
-  return id;
-}
-
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  if (!req.is('application/json')) {
-    throw new HttpProblem(
-      415,
-      'Unsupported media type',
-      `expected Content-Type application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
-    );
-  }
-  next();
-}
+const unknownSession = (id: string) => new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
+const requireJson = requireContentType('application/json');
 
 export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
   const app = express();
@@ -69,23 +54,14 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
 
   app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
     const offerSdp = readOffer(req.body);
-    try {
-      const { sessionId, answerSdp } = await manager.createSession(offerSdp);
-      res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
-    } catch (error) {
-      throw offerProblem(error);
-    }
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
+    res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 
   app.post('/sessions/:id/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const id = sessionIdParam(req);
+    const id = sessionIdParam(req, unknownSession);
     const offerSdp = readOffer(req.body);
-    let answerSdp: string | undefined;
-    try {
-      answerSdp = await manager.renegotiate(id, offerSdp);
-    } catch (error) {
-      throw offerProblem(error);
-    }
+    const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
     if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });
   });
@@ -95,17 +71,17 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   });
 
   app.get('/sessions/:id', (req, res) => {
-    const id = sessionIdParam(req);
+    const id = sessionIdParam(req, unknownSession);
     const view = manager.view(id);
-    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
+    if (!view) throw unknownSession(id);
     res.json(view);
   });
 
   app.delete('/sessions/:id', async (req, res) => {
-    const id = sessionIdParam(req);
+    const id = sessionIdParam(req, unknownSession);
     const view = await manager.closeSession(id);
-    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
-    res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
+    if (!view) throw unknownSession(id);
+    res.json(closedSessionBody(view));
   });
 
   app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin }));
