@@ -3,12 +3,10 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../session/sessionManager';
 import { bearerAuth } from './bearerAuth';
-import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
-import { negotiate } from './sessionProblems';
-import { perClientRateLimit, securityHeaders } from './protection';
-import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { securityHeaders, sessionRateLimits } from './protection';
+import { createSessionRouter } from './sessionRoutes';
 import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
@@ -23,9 +21,6 @@ export interface AppOptions {
   corsAllowOrigin: string;
 }
 
-const unknownSession = (id: string) => new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
-const requireJson = requireContentType('application/json');
-
 export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -37,8 +32,6 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   });
 
   app.use(bearerAuth(authToken));
-  app.post(['/offer', '/whip', '/sessions/:id/offer'], perClientRateLimit('offers', rateLimits.offersPerMinute));
-  app.delete(['/sessions/:id', '/whip/:id'], perClientRateLimit('session deletions', rateLimits.deletesPerMinute));
 
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
@@ -52,39 +45,9 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     });
   }
 
-  app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const offerSdp = readOffer(req.body);
-    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
-    res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
-  });
-
-  app.post('/sessions/:id/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const id = sessionIdParam(req, unknownSession);
-    const offerSdp = readOffer(req.body);
-    const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
-    if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
-    res.json({ sdp: answerSdp, type: 'answer', session_id: id });
-  });
-
-  app.get('/sessions', (_req, res) => {
-    res.json({ sessions: manager.list() });
-  });
-
-  app.get('/sessions/:id', (req, res) => {
-    const id = sessionIdParam(req, unknownSession);
-    const view = manager.view(id);
-    if (!view) throw unknownSession(id);
-    res.json(view);
-  });
-
-  app.delete('/sessions/:id', async (req, res) => {
-    const id = sessionIdParam(req, unknownSession);
-    const view = await manager.closeSession(id);
-    if (!view) throw unknownSession(id);
-    res.json(closedSessionBody(view));
-  });
-
-  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin }));
+  const limits = sessionRateLimits(rateLimits);
+  app.use(createSessionRouter({ manager, maxBodyBytes, limits }));
+  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits }));
 
   app.use(createPageRouter());
 

@@ -2,6 +2,7 @@ import express, { type Request } from 'express';
 import type { SessionManager } from '../session/sessionManager';
 import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
+import type { SessionRateLimits } from './protection';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { negotiate } from './sessionProblems';
 
@@ -10,6 +11,8 @@ export interface WhipRouterOptions {
   maxBodyBytes: number;
   /** Access-Control-Allow-Origin for browser WHIP clients ('*' or one origin). */
   allowOrigin: string;
+  /** The budgets shared with the session routes: POST /whip spends an offer, DELETE a deletion. */
+  limits: SessionRateLimits;
 }
 
 export const WHIP_ENDPOINT = '/whip';
@@ -41,9 +44,13 @@ export function whipSessionLocation(sessionId: string): string {
  * offer, the session resource `/whip/<session_id>` ends it with DELETE. Trickle ICE and ICE
  * restarts are not supported (the answer carries every candidate), so PATCH gets 501.
  */
-export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRouterOptions): express.Router {
+export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }: WhipRouterOptions): express.Router {
   const router = express.Router();
   const cors = corsHeaders(allowOrigin);
+
+  // Counted before anything else answers: a 429 carries no CORS headers.
+  router.post(WHIP_ENDPOINT, limits.offers);
+  router.delete(`${WHIP_ENDPOINT}/:id`, limits.deletions);
 
   router.use(WHIP_ENDPOINT, (_req, res, next) => {
     res.set(cors);
