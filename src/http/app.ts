@@ -3,11 +3,10 @@ import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
-import { readOffer } from './offerValidation';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
-import { offerProblem } from './sessionProblems';
-import { perClientRateLimit, securityHeaders } from './protection';
+import { securityHeaders, sessionRateLimits } from './protection';
+import { createSessionRouter } from './sessionRoutes';
 import { createWhipRouter } from './whipRoutes';
 
 export interface AppOptions {
@@ -22,25 +21,6 @@ export interface AppOptions {
   corsAllowOrigin: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function sessionIdParam(req: Request): string {
-  const id = String(req.params.id ?? '');
-  if (!UUID.test(id)) throw new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
-  return id;
-}
-
-function requireJson(req: Request, _res: Response, next: NextFunction): void {
-  if (!req.is('application/json')) {
-    throw new HttpProblem(
-      415,
-      'Unsupported media type',
-      `expected Content-Type application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
-    );
-  }
-  next();
-}
-
 export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -52,8 +32,6 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   });
 
   app.use(bearerAuth(authToken));
-  app.post(['/offer', '/whip', '/sessions/:id/offer'], perClientRateLimit('offers', rateLimits.offersPerMinute));
-  app.delete(['/sessions/:id', '/whip/:id'], perClientRateLimit('session deletions', rateLimits.deletesPerMinute));
 
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
@@ -67,48 +45,9 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     });
   }
 
-  app.post('/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const offerSdp = readOffer(req.body);
-    try {
-      const { sessionId, answerSdp } = await manager.createSession(offerSdp);
-      res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
-    } catch (error) {
-      throw offerProblem(error);
-    }
-  });
-
-  app.post('/sessions/:id/offer', requireJson, express.json({ limit: maxBodyBytes }), async (req, res) => {
-    const id = sessionIdParam(req);
-    const offerSdp = readOffer(req.body);
-    let answerSdp: string | undefined;
-    try {
-      answerSdp = await manager.renegotiate(id, offerSdp);
-    } catch (error) {
-      throw offerProblem(error);
-    }
-    if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
-    res.json({ sdp: answerSdp, type: 'answer', session_id: id });
-  });
-
-  app.get('/sessions', (_req, res) => {
-    res.json({ sessions: manager.list() });
-  });
-
-  app.get('/sessions/:id', (req, res) => {
-    const id = sessionIdParam(req);
-    const view = manager.view(id);
-    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
-    res.json(view);
-  });
-
-  app.delete('/sessions/:id', async (req, res) => {
-    const id = sessionIdParam(req);
-    const view = await manager.closeSession(id);
-    if (!view) throw new HttpProblem(404, 'Unknown session', `no session with id "${id}"`);
-    res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
-  });
-
-  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin }));
+  const limits = sessionRateLimits(rateLimits);
+  app.use(createSessionRouter({ manager, maxBodyBytes, limits }));
+  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits }));
 
   app.use(createPageRouter());
 

@@ -30,3 +30,20 @@ export function perClientRateLimit(what: string, perMinute: number): RequestHand
     },
   });
 }
+
+/**
+ * The per-client budgets of the session routes: one for offers (POST /offer, /whip and
+ * /sessions/<id>/offer draw on the same budget), one for deletions (DELETE /sessions/<id>
+ * and /whip/<id>). Create them once per app and hand the same pair to every router.
+ */
+export interface SessionRateLimits {
+  offers: RequestHandler;
+  deletions: RequestHandler;
+}
+
+export function sessionRateLimits({ offersPerMinute, deletesPerMinute }: { offersPerMinute: number; deletesPerMinute: number }): SessionRateLimits {
+  return {
+    offers: perClientRateLimit('offers', offersPerMinute),
+    deletions: perClientRateLimit('session deletions', deletesPerMinute),
+  };
+}

@@ -1,21 +1,24 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request } from 'express';
 import type { SessionManager } from '../sessions/sessionManager';
 import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
-import { offerProblem } from './sessionProblems';
+import type { SessionRateLimits } from './protection';
+import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { negotiate } from './sessionProblems';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
   maxBodyBytes: number;
   /** Access-Control-Allow-Origin for browser WHIP clients ('*' or one origin). */
   allowOrigin: string;
+  /** The budgets shared with the session routes: POST /whip spends an offer, DELETE a deletion. */
+  limits: SessionRateLimits;
 }
 
 export const WHIP_ENDPOINT = '/whip';
 const SDP_TYPE = 'application/sdp';
 const ENDPOINT_METHODS = 'POST, OPTIONS';
 const SESSION_METHODS = 'DELETE, OPTIONS';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Lets a browser WHIP client on another origin call the routes and read `Location`. */
 function corsHeaders(allowOrigin: string): Record<string, string> {
@@ -41,9 +44,13 @@ export function whipSessionLocation(sessionId: string): string {
  * offer, the session resource `/whip/<session_id>` ends it with DELETE. Trickle ICE and ICE
  * restarts are not supported (the answer carries every candidate), so PATCH gets 501.
  */
-export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRouterOptions): express.Router {
+export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }: WhipRouterOptions): express.Router {
   const router = express.Router();
   const cors = corsHeaders(allowOrigin);
+
+  // Counted before anything else answers: a 429 carries no CORS headers.
+  router.post(WHIP_ENDPOINT, limits.offers);
+  router.delete(`${WHIP_ENDPOINT}/:id`, limits.deletions);
 
   router.use(WHIP_ENDPOINT, (_req, res, next) => {
     res.set(cors);
@@ -54,9 +61,9 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRou
     res.set({ ...PREFLIGHT_HEADERS, Allow: ENDPOINT_METHODS, 'Accept-Post': SDP_TYPE }).status(204).end();
   });
 
-  router.post(WHIP_ENDPOINT, requireSdp, express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
+  router.post(WHIP_ENDPOINT, requireContentType(SDP_TYPE), express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
     const offerSdp = checkOfferSdp(readSdpBody(req.body));
-    const { sessionId, answerSdp } = await createSession(manager, offerSdp);
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.status(201).location(whipSessionLocation(sessionId)).type(SDP_TYPE).send(answerSdp);
   });
 
@@ -69,14 +76,14 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRou
   });
 
   router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
-    const id = whipSessionId(req);
+    const id = sessionIdParam(req, unknownResource);
     const view = await manager.closeSession(id);
     if (!view) throw unknownResource(id);
-    res.json({ session_id: view.session_id, reason: view.reason, summary: view.summary });
+    res.json(closedSessionBody(view));
   });
 
   router.patch(`${WHIP_ENDPOINT}/:id`, (req) => {
-    const id = whipSessionId(req);
+    const id = sessionIdParam(req, unknownResource);
     if (!manager.view(id)) throw unknownResource(id);
     throw new HttpProblem(
       501,
@@ -87,7 +94,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRou
   });
 
   router.all(`${WHIP_ENDPOINT}/:id`, (req) => {
-    const id = whipSessionId(req);
+    const id = sessionIdParam(req, unknownResource);
     if (!manager.view(id)) throw unknownResource(id);
     throw methodNotAllowed(req, SESSION_METHODS);
   });
@@ -95,36 +102,11 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin }: WhipRou
   return router;
 }
 
-async function createSession(manager: SessionManager, offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
-  try {
-    return await manager.createSession(offerSdp);
-  } catch (error) {
-    throw offerProblem(error);
-  }
-}
-
-function requireSdp(req: Request, _res: Response, next: NextFunction): void {
-  if (!req.is(SDP_TYPE)) {
-    throw new HttpProblem(
-      415,
-      'Unsupported media type',
-      `expected Content-Type ${SDP_TYPE}, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
-    );
-  }
-  next();
-}
-
 function readSdpBody(body: unknown): string {
   if (typeof body !== 'string' || body.trim() === '') {
     throw new HttpProblem(400, 'Invalid SDP', 'the body must be an SDP offer');
   }
   return body;
-}
-
-function whipSessionId(req: Request): string {
-  const id = String(req.params.id ?? '');
-  if (!UUID.test(id)) throw unknownResource(id);
-  return id;
 }
 
 function unknownResource(id: string): HttpProblem {

@@ -40,6 +40,21 @@ describe('HTTP protection', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
+  it('counts offers on /offer, /sessions/<id>/offer and /whip against one budget, deletions on /sessions and /whip against another', async () => {
+    server = await startTestServer({ rateLimits: { offersPerMinute: 3, deletesPerMinute: 2 } });
+    const id = '0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11';
+    const offers = [
+      (await fetch(`${server.url}/whip`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0' })).status,
+      (await fetch(`${server.url}/sessions/${id}/offer`, badOffer())).status,
+      (await fetch(`${server.url}/offer`, badOffer())).status,
+      (await fetch(`${server.url}/sessions/${id}/offer`, badOffer())).status,
+    ];
+    expect(offers).toEqual([400, 400, 400, 429]);
+    const deletes = [];
+    for (const path of [`/whip/${id}`, `/sessions/${id}`, `/whip/${id}`]) deletes.push((await fetch(server.url + path, { method: 'DELETE' })).status);
+    expect(deletes).toEqual([404, 404, 429]);
+  });
+
   it('uses the configured CORS origin on the WHIP routes', async () => {
     server = await startTestServer({ corsAllowOrigin: 'https://app.example.org' });
     const preflight = await fetch(`${server.url}/whip`, { method: 'OPTIONS' });

@@ -1,0 +1,61 @@
+import express from 'express';
+import type { SessionManager } from '../sessions/sessionManager';
+import { readOffer } from './offerValidation';
+import { HttpProblem } from './problem';
+import type { SessionRateLimits } from './protection';
+import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { negotiate } from './sessionProblems';
+
+export interface SessionRouterOptions {
+  manager: SessionManager;
+  maxBodyBytes: number;
+  /** The budgets shared with the WHIP routes. */
+  limits: SessionRateLimits;
+}
+
+const unknownSession = (id: string) => new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
+const requireJson = requireContentType('application/json');
+
+/**
+ * The session API: POST /offer creates a session from a JSON offer, POST /sessions/<id>/offer
+ * renegotiates it, GET /sessions and /sessions/<id> read the records, DELETE /sessions/<id>
+ * ends a session and answers its summary.
+ */
+export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRouterOptions): express.Router {
+  const router = express.Router();
+  const json = express.json({ limit: maxBodyBytes });
+
+  router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
+    const offerSdp = readOffer(req.body);
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
+    res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
+  });
+
+  router.post('/sessions/:id/offer', limits.offers, requireJson, json, async (req, res) => {
+    const id = sessionIdParam(req, unknownSession);
+    const offerSdp = readOffer(req.body);
+    const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
+    if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
+    res.json({ sdp: answerSdp, type: 'answer', session_id: id });
+  });
+
+  router.get('/sessions', (_req, res) => {
+    res.json({ sessions: manager.list() });
+  });
+
+  router.get('/sessions/:id', (req, res) => {
+    const id = sessionIdParam(req, unknownSession);
+    const view = manager.view(id);
+    if (!view) throw unknownSession(id);
+    res.json(view);
+  });
+
+  router.delete('/sessions/:id', limits.deletions, async (req, res) => {
+    const id = sessionIdParam(req, unknownSession);
+    const view = await manager.closeSession(id);
+    if (!view) throw unknownSession(id);
+    res.json(closedSessionBody(view));
+  });
+
+  return router;
+}
