@@ -1,13 +1,8 @@
 import {
-  MediaStreamTrack,
-  useH264,
-  useOPUS,
-  useVP8,
   type RTCDataChannel,
   type RTCDtlsTransport,
   type RTCPeerConnection,
   type RTCRtpCodecParameters,
-  type RTCRtpTransceiver,
   type RtpPacket,
 } from 'werift';
 import { AUDIO_LEVEL_URI } from '../media/audioLevel';
@@ -19,7 +14,7 @@ import {
 } from '../webrtc/peerConnectionFactory';
 import { sendRtcpBye } from '../webrtc/rtcpBye';
 import { withDeadline } from './deadline';
-import { PacedLoop } from './pacedLoop';
+import { OutgoingTrack, type MediaKind } from './outgoingTrack';
 import type { StreamClosedEvent } from '../protocol';
 import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
 import { EventInbox, parseServerEvent } from './serverEvents';
@@ -33,7 +28,7 @@ import {
   videoTimestampStep,
   videoTimestampStepForFps,
 } from './syntheticMedia';
-import { readVideoFile, type VideoFile, type VideoFileCodec } from './videoFile';
+import { readVideoFile, type VideoFile } from './videoFile';
 
 
 export const EVENTS_CHANNEL_LABEL = 'events';
@@ -105,8 +100,6 @@ export interface StreamingOptions {
   packetsPerFrame?: number;
 }
 
-type MediaKind = 'video' | 'audio';
-
 /** Where video frames come from: each call returns the RTP packets of the next frame. */
 interface VideoSource {
   nextFrame(packetsPerFrame: number, timestampStep: number): RtpPacket[];
@@ -128,60 +121,6 @@ class FileVideoSource implements VideoSource {
     const frame = this.file.frames[this.next]!;
     this.next = (this.next + 1) % this.file.frames.length;
     return this.packetizer.packetize(frame.data, timestampStep);
-  }
-}
-
-/** The RTP side of one sendonly transceiver: its local track and the loops writing into it. */
-class OutgoingTrack {
-  readonly track: MediaStreamTrack;
-  readonly loops = new Set<PacedLoop>();
-  stopped = false;
-  framesSent = 0;
-  /** Background streaming loop, if running. */
-  streaming: PacedLoop | null = null;
-  streamingError: unknown = null;
-  transceiver: RTCRtpTransceiver | null = null;
-
-  constructor(
-    readonly kind: MediaKind,
-    videoCodec: VideoFileCodec = 'VP8',
-  ) {
-    // A source codec makes werift offer only that codec for the transceiver, so the
-    // negotiated payload type always matches what the packets contain.
-    const codec = kind === 'audio' ? useOPUS() : videoCodec === 'H264' ? useH264() : useVP8();
-    this.track = new MediaStreamTrack({ kind, codec });
-  }
-
-  /** The codec the answer settled on (werift sets it when it applies the remote description). */
-  negotiatedCodec(): RTCRtpCodecParameters | undefined {
-    return this.transceiver?.sender.codec;
-  }
-
-  /** Negotiated payload type; werift also writes it into every packet it sends. */
-  payloadType(): number {
-    return this.transceiver?.sender.codec?.payloadType ?? 0;
-  }
-
-  run(intervalMs: number, count: number, sendFrame: () => void): PacedLoop {
-    if (this.stopped) throw new Error(`The ${this.kind} track is stopped`);
-    const loop = new PacedLoop(intervalMs, () => {
-      sendFrame();
-      this.framesSent++;
-    }, count);
-    this.loops.add(loop);
-    const forget = (): void => {
-      this.loops.delete(loop);
-    };
-    loop.done.then(forget, forget);
-    return loop;
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const loop of this.loops) loop.stop();
-    this.streaming = null;
-    this.track.stop();
   }
 }
 
