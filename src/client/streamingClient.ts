@@ -1,6 +1,5 @@
 import {
   type RTCDataChannel,
-  type RTCDtlsTransport,
   type RTCPeerConnection,
   type RTCRtpCodecParameters,
   type RtpPacket,
@@ -17,7 +16,8 @@ import { withDeadline } from './deadline';
 import { OutgoingTrack, type MediaKind } from './outgoingTrack';
 import type { StreamClosedEvent } from '../protocol';
 import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
-import { EventInbox, parseServerEvent } from './serverEvents';
+import { attachInbox, connected, opened, requireNegotiatedCodec, stopTransportsBundledAway } from './connectionSteps';
+import { EventInbox } from './serverEvents';
 import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
 import { VideoRtpPacketizer } from './rtpPacketizers';
 import { postOffer } from './signaling';
@@ -412,63 +412,4 @@ export class StreamingClient {
     }
     audio.track.writeRtp(packet);
   }
-}
-
-/** The answer must have kept the file's codec, the only one offered for video. */
-function requireNegotiatedCodec(video: OutgoingTrack, file: VideoFile): void {
-  const negotiated = video.negotiatedCodec();
-  if (negotiated?.mimeType.toUpperCase() !== `VIDEO/${file.codec}`) {
-    throw new Error(`The server did not accept ${file.codec} video for ${file.path} (answer: ${negotiated?.mimeType ?? 'no codec'})`);
-  }
-}
-
-/**
- * werift's default bundle policy ("max-compat") gathers one transport per m-section. When the
- * answer bundles them, werift moves the m-sections onto the shared transport but never stops
- * the others: their UDP sockets would stay open even after pc.close().
- */
-async function stopTransportsBundledAway(pc: RTCPeerConnection, offered: RTCDtlsTransport[]): Promise<void> {
-  const inUse = new Set<RTCDtlsTransport>(pc.getTransceivers().map((transceiver) => transceiver.dtlsTransport));
-  if (pc.sctpTransport) inUse.add(pc.sctpTransport.dtlsTransport);
-  await Promise.all(offered.filter((transport) => !inUse.has(transport)).map((transport) => transport.stop()));
-}
-
-function attachInbox(channel: RTCDataChannel, inbox: EventInbox): void {
-  channel.onMessage.subscribe((message) => {
-    const event = parseServerEvent(message);
-    if (event) inbox.add(event);
-  });
-  channel.stateChanged.subscribe((state) => {
-    if (state === 'closed') inbox.end('the data channel closed');
-  });
-}
-
-function connected(pc: RTCPeerConnection): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = (state: RTCPeerConnection['connectionState']): boolean => {
-      if (state === 'connected') resolve();
-      else if (state === 'failed' || state === 'closed') reject(new Error(`The peer connection ${state}`));
-      else return false;
-      return true;
-    };
-    if (check(pc.connectionState)) return;
-    const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
-      if (check(state)) unSubscribe();
-    });
-  });
-}
-
-function opened(channel: RTCDataChannel): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = (state: RTCDataChannel['readyState']): boolean => {
-      if (state === 'open') resolve();
-      else if (state === 'closed' || state === 'closing') reject(new Error('The data channel closed before it opened'));
-      else return false;
-      return true;
-    };
-    if (check(channel.readyState)) return;
-    const { unSubscribe } = channel.stateChanged.subscribe((state) => {
-      if (check(state)) unSubscribe();
-    });
-  });
 }
