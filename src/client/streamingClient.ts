@@ -17,7 +17,7 @@ import {
   type VideoFramesOptions,
 } from './outgoingMedia';
 import { OutgoingTrack, type MediaKind } from './outgoingTrack';
-import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
+import { candidatesToOffer, reachableCandidates } from './sdpCandidates';
 import { EventInbox } from './serverEvents';
 import { postOffer } from './signaling';
 import { readVideoFile, type VideoFile } from './videoFile';
@@ -120,16 +120,12 @@ export class StreamingClient {
         await setLocalDescriptionQuietly(pc, offer, peerOptions);
         const gatheredSdp = pc.localDescription?.sdp;
         if (!gatheredSdp) throw new Error('werift produced no local description');
-        const localSdp = options.interfaceAddress
-          ? keepCandidatesOn(gatheredSdp, options.interfaceAddress)
-          : gatheredSdp;
+        const localSdp = candidatesToOffer(gatheredSdp, options.interfaceAddress);
         const offeredTransports = [...pc.dtlsTransports];
         stage = `waiting for the answer from ${options.url}/offer`;
         const answer = await postOffer(options.url, localSdp, { authToken: options.authToken, signal });
         stage = 'applying the answer';
-        const boundToLoopback = options.interfaceAddress !== undefined && isLoopbackAddress(options.interfaceAddress);
-        const remoteSdp = boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp;
-        await pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp });
+        await pc.setRemoteDescription({ type: 'answer', sdp: reachableCandidates(answer.sdp, options.interfaceAddress) });
         if (videoFile && video) requireNegotiatedCodec(video, videoFile);
         await stopTransportsBundledAway(pc, offeredTransports);
         stage = channel ? 'waiting for the connection and the data channel' : 'waiting for the connection';
@@ -251,10 +247,9 @@ export class StreamingClient {
     const pc = this.peerConnection;
     await pc.setLocalDescription(await pc.createOffer());
     const { url, authToken, interfaceAddress } = this.connection;
-    const localSdp = interfaceAddress ? keepCandidatesOn(pc.localDescription!.sdp, interfaceAddress) : pc.localDescription!.sdp;
+    const localSdp = candidatesToOffer(pc.localDescription!.sdp, interfaceAddress);
     const answer = await postOffer(url, localSdp, { authToken }, `/sessions/${encodeURIComponent(this.sessionId)}/offer`);
-    const boundToLoopback = interfaceAddress !== undefined && isLoopbackAddress(interfaceAddress);
-    await pc.setRemoteDescription({ type: 'answer', sdp: boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: reachableCandidates(answer.sdp, interfaceAddress) });
   }
 
   /** The first error a background streaming loop hit, if any. */
