@@ -6,6 +6,7 @@ import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
+import { eventProblems } from './helpers/wireContract';
 
 const INACTIVITY_MS = 300;
 const fastEnding = { videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS };
@@ -16,17 +17,6 @@ afterEach(async () => {
   await expectNothingLeft(server);
   await server.close();
 });
-
-function expectValidSummary(summary: Record<string, unknown>) {
-  for (const field of ['total_frames_received', 'total_frames_processed', 'total_frames_dropped', 'total_detections']) {
-    expect(Number.isInteger(summary[field])).toBe(true);
-    expect(summary[field]).toBeGreaterThanOrEqual(0);
-  }
-  expect(summary.duration_sec).toBeGreaterThanOrEqual(0);
-  expect(summary.total_frames_received).toBe(
-    (summary.total_frames_processed as number) + (summary.total_frames_dropped as number),
-  );
-}
 
 describe('session closure over real werift connections', () => {
   it('AC1: when the track ends, the running processor stops without errors', async () => {
@@ -84,7 +74,7 @@ describe('session closure over real werift connections', () => {
 
     const closed = await client.waitForStreamClosed(5000);
     expect(closed).toMatchObject({ event_type: 'stream_closed', session_id: peer.id, reason: 'tracks_ended' });
-    expectValidSummary(closed.summary as unknown as Record<string, unknown>);
+    expect(eventProblems(closed, peer.id)).toEqual([]);
     expect(closed.summary).toMatchObject({ total_frames_received: 30, audio_frames: 25, audio_seconds: 0.5, ignored_rtp_packets: 0, ignored_rtcp_packets: 0 });
     // RFC 6464 levels: 15 packets of voice at -20 dBov, 10 of silence.
     expect(closed.summary).toMatchObject({ voice_activity_ratio: 0.6 });
@@ -173,7 +163,7 @@ describe('session closure over real werift connections', () => {
     for (const { client, peer } of connected) {
       const closed = await client.waitForStreamClosed(1000);
       expect(closed).toMatchObject({ session_id: peer.id, reason: 'server_shutdown' });
-      expectValidSummary(closed.summary as unknown as Record<string, unknown>);
+      expect(eventProblems(closed, peer.id)).toEqual([]);
       expect(peer.isReleased).toBe(true);
     }
     // Concurrent: every session had started closing before the first one was released.

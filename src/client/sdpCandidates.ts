@@ -17,6 +17,17 @@ export function keepLoopbackCandidates(sdp: string): string {
   return keepCandidates(sdp, isLoopbackAddress);
 }
 
+/** What a client whose ICE is bound to `interfaceAddress` (if it is) offers: its candidates on that address only. */
+export function candidatesToOffer(sdp: string, interfaceAddress: string | undefined): string {
+  return interfaceAddress ? keepCandidatesOn(sdp, interfaceAddress) : sdp;
+}
+
+/** The answer's candidates such a client can reach: loopback ones only when it is bound to loopback. */
+export function reachableCandidates(sdp: string, interfaceAddress: string | undefined): string {
+  const boundToLoopback = interfaceAddress !== undefined && isLoopbackAddress(interfaceAddress);
+  return boundToLoopback ? keepLoopbackCandidates(sdp) : sdp;
+}
+
 export function isLoopbackAddress(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }

@@ -1,46 +1,31 @@
-import {
-  MediaStreamTrack,
-  useH264,
-  useOPUS,
-  useVP8,
-  type RTCDataChannel,
-  type RTCDtlsTransport,
-  type RTCPeerConnection,
-  type RTCRtpCodecParameters,
-  type RTCRtpTransceiver,
-  type RtpPacket,
-} from 'werift';
-import { AUDIO_LEVEL_URI } from '../media/audioLevel';
+import type { RTCDataChannel, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import type { StreamClosedEvent } from '../protocol';
+import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import {
   createPeerConnection,
   setLocalDescriptionQuietly,
   type PeerConnectionOptions,
 } from '../webrtc/peerConnectionFactory';
-import { sendRtcpBye } from '../webrtc/rtcpBye';
+import { attachInbox, connected, opened, requireNegotiatedCodec, stopTransportsBundledAway } from './connectionSteps';
 import { withDeadline } from './deadline';
-import { PacedLoop } from './pacedLoop';
-import type { StreamClosedEvent } from '../protocol';
-import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
-import { EventInbox, parseServerEvent } from './serverEvents';
-import { isLoopbackAddress, keepCandidatesOn, keepLoopbackCandidates } from './sdpCandidates';
-import { VideoRtpPacketizer } from './rtpPacketizers';
-import { postOffer } from './signaling';
 import {
-  OPUS_FRAME_MS,
-  SyntheticOpusSource,
-  SyntheticVp8Source,
-  videoTimestampStep,
-  videoTimestampStepForFps,
-} from './syntheticMedia';
-import { readVideoFile, type VideoFile, type VideoFileCodec } from './videoFile';
+  OutgoingMedia,
+  type AudioFramesOptions,
+  type StopOptions,
+  type StreamingOptions,
+  type VideoFramesOptions,
+} from './outgoingMedia';
+import { OutgoingTrack, type MediaKind } from './outgoingTrack';
+import { candidatesToOffer, reachableCandidates } from './sdpCandidates';
+import { EventInbox } from './serverEvents';
+import { postOffer } from './signaling';
+import { readVideoFile, type VideoFile } from './videoFile';
 
+export type { AudioFramesOptions, AudioLevel, StopOptions, StreamingOptions, VideoFramesOptions } from './outgoingMedia';
 
 export const EVENTS_CHANNEL_LABEL = 'events';
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const DEFAULT_VIDEO_INTERVAL_MS = 33;
-const DEFAULT_PACKETS_PER_FRAME = 3;
-const DEFAULT_FPS = 30;
 const DEFAULT_EVENT_TIMEOUT_MS = 10_000;
 
 export interface StreamingClientOptions {
@@ -68,123 +53,6 @@ export interface StreamingClientOptions {
   connectTimeoutMs?: number;
 }
 
-export interface VideoFramesOptions {
-  /** Time between frames; 0 sends them back to back. Default 33 ms, or the video file's frame interval. */
-  intervalMs?: number;
-  /** RTP packets per synthetic frame (~1000 payload bytes each). Default 3. File frames take what they need. */
-  packetsPerFrame?: number;
-  /** Frames (0-based within this call) packetized but not sent, as if lost on the network. */
-  loseFrames?: number[];
-}
-
-export interface AudioFramesOptions {
-  /** Time between packets; each carries 20 ms of audio whatever the pacing. Default 20 ms. */
-  intervalMs?: number;
-  /** The RFC 6464 audio level the packets announce. Default: silence (-127 dBov, no voice). */
-  level?: AudioLevel;
-  /** Opus packets (20 ms each) to send, looping, instead of the silence frame. */
-  opusPackets?: readonly Buffer[];
-}
-
-export interface AudioLevel {
-  /** 0 (loudest) to -127. */
-  dbov: number;
-  voice: boolean;
-}
-
-const SILENCE: AudioLevel = { dbov: -127, voice: false };
-
-export interface StopOptions {
-  /** Send an RTCP BYE after the last packet. Default true. */
-  bye?: boolean;
-}
-
-export interface StreamingOptions {
-  /** Video frame rate. Default 30, or the video file's. Audio always runs at one packet per 20 ms. */
-  fps?: number;
-  packetsPerFrame?: number;
-}
-
-type MediaKind = 'video' | 'audio';
-
-/** Where video frames come from: each call returns the RTP packets of the next frame. */
-interface VideoSource {
-  nextFrame(packetsPerFrame: number, timestampStep: number): RtpPacket[];
-}
-
-/** The frames of a video file, packetized for its codec, from the first again after the last. */
-class FileVideoSource implements VideoSource {
-  private readonly packetizer: VideoRtpPacketizer;
-  private next = 0;
-
-  constructor(
-    private readonly file: VideoFile,
-    payloadType: () => number,
-  ) {
-    this.packetizer = new VideoRtpPacketizer(file.codec, payloadType);
-  }
-
-  nextFrame(_packetsPerFrame: number, timestampStep: number): RtpPacket[] {
-    const frame = this.file.frames[this.next]!;
-    this.next = (this.next + 1) % this.file.frames.length;
-    return this.packetizer.packetize(frame.data, timestampStep);
-  }
-}
-
-/** The RTP side of one sendonly transceiver: its local track and the loops writing into it. */
-class OutgoingTrack {
-  readonly track: MediaStreamTrack;
-  readonly loops = new Set<PacedLoop>();
-  stopped = false;
-  framesSent = 0;
-  /** Background streaming loop, if running. */
-  streaming: PacedLoop | null = null;
-  streamingError: unknown = null;
-  transceiver: RTCRtpTransceiver | null = null;
-
-  constructor(
-    readonly kind: MediaKind,
-    videoCodec: VideoFileCodec = 'VP8',
-  ) {
-    // A source codec makes werift offer only that codec for the transceiver, so the
-    // negotiated payload type always matches what the packets contain.
-    const codec = kind === 'audio' ? useOPUS() : videoCodec === 'H264' ? useH264() : useVP8();
-    this.track = new MediaStreamTrack({ kind, codec });
-  }
-
-  /** The codec the answer settled on (werift sets it when it applies the remote description). */
-  negotiatedCodec(): RTCRtpCodecParameters | undefined {
-    return this.transceiver?.sender.codec;
-  }
-
-  /** Negotiated payload type; werift also writes it into every packet it sends. */
-  payloadType(): number {
-    return this.transceiver?.sender.codec?.payloadType ?? 0;
-  }
-
-  run(intervalMs: number, count: number, sendFrame: () => void): PacedLoop {
-    if (this.stopped) throw new Error(`The ${this.kind} track is stopped`);
-    const loop = new PacedLoop(intervalMs, () => {
-      sendFrame();
-      this.framesSent++;
-    }, count);
-    this.loops.add(loop);
-    const forget = (): void => {
-      this.loops.delete(loop);
-    };
-    loop.done.then(forget, forget);
-    return loop;
-  }
-
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const loop of this.loops) loop.stop();
-    this.streaming = null;
-    this.track.stop();
-  }
-}
-
 /**
  * A werift peer that streams video (synthetic VP8, or the VP8/H264 frames of a video file)
  * and synthetic Opus audio to the ingest server and records the events the server sends on
@@ -195,12 +63,7 @@ export class StreamingClient {
   readonly peerConnection: RTCPeerConnection;
   private readonly inbox: EventInbox;
   private readonly channel: RTCDataChannel | null;
-  private readonly video: OutgoingTrack | null;
-  private readonly audio: OutgoingTrack | null;
-  private readonly videoSource: VideoSource;
-  /** The video file being streamed, if any. */
-  readonly videoFile: VideoFile | null;
-  private readonly audioSource: SyntheticOpusSource;
+  private readonly media: OutgoingMedia;
   private isClosed = false;
   private readonly connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
 
@@ -209,9 +72,7 @@ export class StreamingClient {
     peerConnection: RTCPeerConnection;
     inbox: EventInbox;
     channel: RTCDataChannel | null;
-    video: OutgoingTrack | null;
-    audio: OutgoingTrack | null;
-    videoFile: VideoFile | null;
+    media: OutgoingMedia;
     connection: Pick<StreamingClientOptions, 'url' | 'authToken' | 'interfaceAddress'>;
   }) {
     this.connection = parts.connection;
@@ -219,14 +80,7 @@ export class StreamingClient {
     this.peerConnection = parts.peerConnection;
     this.inbox = parts.inbox;
     this.channel = parts.channel;
-    this.video = parts.video;
-    this.audio = parts.audio;
-    this.videoFile = parts.videoFile;
-    const videoPayloadType = (): number => this.video?.payloadType() ?? 0;
-    this.videoSource = parts.videoFile
-      ? new FileVideoSource(parts.videoFile, videoPayloadType)
-      : new SyntheticVp8Source(videoPayloadType);
-    this.audioSource = new SyntheticOpusSource(() => this.audio?.payloadType() ?? 0);
+    this.media = parts.media;
   }
 
   static async connect(options: StreamingClientOptions): Promise<StreamingClient> {
@@ -248,6 +102,7 @@ export class StreamingClient {
     for (const outgoing of [video, audio]) {
       if (outgoing) outgoing.transceiver = pc.addTransceiver(outgoing.track, { direction: 'sendonly' });
     }
+    const media = new OutgoingMedia(video, audio, videoFile);
     const channel = (options.dataChannel ?? true) ? pc.createDataChannel(EVENTS_CHANNEL_LABEL) : null;
     if (channel) attachInbox(channel, inbox);
     else inbox.end('the client opened no data channel');
@@ -265,16 +120,12 @@ export class StreamingClient {
         await setLocalDescriptionQuietly(pc, offer, peerOptions);
         const gatheredSdp = pc.localDescription?.sdp;
         if (!gatheredSdp) throw new Error('werift produced no local description');
-        const localSdp = options.interfaceAddress
-          ? keepCandidatesOn(gatheredSdp, options.interfaceAddress)
-          : gatheredSdp;
+        const localSdp = candidatesToOffer(gatheredSdp, options.interfaceAddress);
         const offeredTransports = [...pc.dtlsTransports];
         stage = `waiting for the answer from ${options.url}/offer`;
         const answer = await postOffer(options.url, localSdp, { authToken: options.authToken, signal });
         stage = 'applying the answer';
-        const boundToLoopback = options.interfaceAddress !== undefined && isLoopbackAddress(options.interfaceAddress);
-        const remoteSdp = boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp;
-        await pc.setRemoteDescription({ type: 'answer', sdp: remoteSdp });
+        await pc.setRemoteDescription({ type: 'answer', sdp: reachableCandidates(answer.sdp, options.interfaceAddress) });
         if (videoFile && video) requireNegotiatedCodec(video, videoFile);
         await stopTransportsBundledAway(pc, offeredTransports);
         stage = channel ? 'waiting for the connection and the data channel' : 'waiting for the connection';
@@ -282,10 +133,9 @@ export class StreamingClient {
         return answer.session_id;
       });
       const connection = { url: options.url, authToken: options.authToken, interfaceAddress: options.interfaceAddress };
-      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, video, audio, videoFile, connection });
+      return new StreamingClient({ sessionId, peerConnection: pc, inbox, channel, media, connection });
     } catch (error) {
-      video?.stop();
-      audio?.stop();
+      media.close();
       inbox.end('the connection failed');
       endDtlsHandshakes(pc);
       await pc.close();
@@ -302,17 +152,22 @@ export class StreamingClient {
     return this.inbox.events;
   }
 
+  /** The video file being streamed, if any. */
+  get videoFile(): VideoFile | null {
+    return this.media.videoFile;
+  }
+
   /** The video codec the server's answer chose (mimeType, payloadType, fmtp parameters). */
   get videoCodec(): RTCRtpCodecParameters | undefined {
-    return this.video?.negotiatedCodec();
+    return this.media.video?.negotiatedCodec();
   }
 
   get videoFramesSent(): number {
-    return this.video?.framesSent ?? 0;
+    return this.media.video?.framesSent ?? 0;
   }
 
   get audioFramesSent(): number {
-    return this.audio?.framesSent ?? 0;
+    return this.media.audio?.framesSent ?? 0;
   }
 
   /** Calls `listener` for each event that arrives from now on; returns the unsubscribe function. */
@@ -355,32 +210,18 @@ export class StreamingClient {
   }
 
   /** Sends `count` video frames paced `intervalMs` apart; resolves once the last one is sent. */
-  async sendVideoFrames(count: number, options: VideoFramesOptions = {}): Promise<void> {
-    const video = this.requireTrack(this.video, 'video');
-    const intervalMs = options.intervalMs ?? (this.videoFile ? 1000 / this.videoFile.fps : DEFAULT_VIDEO_INTERVAL_MS);
-    const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
-    const timestampStep = videoTimestampStep(intervalMs);
-    const lost = new Set(options.loseFrames ?? []);
-    let index = 0;
-    await video.run(intervalMs, count, () => this.writeVideoFrame(packetsPerFrame, timestampStep, !lost.has(index++))).done;
+  sendVideoFrames(count: number, options: VideoFramesOptions = {}): Promise<void> {
+    return this.media.sendVideoFrames(count, options);
   }
 
   /** Sends `count` Opus packets (20 ms of audio each) paced `intervalMs` apart. */
-  async sendAudioFrames(count: number, options: AudioFramesOptions = {}): Promise<void> {
-    const audio = this.requireTrack(this.audio, 'audio');
-    let index = 0;
-    const payload = () => (options.opusPackets?.length ? options.opusPackets[index++ % options.opusPackets.length] : undefined);
-    await audio.run(options.intervalMs ?? OPUS_FRAME_MS, count, () => this.writeAudioFrame(options.level, payload())).done;
+  sendAudioFrames(count: number, options: AudioFramesOptions = {}): Promise<void> {
+    return this.media.sendAudioFrames(count, options);
   }
 
   /** Streams every offered, not yet stopped track in the background until stopped or closed. */
   startStreaming(options: StreamingOptions = {}): void {
-    const fps = options.fps ?? this.videoFile?.fps ?? DEFAULT_FPS;
-    if (!(fps > 0)) throw new Error(`fps must be > 0, got ${fps}`);
-    const packetsPerFrame = options.packetsPerFrame ?? DEFAULT_PACKETS_PER_FRAME;
-    const timestampStep = videoTimestampStepForFps(fps);
-    this.startBackground(this.video, 1000 / fps, () => this.writeVideoFrame(packetsPerFrame, timestampStep));
-    this.startBackground(this.audio, OPUS_FRAME_MS, () => this.writeAudioFrame());
+    this.media.startStreaming(options);
   }
 
   /**
@@ -389,12 +230,12 @@ export class StreamingClient {
    * (the server then notices by inactivity).
    */
   stopVideo(options: StopOptions = {}): void {
-    this.stopTrack(this.video, options);
+    this.media.stopTrack('video', options);
   }
 
   /** No more audio RTP from now on; an RTCP BYE follows unless `bye` is false. */
   stopAudio(options: StopOptions = {}): void {
-    this.stopTrack(this.audio, options);
+    this.media.stopTrack('audio', options);
   }
 
   /**
@@ -402,134 +243,26 @@ export class StreamingClient {
    * to port 0, which the server sees as the track ending.
    */
   async stopTransceiver(kind: MediaKind): Promise<void> {
-    const outgoing = this.requireTrack(kind === 'video' ? this.video : this.audio, kind);
-    outgoing.stop();
-    outgoing.transceiver?.stop();
+    this.media.stopTransceiver(kind);
     const pc = this.peerConnection;
     await pc.setLocalDescription(await pc.createOffer());
     const { url, authToken, interfaceAddress } = this.connection;
-    const localSdp = interfaceAddress ? keepCandidatesOn(pc.localDescription!.sdp, interfaceAddress) : pc.localDescription!.sdp;
+    const localSdp = candidatesToOffer(pc.localDescription!.sdp, interfaceAddress);
     const answer = await postOffer(url, localSdp, { authToken }, `/sessions/${encodeURIComponent(this.sessionId)}/offer`);
-    const boundToLoopback = interfaceAddress !== undefined && isLoopbackAddress(interfaceAddress);
-    await pc.setRemoteDescription({ type: 'answer', sdp: boundToLoopback ? keepLoopbackCandidates(answer.sdp) : answer.sdp });
-  }
-
-  private stopTrack(outgoing: OutgoingTrack | null, { bye = true }: StopOptions): void {
-    if (!outgoing || outgoing.stopped) return;
-    outgoing.stop();
-    const transceiver = outgoing.transceiver;
-    if (bye && transceiver && !this.isClosed) {
-      sendRtcpBye(transceiver.dtlsTransport, [transceiver.sender.ssrc]).catch(() => {});
-    }
+    await pc.setRemoteDescription({ type: 'answer', sdp: reachableCandidates(answer.sdp, interfaceAddress) });
   }
 
   /** The first error a background streaming loop hit, if any. */
   get streamingError(): unknown {
-    return this.video?.streamingError ?? this.audio?.streamingError ?? null;
+    return this.media.streamingError;
   }
 
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.video?.stop();
-    this.audio?.stop();
+    this.media.close();
     this.inbox.end('the client is closed');
     endDtlsHandshakes(this.peerConnection);
     await this.peerConnection.close();
   }
-
-  private requireTrack(outgoing: OutgoingTrack | null, kind: MediaKind): OutgoingTrack {
-    if (this.isClosed) throw new Error('The client is closed');
-    if (!outgoing) throw new Error(`The client was connected without ${kind}`);
-    return outgoing;
-  }
-
-  private startBackground(outgoing: OutgoingTrack | null, intervalMs: number, sendFrame: () => void): void {
-    if (this.isClosed) throw new Error('The client is closed');
-    if (!outgoing || outgoing.stopped || outgoing.streaming) return;
-    const loop = outgoing.run(intervalMs, Number.POSITIVE_INFINITY, sendFrame);
-    outgoing.streaming = loop;
-    loop.done.catch((error: unknown) => {
-      outgoing.streamingError ??= error;
-    });
-  }
-
-  private writeVideoFrame(packetsPerFrame: number, timestampStep: number, send = true): void {
-    const video = this.video;
-    if (!video) return;
-    const packets = this.videoSource.nextFrame(packetsPerFrame, timestampStep);
-    if (send) for (const packet of packets) video.track.writeRtp(packet);
-  }
-
-  /** One Opus packet, with an RFC 6464 audio level when the server negotiated the extension. */
-  private writeAudioFrame(level: AudioLevel = SILENCE, payload?: Buffer): void {
-    const audio = this.audio;
-    if (!audio) return;
-    const packet = this.audioSource.nextFrame(payload);
-    const id = audio.transceiver?.headerExtensions.find((extension) => extension.uri === AUDIO_LEVEL_URI)?.id;
-    if (id !== undefined) {
-      const minusDbov = Math.min(127, Math.max(0, Math.round(-level.dbov)));
-      packet.header.extensions.push({ id, payload: Buffer.from([(level.voice ? 0x80 : 0) | minusDbov]) });
-    }
-    audio.track.writeRtp(packet);
-  }
-}
-
-/** The answer must have kept the file's codec, the only one offered for video. */
-function requireNegotiatedCodec(video: OutgoingTrack, file: VideoFile): void {
-  const negotiated = video.negotiatedCodec();
-  if (negotiated?.mimeType.toUpperCase() !== `VIDEO/${file.codec}`) {
-    throw new Error(`The server did not accept ${file.codec} video for ${file.path} (answer: ${negotiated?.mimeType ?? 'no codec'})`);
-  }
-}
-
-/**
- * werift's default bundle policy ("max-compat") gathers one transport per m-section. When the
- * answer bundles them, werift moves the m-sections onto the shared transport but never stops
- * the others: their UDP sockets would stay open even after pc.close().
- */
-async function stopTransportsBundledAway(pc: RTCPeerConnection, offered: RTCDtlsTransport[]): Promise<void> {
-  const inUse = new Set<RTCDtlsTransport>(pc.getTransceivers().map((transceiver) => transceiver.dtlsTransport));
-  if (pc.sctpTransport) inUse.add(pc.sctpTransport.dtlsTransport);
-  await Promise.all(offered.filter((transport) => !inUse.has(transport)).map((transport) => transport.stop()));
-}
-
-function attachInbox(channel: RTCDataChannel, inbox: EventInbox): void {
-  channel.onMessage.subscribe((message) => {
-    const event = parseServerEvent(message);
-    if (event) inbox.add(event);
-  });
-  channel.stateChanged.subscribe((state) => {
-    if (state === 'closed') inbox.end('the data channel closed');
-  });
-}
-
-function connected(pc: RTCPeerConnection): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = (state: RTCPeerConnection['connectionState']): boolean => {
-      if (state === 'connected') resolve();
-      else if (state === 'failed' || state === 'closed') reject(new Error(`The peer connection ${state}`));
-      else return false;
-      return true;
-    };
-    if (check(pc.connectionState)) return;
-    const { unSubscribe } = pc.connectionStateChange.subscribe((state) => {
-      if (check(state)) unSubscribe();
-    });
-  });
-}
-
-function opened(channel: RTCDataChannel): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const check = (state: RTCDataChannel['readyState']): boolean => {
-      if (state === 'open') resolve();
-      else if (state === 'closed' || state === 'closing') reject(new Error('The data channel closed before it opened'));
-      else return false;
-      return true;
-    };
-    if (check(channel.readyState)) return;
-    const { unSubscribe } = channel.stateChanged.subscribe((state) => {
-      if (check(state)) unSubscribe();
-    });
-  });
 }

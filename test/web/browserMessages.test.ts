@@ -14,7 +14,8 @@ import type { Browser } from 'playwright-core';
 import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
 import { launchChromium } from './browserHarness';
 import { ChromiumSessions, type ChromiumSessionResult, type EndMode } from './chromiumSessions';
-import { conversationProblems, eventTypeOf, messageProblem, recordServerSends, type ServerSends } from './dataChannelMessages';
+import { conversationProblems, eventTypeOf, messageProblems } from '../helpers/wireContract';
+import { recordServerSends, type ServerSends } from './serverSends';
 import { writeRedSquareY4m } from './fakeCamera';
 
 jest.setTimeout(90_000);
@@ -144,7 +145,7 @@ function expectDeliveredPrefix(result: ChromiumSessionResult): { sent: string[];
   const received = receivedBy(result);
   expect(received.length).toBeGreaterThan(DETECTIONS_BEFORE_END);
   expect(sent.slice(0, received.length)).toEqual(received);
-  expect(received.map((data) => messageProblem(data, result.session_id)).filter(Boolean)).toEqual([]);
+  expect(received.flatMap((data) => messageProblems(data, result.session_id))).toEqual([]);
   return { sent, received };
 }
 
