@@ -22,7 +22,7 @@ import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { OpusDecoder } from '../src/media/decode/opusDecoder';
 import { H264Decoder } from '../src/media/decode/h264Decoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
-import { Vp8Decoder } from '../src/media/decode/vp8Decoder';
+import { LibvpxDecoder } from '../src/media/decode/libvpxDecoder';
 import { createDetector } from '../src/media/detectors/registry';
 import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
 import type { I420Frame } from '../src/media/i420Frame';
@@ -57,7 +57,7 @@ function assemblyCost(file: VideoFile): number[] {
 }
 
 async function decoderFor(file: VideoFile): Promise<VideoDecoder> {
-  return file.codec === 'VP8' ? Vp8Decoder.create() : new H264Decoder();
+  return file.codec === 'VP8' ? LibvpxDecoder.create('VP8') : new H264Decoder();
 }
 
 /** Decoding and detection times per frame in this thread, and the pictures for later. */

@@ -1,5 +1,5 @@
 /**
- * The frame pipeline end to end: a werift client streams real encoded VP8 and H264 (fixture
+ * The frame pipeline end to end: a werift client streams real encoded VP8, VP9 and H264 (fixture
  * files with a red square on grey, or plain grey) to the real server, which decodes the frames
  * in its worker pool and runs the colour-region detector. The client gets `detection` events at
  * the square and a summary that adds up; plain video gives none.
@@ -42,14 +42,15 @@ function expectInvariant(summary: Record<string, number>): void {
 }
 
 describe.each([
-  ['VP8', 'vp8'],
-  ['H264', 'h264'],
-])('%s through the pipeline', (_codec, prefix) => {
-  const extension = prefix === 'vp8' ? 'ivf' : 'h264';
+  ['VP8', 'vp8_red_square.ivf', 'vp8_grey.ivf'],
+  ['VP9', 'vp9_red_square.ivf', 'vp9_grey.ivf'],
+  ['H264', 'h264_red_square.h264', 'h264_grey.h264'],
+])('%s through the pipeline', (codec, squareFile, greyFile) => {
 
   it('a red square gives detection events at its position and a summary with detections', async () => {
     server = await startTestServer(pipelineConfig);
-    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, squareFile) });
+    expect(client.videoCodec?.mimeType.toUpperCase()).toBe(`VIDEO/${codec}`);
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
     expect(peer.view().counters.frames_analyzed).toBeGreaterThan(0);
@@ -83,7 +84,7 @@ describe.each([
 
   it('plain grey video gives no detection', async () => {
     server = await startTestServer(pipelineConfig);
-    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_grey.${extension}`) });
+    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, greyFile) });
     await client.sendVideoFrames(60);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);

@@ -1,4 +1,4 @@
-import { MediaStreamTrack, useH264, useOPUS, useVP8, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { MediaStreamTrack, useH264, useOPUS, useVP8, useVP9, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
 import { PacedLoop } from './pacedLoop';
 import type { VideoFileCodec } from './videoFile';
 
@@ -21,7 +21,7 @@ export class OutgoingTrack {
   ) {
     // A source codec makes werift offer only that codec for the transceiver, so the
     // negotiated payload type always matches what the packets contain.
-    const codec = kind === 'audio' ? useOPUS() : videoCodec === 'H264' ? useH264() : useVP8();
+    const codec = kind === 'audio' ? useOPUS() : { VP8: useVP8, VP9: useVP9, H264: useH264 }[videoCodec]();
     this.track = new MediaStreamTrack({ kind, codec });
   }
 

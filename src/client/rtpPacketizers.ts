@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket } from 'werift';
-import { H264_NAL, h264NalType, splitAnnexBNalUnits, type VideoFileCodec } from './videoFile';
+import { H264_NAL, h264NalType, isVp9Keyframe, splitAnnexBNalUnits, type VideoFileCodec } from './videoFile';
 
 /** RTP payload bytes per packet, payload headers included; leaves room for RTP, extensions and SRTP. */
 export const MAX_RTP_PAYLOAD_BYTES = 1100;
@@ -26,6 +26,30 @@ export function packetizeVp8(frame: Buffer, pictureId: number, maxPayloadBytes =
   return splitEvenly(frame, maxPayloadBytes - VP8_DESCRIPTOR_BYTES).map((chunk, index) =>
     Buffer.concat([Buffer.from([index === 0 ? 0x90 : 0x80, 0x80, 0x80 | (id >> 8), id & 0xff]), chunk]),
   );
+}
+
+/** I=1 with a 15-bit picture ID (M=1), as libwebrtc sends; no layer indices, no scalability structure. */
+export const VP9_DESCRIPTOR_BYTES = 3;
+const VP9_I = 0x80;
+const VP9_P = 0x40;
+const VP9_B = 0x08;
+const VP9_E = 0x04;
+
+/**
+ * RFC 9628 payloads of one VP9 frame (one spatial layer, non-flexible mode): each is a payload
+ * descriptor (I=1 with the 15-bit picture ID; P=0 on key frames; B on the first packet, E on
+ * the last) and the next slice of the frame.
+ */
+export function packetizeVp9(frame: Buffer, pictureId: number, maxPayloadBytes = MAX_RTP_PAYLOAD_BYTES): Buffer[] {
+  checkMaxPayload(maxPayloadBytes);
+  if (frame.length === 0) throw new Error('Cannot packetize an empty VP9 frame');
+  const id = pictureId & PICTURE_ID_MASK;
+  const predicted = isVp9Keyframe(frame) ? 0 : VP9_P;
+  const chunks = splitEvenly(frame, maxPayloadBytes - VP9_DESCRIPTOR_BYTES);
+  return chunks.map((chunk, index) => {
+    const flags = VP9_I | predicted | (index === 0 ? VP9_B : 0) | (index === chunks.length - 1 ? VP9_E : 0);
+    return Buffer.concat([Buffer.from([flags, 0x80 | (id >> 8), id & 0xff]), chunk]);
+  });
 }
 
 export interface H264PacketizeOptions {
@@ -143,12 +167,14 @@ export class VideoRtpPacketizer {
     this.pictureId = (options.pictureId ?? randomInt(0, PICTURE_ID_MASK + 1)) & PICTURE_ID_MASK;
   }
 
-  /** The packets of `frame` (VP8 frame or Annex-B access unit); the next frame comes `timestampStep` ticks later. */
+  /** The packets of `frame` (VP8 or VP9 frame, or Annex-B access unit); the next frame comes `timestampStep` ticks later. */
   packetize(frame: Buffer, timestampStep: number): RtpPacket[] {
     const payloads =
       this.codec === 'VP8'
         ? packetizeVp8(frame, this.pictureId, this.maxPayloadBytes)
-        : packetizeH264(frame, { maxPayloadBytes: this.maxPayloadBytes });
+        : this.codec === 'VP9'
+          ? packetizeVp9(frame, this.pictureId, this.maxPayloadBytes)
+          : packetizeH264(frame, { maxPayloadBytes: this.maxPayloadBytes });
     const packets = payloads.map((payload, index) => {
       const header = new RtpHeader({
         payloadType: this.payloadType(),

@@ -94,6 +94,8 @@ export class StreamingClient {
       iceServers: [],
       additionalHostAddresses: ['127.0.0.1'],
       ...(options.interfaceAddress ? { interfaceAddress: options.interfaceAddress } : {}),
+      // A file's codec is the one video codec this client can send.
+      ...(videoFile ? { videoCodecs: [videoFile.codec] } : {}),
     };
     const pc = createPeerConnection(peerOptions);
     const inbox = new EventInbox();

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { nalType, splitAnnexB } from '../media/decode/annexB';
 
-/** Codecs the client can stream from a file, named as in werift's mimeType (`video/VP8`, `video/H264`). */
-export type VideoFileCodec = 'VP8' | 'H264';
+/** Codecs the client can stream from a file, named as in werift's mimeType (`video/VP8`, `video/VP9`, `video/H264`). */
+export type VideoFileCodec = 'VP8' | 'VP9' | 'H264';
 
 export interface EncodedVideoFrame {
-  /** VP8: one compressed frame. H264: one access unit, every NAL unit behind a 4-byte start code. */
+  /** VP8, VP9: one compressed frame. H264: one access unit, every NAL unit behind a 4-byte start code. */
   data: Buffer;
-  /** VP8: an intra frame. H264: the access unit contains an IDR slice. */
+  /** VP8, VP9: an intra frame. H264: the access unit contains an IDR slice. */
   keyframe: boolean;
 }
 
@@ -27,7 +27,10 @@ const MAX_FPS = 240;
 
 const CODEC_BY_EXTENSION: Record<string, VideoFileCodec> = { '.ivf': 'VP8', '.h264': 'H264', '.264': 'H264' };
 
-/** The file's codec, from its extension: `.ivf` is VP8, `.h264` and `.264` are H264 (Annex-B). */
+/**
+ * The file's codec, from its extension: `.h264` and `.264` are H264 (Annex-B); `.ivf` is VP8
+ * unless its header's fourcc says VP9 (`VP90`), which `readVideoFile` reads.
+ */
 export function videoFileCodec(path: string): VideoFileCodec {
   const codec = CODEC_BY_EXTENSION[extname(path).toLowerCase()];
   if (!codec) {
@@ -36,7 +39,7 @@ export function videoFileCodec(path: string): VideoFileCodec {
   return codec;
 }
 
-/** Reads a whole VP8 IVF or H264 Annex-B file into frames; throws naming the file and the fault. */
+/** Reads a whole VP8 or VP9 IVF, or H264 Annex-B, file into frames; throws naming the file and the fault. */
 export function readVideoFile(path: string): VideoFile {
   const codec = videoFileCodec(path);
   let contents: Buffer;
@@ -46,7 +49,7 @@ export function readVideoFile(path: string): VideoFile {
     throw new Error(`Cannot read the video file ${path}: ${messageOf(error)}`);
   }
   try {
-    if (codec === 'VP8') return { path, codec, ...parseIvf(contents) };
+    if (codec !== 'H264') return { path, ...parseIvf(contents) };
     return { path, codec, fps: DEFAULT_VIDEO_FILE_FPS, frames: parseAnnexB(contents) };
   } catch (error) {
     throw new Error(`${path}: ${messageOf(error)}`);
@@ -60,25 +63,28 @@ function messageOf(error: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// IVF (VP8)
+// IVF (VP8, VP9)
 // ---------------------------------------------------------------------------------------------
 
 const IVF_FILE_HEADER_BYTES = 32;
 const IVF_FRAME_HEADER_BYTES = 12;
 /** VP8 keyframe start code (RFC 6386 9.1), bytes 3..5 of a keyframe. */
 const VP8_KEYFRAME_START_CODE = [0x9d, 0x01, 0x2a];
+const IVF_FOURCC: Record<string, 'VP8' | 'VP9'> = { VP80: 'VP8', VP90: 'VP9' };
 
 /**
  * IVF: a 32-byte header ("DKIF", version, header size, fourcc, width, height, time base rate
  * and scale, frame count) then frames, each a 12-byte header (size, 64-bit timestamp) and data.
  */
-export function parseIvf(file: Buffer): { fps: number; frames: EncodedVideoFrame[] } {
+export function parseIvf(file: Buffer): { codec: 'VP8' | 'VP9'; fps: number; frames: EncodedVideoFrame[] } {
   if (file.length < IVF_FILE_HEADER_BYTES || file.toString('latin1', 0, 4) !== 'DKIF') {
     throw new Error('not an IVF file (no DKIF header)');
   }
   const headerBytes = file.readUInt16LE(6);
   const fourcc = file.toString('latin1', 8, 12);
-  if (fourcc !== 'VP80') throw new Error(`the IVF file holds ${JSON.stringify(fourcc)}, not VP8 (VP80)`);
+  const codec = IVF_FOURCC[fourcc];
+  if (!codec) throw new Error(`the IVF file holds ${JSON.stringify(fourcc)}, not VP8 (VP80) or VP9 (VP90)`);
+  const isKeyframe = codec === 'VP8' ? isVp8Keyframe : isVp9Keyframe;
   if (headerBytes < IVF_FILE_HEADER_BYTES || headerBytes > file.length) {
     throw new Error(`bad IVF header size ${headerBytes}`);
   }
@@ -97,12 +103,12 @@ export function parseIvf(file: Buffer): { fps: number; frames: EncodedVideoFrame
       throw new Error(`truncated: frame ${index} is ${size} bytes, the file holds ${file.length - start} more`);
     }
     const data = file.subarray(start, start + size);
-    frames.push({ data, keyframe: isVp8Keyframe(data, index) });
+    frames.push({ data, keyframe: isKeyframe(data, index) });
     timestamps.push(Number(file.readBigUInt64LE(offset + 4)));
     offset = start + size;
   }
   requireKeyframeFirst(frames);
-  return { fps: ivfFrameRate(file, timestamps), frames };
+  return { codec, fps: ivfFrameRate(file, timestamps), frames };
 }
 
 /** The frame tag's P bit (RFC 6386 9.1) is 0 on keyframes, which also carry a start code. */
@@ -110,6 +116,24 @@ function isVp8Keyframe(frame: Buffer, index: number): boolean {
   if (((frame[0] ?? 0) & 0x01) !== 0) return false;
   if (frame.length < 10 || VP8_KEYFRAME_START_CODE.some((byte, i) => frame[3 + i] !== byte)) {
     throw new Error(`frame ${index} is marked as a VP8 keyframe but has no keyframe start code`);
+  }
+  return true;
+}
+
+/**
+ * A VP9 frame's uncompressed header (VP9 bitstream spec 6.2): frame marker 0b10, profile,
+ * show_existing_frame, frame_type (0: key frame), and on key frames the sync code 49 83 42.
+ * Profiles 0-2 only (profile 3 has a reserved bit more).
+ */
+export function isVp9Keyframe(frame: Buffer, index = 0): boolean {
+  const first = frame[0] ?? 0;
+  if (first >> 6 !== 0b10) throw new Error(`frame ${index} has no VP9 frame marker`);
+  if ((first & 0x30) === 0x30) throw new Error(`frame ${index} is VP9 profile 3, which is not supported`);
+  const showExisting = (first >> 3) & 1;
+  const frameType = (first >> 2) & 1;
+  if (showExisting || frameType !== 0) return false;
+  if (frame.length < 4 || frame[1] !== 0x49 || frame[2] !== 0x83 || frame[3] !== 0x42) {
+    throw new Error(`frame ${index} is marked as a VP9 key frame but has no sync code`);
   }
   return true;
 }

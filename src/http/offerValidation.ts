@@ -1,3 +1,4 @@
+import { DECODED_VIDEO_CODECS } from '../media/decode/videoDecoders';
 import { receivedCodecNames } from '../webrtc/peerConnectionFactory';
 import { HttpProblem } from './problem';
 
@@ -37,12 +38,12 @@ interface OfferedMedia {
 function checkOfferedCodecs(sdp: string): void {
   const media = offeredMedia(sdp);
   const receivable = media.some(({ kind, codecs }) => {
-    const names = receivedCodecNames(kind);
+    const names = receivedCodecNames(kind, DECODED_VIDEO_CODECS);
     return codecs.some((codec) => names.includes(codec.toUpperCase()));
   });
   if (receivable) return;
   const offered = media.map(({ kind, codecs }) => `${kind} ${codecs.join(', ') || 'without codecs'}`).join('; ');
-  const received = (['video', 'audio'] as const).map((kind) => `${kind} ${receivedCodecNames(kind).join(', ')}`).join('; ');
+  const received = (['video', 'audio'] as const).map((kind) => `${kind} ${receivedCodecNames(kind, DECODED_VIDEO_CODECS).join(', ')}`).join('; ');
   throw new HttpProblem(400, 'Unsupported codecs', `no offered codec can be received: the offer has ${offered}; this server receives ${received}`);
 }
 

@@ -1,5 +1,6 @@
 import type { RTCPeerConnection } from 'werift';
 import { answerAsDtlsServer } from '../webrtc/dtlsRole';
+import { answerInOfferedCodecOrder } from '../webrtc/offeredCodecOrder';
 import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 
 export class SessionClosedError extends Error {
@@ -24,6 +25,7 @@ export async function answerOffer({ pc, peerOptions, released, isActive }: Offer
   const negotiation = (async () => {
     await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
     answerAsDtlsServer(pc);
+    answerInOfferedCodecOrder(pc, offerSdp);
     const answer = await pc.createAnswer();
     await setLocalDescriptionQuietly(pc, answer, peerOptions);
     const sdp = pc.localDescription?.sdp;

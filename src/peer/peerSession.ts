@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config';
 import { Session } from '../counters/session';
 import { errorMessage, type Logger } from '../logger';
 import type { AnalyzerSource, PictureSize } from '../media/analyzer';
+import { DECODED_VIDEO_CODECS } from '../media/decode/videoDecoders';
 import type { VideoFrame } from '../media/videoFrame';
 import type { Detection, SessionView, StreamSummary } from '../protocol';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
@@ -80,6 +81,7 @@ export class PeerSession {
       iceServers: config.iceServers,
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
+      videoCodecs: DECODED_VIDEO_CODECS,
     };
     this.pc = createPeerConnection(this.peerOptions);
     this.media = new TrackMediaSet({

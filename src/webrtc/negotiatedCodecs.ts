@@ -1,9 +1,9 @@
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver } from 'werift';
 
-/** The video codecs the server decodes, as werift names them in the negotiated codec. */
-export type VideoCodecName = 'VP8' | 'H264';
+/** The video codecs the server can receive and decode, as werift names them in the negotiated codec. */
+export type VideoCodecName = 'VP8' | 'VP9' | 'H264';
 
-const DECODED: Record<string, VideoCodecName> = { 'video/vp8': 'VP8', 'video/h264': 'H264' };
+const DECODED: Record<string, VideoCodecName> = { 'video/vp8': 'VP8', 'video/vp9': 'VP9', 'video/h264': 'H264' };
 
 /** The transceiver whose receiver delivers `track`. */
 export function transceiverOf(pc: RTCPeerConnection, track: MediaStreamTrack): RTCRtpTransceiver | undefined {

@@ -2,11 +2,14 @@ import {
   RTCPeerConnection,
   useOPUS,
   useVP8,
+  useVP9,
   useH264,
   useAudioLevelIndication,
   type PeerConfig,
   type RTCIceServer,
+  type RTCRtpCodecParameters,
 } from 'werift';
+import type { VideoCodecName } from './negotiatedCodecs';
 
 export interface PeerConnectionOptions {
   /** STUN/TURN servers the operator configured. Empty means: contact nobody. */
@@ -20,7 +23,14 @@ export interface PeerConnectionOptions {
    * transport per m-line and never closes the ones the answer bundles away.
    */
   bundlePolicy?: 'max-bundle' | 'max-compat';
+  /** The video codecs to receive, in order of preference (the server: those its decoders decode). */
+  videoCodecs?: readonly VideoCodecName[];
 }
+
+/** What a peer connection receives when nobody says otherwise. */
+const DEFAULT_VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'H264'];
+
+const VIDEO_CODEC: Record<VideoCodecName, () => RTCRtpCodecParameters> = { VP8: useVP8, VP9: useVP9, H264: useH264 };
 
 /**
  * werift falls back to a public STUN server when none is configured, which would make every
@@ -41,14 +51,14 @@ function hasStunServer(iceServers: RTCIceServer[]): boolean {
   });
 }
 
-/** The codecs this server receives, in order of preference; fresh objects, as werift may annotate them. */
-function receivedCodecs() {
-  return { video: [useVP8(), useH264()], audio: [useOPUS()] };
+/** The codecs received, in order of preference; fresh objects, as werift may annotate them. */
+function receivedCodecs(videoCodecs: readonly VideoCodecName[] = DEFAULT_VIDEO_CODECS) {
+  return { video: videoCodecs.map((codec) => VIDEO_CODEC[codec]()), audio: [useOPUS()] };
 }
 
-/** Names of the codecs this server receives (VP8, H264, OPUS), per media kind. */
-export function receivedCodecNames(kind: 'audio' | 'video'): string[] {
-  return receivedCodecs()[kind].map((codec) => codec.mimeType.split('/')[1]!);
+/** Names of the codecs received (VP8, VP9, H264, OPUS), per media kind. */
+export function receivedCodecNames(kind: 'audio' | 'video', videoCodecs?: readonly VideoCodecName[]): string[] {
+  return receivedCodecs(videoCodecs)[kind].map((codec) => codec.mimeType.split('/')[1]!);
 }
 
 export function createPeerConnection(options: PeerConnectionOptions): RTCPeerConnection {
@@ -57,7 +67,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
     iceAdditionalHostAddresses: options.additionalHostAddresses,
     iceUseIpv6: false,
     bundlePolicy: options.bundlePolicy ?? 'max-compat',
-    codecs: receivedCodecs(),
+    codecs: receivedCodecs(options.videoCodecs),
     headerExtensions: { audio: [useAudioLevelIndication()] },
   };
   if (options.interfaceAddress) {

@@ -13,7 +13,7 @@ const FRAME_TICKS = 3000;
 const PAYLOAD_TYPE = 101;
 
 /** werift's depacketizer names H264 by its MP4 name. */
-const DEPACKETIZER: Record<VideoFileCodec, 'VP8' | 'MPEG4/ISO/AVC'> = { VP8: 'VP8', H264: 'MPEG4/ISO/AVC' };
+const DEPACKETIZER: Record<VideoFileCodec, 'VP8' | 'VP9' | 'MPEG4/ISO/AVC'> = { VP8: 'VP8', VP9: 'VP9', H264: 'MPEG4/ISO/AVC' };
 
 /** A NAL unit of `size` bytes: header byte, then a byte pattern. */
 function nalUnit(header: number, size: number): Buffer {
@@ -28,6 +28,7 @@ const uint16Step = (from: number, to: number): number => (to - from) & 0xffff;
 describe.each([
   ['vp8_red_square.ivf'],
   ['vp8_grey.ivf'],
+  ['vp9_red_square.ivf'],
   ['h264_red_square.h264'],
   ['h264_grey.h264'],
 ])('%s through werift\'s depacketizer', (name) => {

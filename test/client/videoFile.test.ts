@@ -14,7 +14,7 @@ import {
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 const fixture = (name: string): string => join(FIXTURES, name);
-const FIXTURE_NAMES = ['vp8_red_square.ivf', 'vp8_grey.ivf', 'h264_red_square.h264', 'h264_grey.h264'];
+const FIXTURE_NAMES = ['vp8_red_square.ivf', 'vp8_grey.ivf', 'vp9_red_square.ivf', 'h264_red_square.h264', 'h264_grey.h264'];
 
 let scratch: string;
 beforeAll(() => {
@@ -37,7 +37,7 @@ function keyframeIndexes(frames: { keyframe: boolean }[]): number[] {
 describe('the fixtures', () => {
   it.each(FIXTURE_NAMES)('%s: 60 frames at 30 fps, keyframes at 0 and 30', (name) => {
     const file = readVideoFile(fixture(name));
-    expect(file.codec).toBe(name.endsWith('.ivf') ? 'VP8' : 'H264');
+    expect(file.codec).toBe(name.split('_')[0]!.toUpperCase());
     expect(file.fps).toBe(30);
     expect(file.frames).toHaveLength(60);
     expect(keyframeIndexes(file.frames)).toEqual([0, 30]);
@@ -130,9 +130,23 @@ describe('bad files', () => {
   });
 
   it('an IVF file of another codec', () => {
-    const vp9 = Buffer.from(vp8);
-    vp9.write('VP90', 8, 'latin1');
-    expect(() => parseIvf(vp9)).toThrow('the IVF file holds "VP90", not VP8 (VP80)');
+    const av1 = Buffer.from(vp8);
+    av1.write('AV01', 8, 'latin1');
+    expect(() => parseIvf(av1)).toThrow('the IVF file holds "AV01", not VP8 (VP80) or VP9 (VP90)');
+  });
+
+  it('an IVF file that says VP9 but holds VP8 frames', () => {
+    const relabelled = Buffer.from(vp8);
+    relabelled.write('VP90', 8, 'latin1');
+    // A VP8 key frame's first byte reads as a VP9 marker with profile bits 11.
+    expect(() => parseIvf(relabelled)).toThrow('frame 0 is VP9 profile 3, which is not supported');
+  });
+
+  it('a VP9 key frame without its sync code', () => {
+    const vp9 = readFileSync(fixture('vp9_red_square.ivf'));
+    const broken = Buffer.from(vp9);
+    broken[32 + 12 + 1] = 0; // first frame: a key frame header, sync code overwritten
+    expect(() => parseIvf(broken)).toThrow('frame 0 is marked as a VP9 key frame but has no sync code');
   });
 
   it('an IVF file whose frames are not VP8', () => {

@@ -50,7 +50,7 @@ describe('HTTP routes', () => {
       }),
       'application/json',
       400,
-      /^no offered codec can be received: the offer has video AV1, rtx; audio payload type 0; this server receives video VP8, H264; audio OPUS$/,
+      /^no offered codec can be received: the offer has video AV1, rtx; audio payload type 0; this server receives video VP8, VP9, H264; audio OPUS$/,
     ],
   ])('refuses %s with a problem+json 4xx', async (_name, body, contentType, status, detail) => {
     const response = await post('/offer', body, contentType);

@@ -191,6 +191,23 @@ const HALF_RESOLUTION_SENDER = `(() => {
   };
 })();`;
 
+/** Puts `mimeType` first in the video transceiver's codec preferences, as a page preferring that codec does. */
+function preferVideoCodec(mimeType: string): string {
+  return `(() => {
+  const addTrack = RTCPeerConnection.prototype.addTrack;
+  RTCPeerConnection.prototype.addTrack = function (track, ...streams) {
+    const sender = addTrack.call(this, track, ...streams);
+    if (track.kind === 'video') {
+      const transceiver = this.getTransceivers().find((candidate) => candidate.sender === sender);
+      const codecs = RTCRtpReceiver.getCapabilities('video').codecs;
+      const first = codecs.filter((codec) => codec.mimeType === ${JSON.stringify(mimeType)});
+      transceiver.setCodecPreferences([...first, ...codecs.filter((codec) => !first.includes(codec))]);
+    }
+    return sender;
+  };
+})();`;
+}
+
 /** Waits for the first detection on the page; milliseconds from Start. */
 async function waitForFirstDetection({ page, sessionId, startClickedAt }: PageSession): Promise<number> {
   const deadline = startClickedAt + FIRST_DETECTION_TIMEOUT_MS;
@@ -289,6 +306,22 @@ describe('browser client: detections', () => {
     const { summary } = await stopEverything(page, sessionId);
     expect(summary.total_detections).toBeGreaterThan(0);
     expect(summary.total_frames_analyzed).toBeGreaterThan(0);
+  });
+
+  it('a browser that prefers VP9 gets VP9, decoded and analysed like VP8', async () => {
+    const started = await startWithVideo('red-square.y4m', preferVideoCodec('video/VP9'));
+    const { page, sessionId } = started;
+    timings.vp9StartToFirstDetectionOnPageMs = await waitForFirstDetection(started);
+    await expectSquareShown(page);
+    const codecs = serverVideoCodecs();
+    expect(codecs.negotiated[0]).toBe('video/VP9');
+    expect(codecs.received).toEqual(['video/VP9']);
+    timings.vp9VideoCodecs = codecs;
+
+    const { summary } = await stopEverything(page, sessionId);
+    expect(summary.total_detections).toBeGreaterThan(0);
+    expect(summary.total_frames_analyzed).toBeGreaterThan(0);
+    expect(summary.keyframes).toBeGreaterThan(0);
   });
 
   it('finds nothing in a plain grey picture', async () => {

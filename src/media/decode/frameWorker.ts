@@ -7,10 +7,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detectors/registry';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import { rmsDbov } from '../audioLevel';
-import { H264Decoder } from './h264Decoder';
 import { OpusDecoder } from './opusDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
-import { Vp8Decoder } from './vp8Decoder';
+import { createVideoDecoder } from './videoDecoders';
 
 const setup = workerData as FrameWorkerSetup;
 const detector = createDetector(setup.detector, setup.detectorOptions);
@@ -21,7 +20,7 @@ let queue: Promise<void> = Promise.resolve();
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
   let decoder = decoders.get(streamId);
   if (!decoder) {
-    decoder = codec === 'VP8' ? Vp8Decoder.create() : Promise.resolve(new H264Decoder());
+    decoder = createVideoDecoder(codec);
     decoders.set(streamId, decoder);
   }
   return decoder;

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
+import { readVideoFile } from '../../../src/client/videoFile';
 import { H264Decoder } from '../../../src/media/decode/h264Decoder';
-import { Vp8Decoder } from '../../../src/media/decode/vp8Decoder';
+import { LibvpxDecoder } from '../../../src/media/decode/libvpxDecoder';
 import { assertI420, type I420Frame } from '../../../src/media/i420Frame';
 import {
   FRAME_HEIGHT,
@@ -64,12 +66,12 @@ function decodeAll(decoder: { decode(data: Uint8Array, keyframe: boolean): I420F
   return frames.map(({ data, keyframe }) => decoder.decode(data, keyframe));
 }
 
-describe('Vp8Decoder', () => {
+describe('LibvpxDecoder (VP8)', () => {
   const frames = vp8Frames();
-  let decoder: Vp8Decoder;
+  let decoder: LibvpxDecoder;
 
   beforeEach(async () => {
-    decoder = await Vp8Decoder.create();
+    decoder = await LibvpxDecoder.create('VP8');
   });
 
   afterEach(() => {
@@ -108,7 +110,7 @@ describe('Vp8Decoder', () => {
   });
 
   it('keeps decoders apart: each has its own state', async () => {
-    const other = await Vp8Decoder.create();
+    const other = await LibvpxDecoder.create('VP8');
     try {
       expect(decoder.decode(frames[0]!.data, true)).not.toBeNull();
       // The other decoder has seen no keyframe: a delta frame gives it no picture of the square.
@@ -120,9 +122,41 @@ describe('Vp8Decoder', () => {
   });
 
   it('close() releases the decoder without throwing', async () => {
-    const other = await Vp8Decoder.create();
+    const other = await LibvpxDecoder.create('VP8');
     other.decode(frames[0]!.data, true);
     expect(() => other.close()).not.toThrow();
+  });
+});
+
+describe('LibvpxDecoder (VP9)', () => {
+  // The video fixture (test/fixtures/video/README.md): its square is at x 384, y 96, 160x160.
+  const frames = readVideoFile(join(__dirname, '../../fixtures/video/vp9_red_square.ivf')).frames;
+  const inside = [[400, 112], [464, 176], [527, 239]] as const;
+  const outside = [[10, 10], [372, 136], [556, 136], [630, 470]] as const;
+  let decoder: LibvpxDecoder;
+
+  beforeEach(async () => {
+    decoder = await LibvpxDecoder.create('VP9');
+  });
+
+  afterEach(() => {
+    decoder?.close();
+  });
+
+  it('decodes every frame to a 640x480 I420 picture of the red square on grey', () => {
+    expect(frames).toHaveLength(60);
+    for (const picture of decodeAll(decoder, frames)) {
+      expect(picture).not.toBeNull();
+      expect([picture!.width, picture!.height]).toEqual([FRAME_WIDTH, FRAME_HEIGHT]);
+      assertI420(picture!);
+      for (const [x, y] of inside) expectNear(yuvAt(picture!, x, y), RED_YUV);
+      for (const [x, y] of outside) expectNear(yuvAt(picture!, x, y), GREY_YUV);
+    }
+  });
+
+  it('names its codec when it rejects a frame, then decodes again from the next keyframe', () => {
+    expect(() => decoder.decode(garbage(3000), true)).toThrow(/^VP9 frame rejected by the decoder \(error -\d+\)$/);
+    expect(decoder.decode(frames[30]!.data, true)).not.toBeNull();
   });
 });
 

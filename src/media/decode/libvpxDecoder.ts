@@ -7,25 +7,29 @@ const AV_PKT_FLAG_KEY = 1;
 
 type LibAVInstance = LibAV.LibAV & LibAV.LibAVSync;
 
+/** libav.js's names of libvpx's decoders. */
+const LIBVPX_DECODER = { VP8: 'libvpx', VP9: 'libvpx-vp9' } as const;
+
 /**
- * VP8 through libvpx compiled to WebAssembly (libav.js). Each decoder has its own wasm
+ * VP8 or VP9 through libvpx compiled to WebAssembly (libav.js). Each decoder has its own wasm
  * instance, run synchronously in the calling thread: create it inside a worker.
  */
-export class Vp8Decoder implements VideoDecoder {
+export class LibvpxDecoder implements VideoDecoder {
   private frameIndex = 0;
 
   private constructor(
+    private readonly codec: keyof typeof LIBVPX_DECODER,
     private readonly libav: LibAVInstance,
     private readonly context: number,
     private readonly packet: number,
     private readonly frame: number,
   ) {}
 
-  static async create(): Promise<Vp8Decoder> {
+  static async create(codec: keyof typeof LIBVPX_DECODER = 'VP8'): Promise<LibvpxDecoder> {
     const libav = await LibAV.LibAV({ noworker: true });
     libav.av_log_set_level_sync(libav.AV_LOG_QUIET);
-    const [, context, packet, frame] = await libav.ff_init_decoder('libvpx');
-    return new Vp8Decoder(libav, context, packet, frame);
+    const [, context, packet, frame] = await libav.ff_init_decoder(LIBVPX_DECODER[codec]);
+    return new LibvpxDecoder(codec, libav, context, packet, frame);
   }
 
   decode(data: Uint8Array, keyframe: boolean): I420Frame | null {
@@ -35,13 +39,13 @@ export class Vp8Decoder implements VideoDecoder {
     libav.ff_copyin_packet_sync(this.packet, { data, pts: this.frameIndex++, ptshi: 0, flags: keyframe ? AV_PKT_FLAG_KEY : 0 });
     const sent = libav.avcodec_send_packet_sync(this.context, this.packet);
     libav.av_packet_unref_sync(this.packet);
-    if (sent < 0) throw new Error(`VP8 frame rejected by the decoder (error ${sent})`);
+    if (sent < 0) throw new Error(`${this.codec} frame rejected by the decoder (error ${sent})`);
     let picture: I420Frame | null = null;
     while (libav.avcodec_receive_frame_sync(this.context, this.frame) >= 0) {
       const packed = libav.ff_copyout_frame_video_packed_sync(this.frame);
       libav.av_frame_unref_sync(this.frame);
       if (packed.format !== AV_PIX_FMT_YUV420P || !packed.width || !packed.height) {
-        throw new Error(`VP8 decoder gave pixel format ${packed.format} ${packed.width}x${packed.height}, expected I420`);
+        throw new Error(`${this.codec} decoder gave pixel format ${packed.format} ${packed.width}x${packed.height}, expected I420`);
       }
       picture = i420FromPacked(packed.width, packed.height, packed.data as Uint8Array);
     }
