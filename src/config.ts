@@ -22,6 +22,8 @@ export interface ServerConfig {
   frameBufferPolicy: DropPolicy;
   /** The detector run on every decoded frame ('off': frames are not even decoded). */
   detector: string;
+  /** At most this many frames a second of each video track are analysed; undefined: every frame. */
+  analysisFps: number | undefined;
   /** Numeric options of the detector, from DETECTOR_OPTIONS="name=value,...". */
   detectorOptions: Record<string, number>;
   /** Threads decoding and analysing frames. */
@@ -85,6 +87,17 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) {
     throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** A number with optional decimals in [min, max], or undefined when unset or empty. */
+function optionalDecimal(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(raw) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number between ${min} and ${max} (decimals allowed), got "${raw}"`);
   }
   return value;
 }
@@ -204,6 +217,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     frameBufferSize: integer(env, 'FRAME_BUFFER_SIZE', 30, 1, 10_000),
     frameBufferPolicy: oneOf(env, 'FRAME_BUFFER_POLICY', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
     ...detectorSettings(env),
+    analysisFps: optionalDecimal(env, 'ANALYSIS_FPS', 0.01, 1000),
     decodeWorkers: integer(env, 'DECODE_WORKERS', availableParallelism(), 1, 256),
     frameTimeoutMs: integer(env, 'FRAME_TIMEOUT_MS', 1000, 10, 60_000),
     keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 60_000),

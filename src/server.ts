@@ -55,7 +55,10 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
           jobTimeoutMs: config.frameTimeoutMs,
           logger,
         });
-  analyzer ??= pool ? new DecodingAnalyzerFactory(pool) : acceptingAnalyzer;
+  if (config.analysisFps !== undefined && config.detector === 'off') {
+    logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: config.analysisFps });
+  }
+  analyzer ??= pool ? new DecodingAnalyzerFactory(pool, { analysisFps: config.analysisFps }) : acceptingAnalyzer;
   const manager: SessionManager = new SessionManager({
     config,
     logger,

@@ -43,7 +43,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ INSPECT: '1', PORT: '0', INSPECT_PORT: '0' })).toMatchObject({ port: 0, inspectPort: 0 });
   });
 
+  it('analyses every frame by default, and reads ANALYSIS_FPS with decimals', () => {
+    expect(loadConfig({}).analysisFps).toBeUndefined();
+    expect(loadConfig({ ANALYSIS_FPS: '' }).analysisFps).toBeUndefined();
+    expect(loadConfig({ ANALYSIS_FPS: '5' }).analysisFps).toBe(5);
+    expect(loadConfig({ ANALYSIS_FPS: ' 0.5 ' }).analysisFps).toBe(0.5);
+    expect(loadConfig({ ANALYSIS_FPS: '.25' }).analysisFps).toBe(0.25);
+    expect(loadConfig({ ANALYSIS_FPS: '1000' }).analysisFps).toBe(1000);
+  });
+
   it.each([
+    [{ ANALYSIS_FPS: '0' }, /ANALYSIS_FPS must be a number between 0.01 and 1000 \(decimals allowed\), got "0"/],
+    [{ ANALYSIS_FPS: '-5' }, /ANALYSIS_FPS must be a number between 0.01 and 1000/],
+    [{ ANALYSIS_FPS: '1001' }, /ANALYSIS_FPS must be a number between 0.01 and 1000/],
+    [{ ANALYSIS_FPS: 'fast' }, /ANALYSIS_FPS must be a number/],
+    [{ ANALYSIS_FPS: '1e3' }, /ANALYSIS_FPS must be a number/],
+    [{ ANALYSIS_FPS: '0.001' }, /ANALYSIS_FPS must be a number between 0.01/],
     [{ INSPECT: 'yes' }, /INSPECT must be one of 0, 1, got "yes"/],
     [{ INSPECT: '1', INSPECT_PORT: '70000' }, /INSPECT_PORT must be between 0 and 65535/],
     [{ INSPECT: '1', INSPECT_PORT: 'ws://localhost' }, /INSPECT_PORT must be a whole number/],

@@ -37,6 +37,18 @@ function detectionEvents(events: readonly ReceivedEvent[]): DetectionEventShape[
   return events.filter((event) => event.event_type === 'detection') as unknown as DetectionEventShape[];
 }
 
+/** A detection event with one box: the square, in a 640x480 picture. */
+function expectSquare(event: DetectionEventShape): void {
+  expect(event).toMatchObject({ frame_width: 640, frame_height: 480 });
+  expect(event.detections).toHaveLength(1);
+  const [x, y, width, height] = event.detections[0]!.bbox;
+  expect(Math.abs(x - SQUARE.x)).toBeLessThanOrEqual(4);
+  expect(Math.abs(y - SQUARE.y)).toBeLessThanOrEqual(4);
+  expect(Math.abs(width - SQUARE.width)).toBeLessThanOrEqual(8);
+  expect(Math.abs(height - SQUARE.height)).toBeLessThanOrEqual(8);
+  expect(event.detections[0]).toMatchObject({ label: 'wound', score: expect.any(Number) });
+}
+
 function expectInvariant(summary: Record<string, number>): void {
   expect(summary.total_frames_received).toBe(summary.total_frames_processed! + summary.total_frames_dropped!);
 }
@@ -60,16 +72,7 @@ describe.each([
 
     const events = detectionEvents(client.events);
     expect(events.length).toBeGreaterThan(0);
-    for (const event of events) {
-      expect(event).toMatchObject({ frame_width: 640, frame_height: 480 });
-      expect(event.detections).toHaveLength(1);
-      const [x, y, width, height] = event.detections[0]!.bbox;
-      expect(Math.abs(x - SQUARE.x)).toBeLessThanOrEqual(4);
-      expect(Math.abs(y - SQUARE.y)).toBeLessThanOrEqual(4);
-      expect(Math.abs(width - SQUARE.width)).toBeLessThanOrEqual(8);
-      expect(Math.abs(height - SQUARE.height)).toBeLessThanOrEqual(8);
-      expect(event.detections[0]).toMatchObject({ label: 'wound', score: expect.any(Number) });
-    }
+    events.forEach(expectSquare);
     expectInvariant(summary);
     expect(summary).toMatchObject({ total_frames_received: 60, total_frames_dropped: 0, total_frames_processed: 60 });
     expect(summary.total_frames_analyzed).toBe(60);
@@ -93,6 +96,50 @@ describe.each([
     expect(detectionEvents(client.events)).toEqual([]);
     expectInvariant(summary);
     expect(summary).toMatchObject({ total_frames_received: 60, total_frames_analyzed: 60, total_detections: 0, detection_events: 0 });
+  });
+
+  it('ANALYSIS_FPS=5 analyses one frame in six of the 30 fps clip (by media time), decodes and counts the rest as not sampled', async () => {
+    server = await startTestServer({ ...pipelineConfig, analysisFps: 5 });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
+    await client.sendVideoFrames(60);
+    await client.waitForEvent('detection', 3000);
+    expect(peer.view().counters.frames_not_sampled).toBeGreaterThan(0);
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };
+
+    expectInvariant(summary);
+    expect(summary.dropped_by_reason).toEqual({});
+    // Frames 0, 6, ..., 54 (RTP timestamps 3000 apart, a slot of 18000): the detector ran on
+    // those alone and found the square on each, decoded from the frames before them; the
+    // others were decoded only, and are neither analysed nor dropped.
+    expect(summary).toMatchObject({
+      total_frames_received: 60,
+      total_frames_processed: 60,
+      total_frames_dropped: 0,
+      total_frames_analyzed: 10,
+      total_frames_not_sampled: 50,
+      total_detections: 10,
+      keyframes: 2,
+    });
+    const events = detectionEvents(client.events);
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBe(summary.detection_events);
+    events.forEach(expectSquare);
+  });
+});
+
+describe('ANALYSIS_FPS with DETECTOR=off', () => {
+  it('is ignored, with a warning at start: nothing is decoded, every frame counts as processed', async () => {
+    server = await startTestServer({ ...pipelineConfig, detector: 'off', analysisFps: 5 });
+    expect(server.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^ANALYSIS_FPS is ignored with DETECTOR=off/) }));
+    const { client } = await server.connect({ audio: false });
+    await client.sendVideoFrames(12, { intervalMs: 10 });
+    client.stopVideo();
+    const summary = (await client.waitForStreamClosed(5000)).summary as unknown as Record<string, number>;
+
+    expectInvariant(summary);
+    expect(summary).toMatchObject({ total_frames_received: 12, total_frames_processed: 12, total_frames_not_sampled: 0 });
   });
 });
 

@@ -21,6 +21,15 @@ export interface EndedTrack {
   endReason: TrackEndReason | null;
 }
 
+/** How a processed frame was handled. */
+export interface FrameProcessing {
+  /** A detector looked at its picture. */
+  analyzed: boolean;
+  processingMs: number;
+  /** Decoded but skipped by the analysis rate (ANALYSIS_FPS). */
+  notSampled?: boolean;
+}
+
 export interface SessionClosure {
   internal: InternalSummary;
   summary: CountersSummary;
@@ -45,6 +54,7 @@ export class Session {
   private ignoredClientMessages = 0;
   private readonly ignoredPackets = { rtp: 0, rtcp: 0 };
   private framesAnalyzed = 0;
+  private framesNotSampled = 0;
   private readonly processingTimes = new DurationStats();
   private keyframes = 0;
   private keyframeRequests = 0;
@@ -68,12 +78,17 @@ export class Session {
     if (!this.closed) this.framesReceived++;
   }
 
-  frameProcessed(detections = 0, analysis: { analyzed: boolean; processingMs: number } = { analyzed: true, processingMs: 0 }): void {
+  /**
+   * A frame handled to the end: analysed, decoded without giving a picture, or decoded but
+   * skipped by the analysis rate (`notSampled`, whose time is not a processing time: no detection ran).
+   */
+  frameProcessed(detections = 0, analysis: FrameProcessing = { analyzed: true, processingMs: 0 }): void {
     if (this.closed) return;
     this.framesProcessed++;
     this.detections += detections;
     if (analysis.analyzed) this.framesAnalyzed++;
-    this.processingTimes.add(analysis.processingMs);
+    if (analysis.notSampled) this.framesNotSampled++;
+    else this.processingTimes.add(analysis.processingMs);
   }
 
   keyframeReceived(): void {
@@ -121,6 +136,7 @@ export class Session {
       frames_received: this.framesReceived,
       frames_processed: this.framesProcessed,
       frames_analyzed: this.framesAnalyzed,
+      frames_not_sampled: this.framesNotSampled,
       frames_dropped: this.totalDropped(),
       detections: this.detections,
       audio_frames: this.audioFrames,
@@ -171,6 +187,7 @@ export class Session {
         ignored_rtp_packets: this.ignoredPackets.rtp,
         ignored_rtcp_packets: this.ignoredPackets.rtcp,
         total_frames_analyzed: this.framesAnalyzed,
+        total_frames_not_sampled: this.framesNotSampled,
         avg_processing_time_ms: round(this.processingTimes.mean, 2),
         p95_processing_time_ms: round(this.processingTimes.p95, 2),
         keyframes: this.keyframes,

@@ -8,6 +8,8 @@ export interface FrameAnalysis {
   analyzed: boolean;
   /** Size of the analysed picture, which the boxes are in. */
   picture?: PictureSize;
+  /** Decoded but not analysed because the analysis rate (ANALYSIS_FPS) skipped it; `analyzed` is false. */
+  notSampled?: boolean;
 }
 
 export interface PictureSize {

@@ -6,15 +6,25 @@ import {
   type FrameAnalyzer,
   type VideoTrackInfo,
 } from './analyzer';
+import { AnalysisSampler } from './analysisRate';
 import type { DecodingStream, FrameWorkerPool } from './decode/frameWorkerPool';
 import type { VideoFrame } from './videoFrame';
 
+export interface DecodingAnalyzerOptions {
+  /** At most this many frames a second of each track are analysed (ANALYSIS_FPS); unset: every frame. */
+  analysisFps?: number;
+}
+
 /** The server's default analysis: decode each frame and run the configured detector, in the worker pool. */
 export class DecodingAnalyzerFactory implements AnalyzerFactory {
-  constructor(private readonly pool: FrameWorkerPool) {}
+  constructor(
+    private readonly pool: FrameWorkerPool,
+    private readonly options: DecodingAnalyzerOptions = {},
+  ) {}
 
   forTrack(track: VideoTrackInfo): FrameAnalyzer {
-    return new DecodingAnalyzer(this.pool, track);
+    const { analysisFps } = this.options;
+    return new DecodingAnalyzer(this.pool, track, analysisFps === undefined ? null : new AnalysisSampler(analysisFps));
   }
 
   /** Opus packets decoded in the pool, their level measured there. */
@@ -27,7 +37,9 @@ export class DecodingAnalyzerFactory implements AnalyzerFactory {
 /**
  * One track's decoding. A decoder can only start from a keyframe, and must start again from one
  * after any frame it did not see (lost, dropped, or its worker replaced): until then delta frames
- * are dropped as `waiting_for_keyframe` and the sender is asked for a keyframe.
+ * are dropped as `waiting_for_keyframe` and the sender is asked for a keyframe. With an analysis
+ * rate, every frame is still decoded (the next ones are predicted from it) but only the frames
+ * the sampler picks go to the detector; the others come back as `notSampled`.
  */
 class DecodingAnalyzer implements FrameAnalyzer {
   private stream: DecodingStream | null = null;
@@ -36,6 +48,7 @@ class DecodingAnalyzer implements FrameAnalyzer {
   constructor(
     private readonly pool: FrameWorkerPool,
     private readonly track: VideoTrackInfo,
+    private readonly sampler: AnalysisSampler | null,
   ) {}
 
   async analyze(frame: VideoFrame): Promise<FrameAnalysis> {
@@ -46,7 +59,13 @@ class DecodingAnalyzer implements FrameAnalyzer {
     }
     this.waitingForKeyframe = false;
     try {
+      if (this.sampler && !this.sampler.due(frame.rtpTimestamp)) {
+        await this.stream!.decode(frame.data, frame.keyframe);
+        return { detections: [], analyzed: false, notSampled: true };
+      }
       const outcome = await this.stream!.decodeAndDetect(frame.data, frame.keyframe);
+      // A frame that gave no picture leaves its slot to the next frame.
+      if (outcome.picture) this.sampler?.analysed(frame.rtpTimestamp);
       return { detections: outcome.detections, analyzed: outcome.picture !== null, picture: outcome.picture ?? undefined };
     } catch (error) {
       if (!(error instanceof FrameDropped) || error.reason !== 'analysis_error') this.framesLost();

@@ -31,7 +31,7 @@ export interface VideoProcessorOptions {
  * RTP -> reorder buffer -> frames -> depacketized frames -> bounded buffer ->
  * analysis loop. Every assembled frame is counted once as received and later once as processed
  * or dropped with its reason (incomplete, not decodable, buffer full, analysis dropped or
- * failed, still queued at stop). A lost or dropped frame tells the analyzer, whose decoder must
+ * failed, still queued at stop); a frame the analysis rate skipped is processed (decoded), not dropped. A lost or dropped frame tells the analyzer, whose decoder must
  * then wait for a keyframe.
  */
 export class VideoProcessor implements TrackProcessor {
@@ -119,8 +119,8 @@ export class VideoProcessor implements TrackProcessor {
     const started = performance.now();
     try {
       const result = await this.options.analyzer.analyze(frame);
-      const { detections, analyzed, picture } = Array.isArray(result) ? { detections: result, analyzed: true, picture: undefined } : result;
-      this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started });
+      const { detections, analyzed, picture, notSampled } = Array.isArray(result) ? { detections: result, analyzed: true, picture: undefined, notSampled: false } : result;
+      this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started, notSampled });
       if (detections.length > 0) this.options.onDetections?.(frame, detections, picture);
     } catch (error) {
       if (error instanceof FrameDropped) {

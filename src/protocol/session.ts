@@ -21,6 +21,8 @@ export interface SessionCounters {
   frames_received: number;
   frames_processed: number;
   frames_analyzed: number;
+  /** Decoded but not analysed: skipped by the analysis rate (ANALYSIS_FPS); counted as processed. */
+  frames_not_sampled: number;
   frames_dropped: number;
   detections: number;
   audio_frames: number;

@@ -54,7 +54,12 @@ export interface StreamSummary {
   ignored_rtcp_packets: number;
   /** Frames a detector looked at (a decoder may take a frame and give no picture). */
   total_frames_analyzed: number;
-  /** From a frame leaving the buffer to its analysis finishing (decode + detection), in ms. */
+  /**
+   * Frames decoded but not analysed because ANALYSIS_FPS limits the analysis rate: processed,
+   * not dropped (so not in `dropped_by_reason`), and not in `total_frames_analyzed`.
+   */
+  total_frames_not_sampled: number;
+  /** From a frame leaving the buffer to its analysis finishing (decode + detection), in ms; frames not sampled are left out. */
   avg_processing_time_ms: number;
   p95_processing_time_ms: number;
   keyframes: number;

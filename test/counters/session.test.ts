@@ -68,6 +68,29 @@ describe('Session', () => {
     expect(summary.total_frames_received).toBe(summary.total_frames_processed + summary.total_frames_dropped);
   });
 
+  it('counts frames the analysis rate skipped as processed and not sampled, neither analysed nor dropped, and leaves their time out', () => {
+    const session = new Session('s-5');
+    for (let i = 0; i < 8; i++) session.frameReceived();
+    session.frameProcessed(1, { analyzed: true, processingMs: 10 });
+    for (let i = 0; i < 5; i++) session.frameProcessed(0, { analyzed: false, processingMs: 1, notSampled: true });
+    session.frameProcessed(0, { analyzed: false, processingMs: 20 });
+    expect(session.counters()).toMatchObject({ frames_processed: 7, frames_analyzed: 1, frames_not_sampled: 5, frames_dropped: 0 });
+    session.framesDropped('buffer_full');
+
+    const { summary } = session.close('tracks_ended', {});
+
+    expect(summary).toMatchObject({
+      total_frames_received: 8,
+      total_frames_processed: 7,
+      total_frames_analyzed: 1,
+      total_frames_not_sampled: 5,
+      total_frames_dropped: 1,
+      dropped_by_reason: { buffer_full: 1 },
+      // The analysed frame and the one that gave no picture; not the decode-only ones.
+      avg_processing_time_ms: 15,
+    });
+  });
+
   it('reports how the tracks ended', () => {
     const session = new Session('s-4');
     const { summary } = session.close('tracks_ended', {

@@ -59,6 +59,7 @@ export const SUMMARY: StreamSummary = {
   ignored_rtp_packets: 0,
   ignored_rtcp_packets: 0,
   total_frames_analyzed: 0,
+  total_frames_not_sampled: 0,
   avg_processing_time_ms: 0,
   p95_processing_time_ms: 0,
   keyframes: 0,

@@ -1,7 +1,7 @@
 import { FrameDropped, type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
 import type { FrameOutcome, FrameWorkerPool } from '../../src/media/decode/frameWorkerPool';
 import type { VideoCodecName } from '../../src/media/decode/videoDecoder';
-import { DecodingAnalyzerFactory } from '../../src/media/decodingAnalyzer';
+import { DecodingAnalyzerFactory, type DecodingAnalyzerOptions } from '../../src/media/decodingAnalyzer';
 import type { VideoFrame } from '../../src/media/videoFrame';
 
 const SQUARE_OUTCOME: FrameOutcome = {
@@ -14,6 +14,8 @@ const SQUARE_OUTCOME: FrameOutcome = {
 interface FakeStream {
   codec: VideoCodecName;
   decodeAndDetect: jest.Mock<Promise<FrameOutcome>, [Uint8Array, boolean]>;
+  /** Decoding without detection, for frames the analysis rate skips. */
+  decode: jest.Mock<Promise<FrameOutcome>, [Uint8Array, boolean]>;
   close: jest.Mock<void, []>;
   /** The callback the analyzer gave the pool for this stream. */
   onDecoderLost: () => void;
@@ -27,6 +29,7 @@ function fakePool() {
       const stream: FakeStream = {
         codec,
         decodeAndDetect: jest.fn(async (_data: Uint8Array, _keyframe: boolean) => SQUARE_OUTCOME),
+        decode: jest.fn(async (_data: Uint8Array, _keyframe: boolean) => ({ ...SQUARE_OUTCOME, detections: [], detectMs: 0 })),
         close: jest.fn(),
         onDecoderLost,
       };
@@ -45,10 +48,10 @@ function frame(keyframe: boolean, codec: VideoCodecName = 'VP8'): VideoFrame {
   return { rtpTimestamp, payloadType: 96, packets: 1, bytes: data.length, payloads: [data], receivedAt: 0, incomplete: false, afterLoss: false, codec, data, keyframe };
 }
 
-function setup() {
+function setup(options: DecodingAnalyzerOptions = {}) {
   const fake = fakePool();
   const requestKeyframe = jest.fn();
-  const analyzer = new DecodingAnalyzerFactory(fake.pool).forTrack({ sessionId: 'session', trackId: 'track', requestKeyframe });
+  const analyzer = new DecodingAnalyzerFactory(fake.pool, options).forTrack({ sessionId: 'session', trackId: 'track', requestKeyframe });
   const analyze = (video: VideoFrame) => Promise.resolve(analyzer.analyze(video)) as Promise<FrameAnalysis>;
   return { ...fake, requestKeyframe, analyzer: analyzer as Required<FrameAnalyzer>, analyze };
 }
@@ -171,6 +174,35 @@ describe('DecodingAnalyzer', () => {
     analyzer.close();
     analyzer.close();
     expect(streams[0]!.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('without an analysis rate, runs the detector on every frame', async () => {
+    const { analyze, streams } = setup();
+    for (let i = 0; i < 12; i++) await analyze(frame(i === 0));
+    expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(12);
+    expect(streams[0]!.decode).not.toHaveBeenCalled();
+  });
+
+  it('with an analysis rate of 5 fps, decodes every frame of a 30 fps track and runs the detector on one in six', async () => {
+    const { analyze, streams } = setup({ analysisFps: 5 });
+    const results: FrameAnalysis[] = [];
+    for (let i = 0; i < 12; i++) results.push(await analyze(frame(i === 0)));
+    expect(results.map((result) => result.analyzed)).toEqual([true, false, false, false, false, false, true, false, false, false, false, false]);
+    expect(results.filter((result) => result.notSampled)).toHaveLength(10);
+    expect(results[6]).toEqual({ detections: SQUARE_OUTCOME.detections, analyzed: true, picture: SQUARE_OUTCOME.picture });
+    for (const skipped of results.filter((result) => result.notSampled)) expect(skipped).toEqual({ detections: [], analyzed: false, notSampled: true });
+    expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(2);
+    expect(streams[0]!.decode).toHaveBeenCalledTimes(10);
+  });
+
+  it('with an analysis rate, a frame waiting for a keyframe or giving no picture does not use up the slot', async () => {
+    const { analyze, streams } = setup({ analysisFps: 5 });
+    await expect(analyze(frame(false))).rejects.toEqual(droppedAs('waiting_for_keyframe'));
+    streams[0]!.decodeAndDetect.mockResolvedValueOnce({ picture: null, detections: [], decodeMs: 1, detectMs: 0 });
+    await expect(analyze(frame(true))).resolves.toEqual({ detections: [], analyzed: false, picture: undefined });
+    await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
+    await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: false, notSampled: true });
+    expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(2);
   });
 
   it('close() before any frame opens nothing', () => {

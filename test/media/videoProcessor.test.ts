@@ -158,4 +158,30 @@ describe('VideoProcessor', () => {
       dropped_by_reason: { waiting_for_keyframe: 1, decode_error: 1 },
     });
   });
+
+  it('counts frames the analyzer decoded but did not sample as processed and not sampled, not as drops', async () => {
+    const session = new Session('s');
+    const analyzer: FrameAnalyzer = {
+      analyze: (frame) =>
+        frame.rtpTimestamp % 9000 === 0
+          ? { detections: [{ label: 'wound', score: 1, bbox: [0, 0, 1, 1] }], analyzed: true }
+          : { detections: [], analyzed: false, notSampled: true },
+    };
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: vp8 });
+    for (let frame = 0; frame < 9; frame++) {
+      processor.handleRtp(framePacket(frame));
+      await flush();
+    }
+    await processor.stop();
+    const { summary } = session.close('tracks_ended', {});
+    expect(summary.dropped_by_reason).toEqual({});
+    expect(summary).toMatchObject({
+      total_frames_received: 9,
+      total_frames_processed: 9,
+      total_frames_analyzed: 3,
+      total_frames_not_sampled: 6,
+      total_detections: 3,
+      total_frames_dropped: 0,
+    });
+  });
 });

@@ -8,7 +8,16 @@ export interface FrameWorkerSetup {
 }
 
 export type FrameWorkerRequest =
-  | { type: 'frame'; jobId: number; streamId: string; codec: VideoCodecName; data: Uint8Array; keyframe: boolean }
+  | {
+      type: 'frame';
+      jobId: number;
+      streamId: string;
+      codec: VideoCodecName;
+      data: Uint8Array;
+      keyframe: boolean;
+      /** false: decode only (the decoder needs every frame), no detection (ANALYSIS_FPS skipped it). */
+      analyze: boolean;
+    }
   | { type: 'audio'; jobId: number; streamId: string; data: Uint8Array }
   | { type: 'end'; streamId: string };
 

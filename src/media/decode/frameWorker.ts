@@ -1,6 +1,7 @@
 /**
  * Worker thread: decodes the frames of the streams assigned to it, each with its own decoder,
- * and runs the detector on every decoded picture, or measures the level of decoded audio.
+ * and runs the detector on every decoded picture of a frame to analyse (every frame unless
+ * ANALYSIS_FPS skips some), or measures the level of decoded audio.
  * Requests are handled one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -62,6 +63,8 @@ async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | n
   }
   const decodeMs = performance.now() - decodeStarted;
   if (!picture) return { jobId, ok: true, picture: null, detections: [], decodeMs, detectMs: 0 };
+  // Decoded to keep the decoder's reference frames, but not one to analyse (ANALYSIS_FPS).
+  if (!request.analyze) return { jobId, ok: true, picture: { width: picture.width, height: picture.height }, detections: [], decodeMs, detectMs: 0 };
   const detectStarted = performance.now();
   try {
     const detections = detector.detect(picture);

@@ -174,8 +174,8 @@ export class FrameWorkerPool {
   }
 
   /** @internal */
-  async run(streamId: string, codec: VideoCodecName, data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
-    const reply = await this.workerFor(streamId).run({ type: 'frame', jobId: this.nextJobId++, streamId, codec, data, keyframe });
+  async run(streamId: string, codec: VideoCodecName, data: Uint8Array, keyframe: boolean, analyze: boolean): Promise<FrameOutcome> {
+    const reply = await this.workerFor(streamId).run({ type: 'frame', jobId: this.nextJobId++, streamId, codec, data, keyframe, analyze });
     if (!('detections' in reply)) throw new Error('the worker answered a video frame with an audio measurement');
     return { picture: reply.picture, detections: reply.detections, decodeMs: reply.decodeMs, detectMs: reply.detectMs };
   }
@@ -245,9 +245,12 @@ export class DecodingStream {
   ) {}
 
   decodeAndDetect(data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
-    if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
-    if (this.codec === 'OPUS') return Promise.reject(new Error('an audio stream has no video frames'));
-    return this.pool.run(this.streamId, this.codec, data, keyframe);
+    return this.videoFrame(data, keyframe, true);
+  }
+
+  /** Decodes the frame (the decoder needs every one) without running the detector on it: no detections. */
+  decode(data: Uint8Array, keyframe: boolean): Promise<FrameOutcome> {
+    return this.videoFrame(data, keyframe, false);
   }
 
   /** The level of one Opus packet in dBov, decoded in the worker. */
@@ -260,5 +263,11 @@ export class DecodingStream {
     if (this.closed) return;
     this.closed = true;
     this.pool.endStream(this.streamId);
+  }
+
+  private videoFrame(data: Uint8Array, keyframe: boolean, analyze: boolean): Promise<FrameOutcome> {
+    if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
+    if (this.codec === 'OPUS') return Promise.reject(new Error('an audio stream has no video frames'));
+    return this.pool.run(this.streamId, this.codec, data, keyframe, analyze);
   }
 }

@@ -94,6 +94,20 @@ describe('FrameWorkerPool decoding', () => {
     streams.forEach((stream) => stream.close());
   });
 
+  it.each([
+    ['VP8', vp8],
+    ['H264', h264],
+  ] as const)('decode() decodes a %s frame without the detector (a picture, no detections), and the frames after it decode from it', async (codec, frames) => {
+    const stream = pool.openStream(codec, () => {});
+    expectSquareFound(await send(stream, frames[0]!));
+    for (const frame of frames.slice(1, 6)) {
+      const outcome = await stream.decode(frame.data, frame.keyframe);
+      expect(outcome).toMatchObject({ picture: { width: 640, height: 480 }, detections: [], detectMs: 0 });
+    }
+    expectSquareFound(await send(stream, frames[6]!));
+    stream.close();
+  });
+
   it('answers a stream frames in order, several in flight', async () => {
     const stream = pool.openStream('VP8', () => {});
     const outcomes = await Promise.all(vp8.map((frame) => send(stream, frame)));
