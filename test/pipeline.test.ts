@@ -100,7 +100,7 @@ describe.each([
 
   it('ANALYSIS_FPS=5 analyses one frame in six of the 30 fps clip (by media time), decodes and counts the rest as not sampled', async () => {
     server = await startTestServer({ ...pipelineConfig, analysisFps: 5 });
-    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, `${prefix}_red_square.${extension}`) });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, squareFile) });
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
     expect(peer.view().counters.frames_not_sampled).toBeGreaterThan(0);
