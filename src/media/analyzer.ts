@@ -21,6 +21,8 @@ export class FrameDropped extends Error {
   constructor(
     readonly reason: AnalysisDropReason,
     message: string,
+    /** The decoder took the frame (it was dropped after decoding): it need not wait for a keyframe. */
+    readonly decoderIntact = false,
   ) {
     super(message);
   }

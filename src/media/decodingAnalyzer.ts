@@ -68,7 +68,7 @@ class DecodingAnalyzer implements FrameAnalyzer {
       if (outcome.picture) this.sampler?.analysed(frame.rtpTimestamp);
       return { detections: outcome.detections, analyzed: outcome.picture !== null, picture: outcome.picture ?? undefined };
     } catch (error) {
-      if (!(error instanceof FrameDropped) || error.reason !== 'analysis_error') this.framesLost();
+      if (!(error instanceof FrameDropped && error.decoderIntact)) this.framesLost();
       throw error;
     }
   }

@@ -133,15 +133,18 @@ describe('DecodingAnalyzer', () => {
     await expect(analyze(frame(false))).rejects.toEqual(droppedAs('waiting_for_keyframe'));
   });
 
-  it('keeps decoding delta frames after an analysis_error (the decoder saw the frame)', async () => {
-    const { analyze, requestKeyframe, streams } = setup();
-    await analyze(frame(true));
-    streams[0]!.decodeAndDetect.mockRejectedValueOnce(new FrameDropped('analysis_error', 'detector threw'));
-    await expect(analyze(frame(false))).rejects.toEqual(droppedAs('analysis_error'));
-    await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
-    expect(requestKeyframe).not.toHaveBeenCalled();
-    expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(3);
-  });
+  it.each(['analysis_error', 'analysis_timeout'] as const)(
+    'keeps decoding delta frames after a frame dropped as %s after decoding (the decoder saw the frame)',
+    async (reason) => {
+      const { analyze, requestKeyframe, streams } = setup();
+      await analyze(frame(true));
+      streams[0]!.decodeAndDetect.mockRejectedValueOnce(new FrameDropped(reason, 'detector threw or was late', true));
+      await expect(analyze(frame(false))).rejects.toEqual(droppedAs(reason));
+      await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
+      expect(requestKeyframe).not.toHaveBeenCalled();
+      expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(3);
+    },
+  );
 
   it('waits for a keyframe when the pool says the decoder was lost', async () => {
     const { analyze, requestKeyframe, streams } = setup();
