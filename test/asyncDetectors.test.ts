@@ -60,8 +60,10 @@ function expectAddsUp(summary: StreamSummary): void {
 
 describe('an asynchronous detector', () => {
   it("two tracks share one worker's slots, answers come in random order, yet each track gets its detections in frame order", async () => {
-    // Two tracks on one worker; answers after 5 to 35 ms, four pending at once; a deadline no answer misses.
+    // Two tracks on one worker; answers after 5 to 35 ms, four pending at once; a deadline no
+    // answer misses, and a buffer that holds every frame however far analysis falls behind.
     server = await startTestServer({
+      frameBufferSize: FRAMES,
       detector: 'delayed-colour-region',
       detectorOptions: { delayMs: 20, jitterMs: 15, concurrency: 4 },
       decodeWorkers: 1,
