@@ -2,7 +2,7 @@
  * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
  * square on noisy grey):
  * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
- * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
+ * - decoding: the VP8 and VP9 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
  * - pool throughput: frames per second with one stream per worker thread, and frames analysed
@@ -22,9 +22,8 @@ import { createLogger } from '../src/logger';
 import { rmsDbov } from '../src/media/audioLevel';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { OpusDecoder } from '../src/media/decode/opusDecoder';
-import { H264Decoder } from '../src/media/decode/h264Decoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
-import { LibvpxDecoder } from '../src/media/decode/libvpxDecoder';
+import { createVideoDecoder } from '../src/media/decode/videoDecoders';
 import { createDetector } from '../src/media/detectors/registry';
 import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
 import type { I420Frame } from '../src/media/i420Frame';
@@ -37,10 +36,11 @@ import { runBench, writeResults } from './report';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
-const FILES = { VP8: 'vp8_red_square.ivf', H264: 'h264_red_square.h264' } as const;
+const FILES = { VP8: 'vp8_red_square.ivf', VP9: 'vp9_red_square.ivf', H264: 'h264_red_square.h264' } as const;
 /** The decoder each codec runs on: one backend per codec today, a row per backend when there are more. */
 const BACKENDS: Record<keyof typeof FILES, string> = {
   VP8: 'libvpx, wasm (@libav.js/variant-webm-vp9)',
+  VP9: 'libvpx-vp9, wasm (@libav.js/variant-webm-vp9)',
   H264: 'h264bsd, wasm (h264decoder)',
 };
 
@@ -63,8 +63,8 @@ function assemblyCost(file: VideoFile): number[] {
   return times;
 }
 
-async function decoderFor(file: VideoFile): Promise<VideoDecoder> {
-  return file.codec === 'VP8' ? LibvpxDecoder.create('VP8') : new H264Decoder();
+function decoderFor(file: VideoFile): Promise<VideoDecoder> {
+  return createVideoDecoder(file.codec);
 }
 
 /** Decoding and detection times per frame in this thread, and the pictures for later. */
