@@ -2,10 +2,12 @@
  * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
  * square on noisy grey):
  * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
- * - decoding: the VP8 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
+ * - decoding: the VP8 and VP9 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
- * - pool throughput: frames per second with one stream per worker thread;
+ * - pool throughput: frames per second with one stream per worker thread, and frames analysed
+ *   per CPU-second of the whole process (process.cpuUsage(): every thread, the workers' decoding
+ *   and detection, the main thread's share and the garbage collector), per codec and backend;
  * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
  * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
  * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
@@ -20,9 +22,8 @@ import { createLogger } from '../src/logger';
 import { rmsDbov } from '../src/media/audioLevel';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { OpusDecoder } from '../src/media/decode/opusDecoder';
-import { H264Decoder } from '../src/media/decode/h264Decoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
-import { LibvpxDecoder } from '../src/media/decode/libvpxDecoder';
+import { createVideoDecoder } from '../src/media/decode/videoDecoders';
 import { createDetector } from '../src/media/detectors/registry';
 import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
 import type { I420Frame } from '../src/media/i420Frame';
@@ -35,7 +36,13 @@ import { runBench, writeResults } from './report';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
-const FILES = { VP8: 'vp8_red_square.ivf', H264: 'h264_red_square.h264' } as const;
+const FILES = { VP8: 'vp8_red_square.ivf', VP9: 'vp9_red_square.ivf', H264: 'h264_red_square.h264' } as const;
+/** The decoder each codec runs on: one backend per codec today, a row per backend when there are more. */
+const BACKENDS: Record<keyof typeof FILES, string> = {
+  VP8: 'libvpx, wasm (@libav.js/variant-webm-vp9)',
+  VP9: 'libvpx-vp9, wasm (@libav.js/variant-webm-vp9)',
+  H264: 'h264bsd, wasm (h264decoder)',
+};
 
 /** Per-frame time of reorder + assembly + depacketizing, for every frame of the file, PASSES times. */
 function assemblyCost(file: VideoFile): number[] {
@@ -56,8 +63,8 @@ function assemblyCost(file: VideoFile): number[] {
   return times;
 }
 
-async function decoderFor(file: VideoFile): Promise<VideoDecoder> {
-  return file.codec === 'VP8' ? LibvpxDecoder.create('VP8') : new H264Decoder();
+function decoderFor(file: VideoFile): Promise<VideoDecoder> {
+  return createVideoDecoder(file.codec);
 }
 
 /** Decoding and detection times per frame in this thread, and the pictures for later. */
@@ -74,8 +81,10 @@ async function decodeAndDetectCost(file: VideoFile) {
       decodeTimes.push(performance.now() - started);
       if (!picture) continue;
       started = performance.now();
-      detections += detector.detect(picture).length;
+      // colour-region is synchronous: the time is the detection's, not a wait.
+      const found = detector.detect(picture);
       detectTimes.push(performance.now() - started);
+      detections += (await found).length;
     }
     decoder.close();
   }
@@ -96,21 +105,57 @@ async function workerRoundTrip(pool: FrameWorkerPool, file: VideoFile): Promise<
   return times;
 }
 
-/** Frames per second the pool gets through with one stream per worker, all at once. */
-async function poolThroughput(pool: FrameWorkerPool, file: VideoFile): Promise<number> {
+/** What analysing frames cost the whole process in CPU time. */
+interface CpuCost {
+  /** Frames the detector looked at (the decoder gave a picture). */
+  frames_analysed: number;
+  /** User + system time of every thread of the process over the run. */
+  cpu_seconds: number;
+  wall_seconds: number;
+  frames_analysed_per_cpu_second: number;
+  /** cpu_seconds / wall_seconds: how many cores the run kept busy. */
+  cores_busy: number;
+}
+
+/**
+ * Frames per second the pool gets through with one stream per worker, all at once, and the
+ * frames analysed per CPU-second over the same run. Each stream's decoder is made and has
+ * decoded the first keyframe before the clocks start: the cost of a frame, not of a decoder.
+ */
+async function poolThroughput(pool: FrameWorkerPool, file: VideoFile): Promise<{ framesPerSecond: number; cpu: CpuCost }> {
+  const streams = Array.from({ length: pool.size }, () => pool.openStream(file.codec, () => {}));
+  const first = file.frames[0]!;
+  await Promise.all(streams.map((stream) => stream.decodeAndDetect(first.data, first.keyframe)));
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  let analysed = 0;
   await Promise.all(
-    Array.from({ length: pool.size }, async () => {
-      const stream = pool.openStream(file.codec, () => {});
+    streams.map(async (stream) => {
       for (let pass = 0; pass < PASSES; pass++) {
-        for (const frame of file.frames) await stream.decodeAndDetect(frame.data, frame.keyframe);
+        for (const frame of file.frames) {
+          if ((await stream.decodeAndDetect(frame.data, frame.keyframe)).picture) analysed++;
+        }
       }
-      stream.close();
     }),
   );
+  const wallSeconds = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpuBefore);
+  streams.forEach((stream) => stream.close());
+  const cpuSeconds = (user + system) / 1e6;
   const frames = pool.size * PASSES * file.frames.length;
-  return Math.round(frames / ((performance.now() - started) / 1000));
+  return {
+    framesPerSecond: Math.round(frames / wallSeconds),
+    cpu: {
+      frames_analysed: analysed,
+      cpu_seconds: round(cpuSeconds, 3),
+      wall_seconds: round(wallSeconds, 3),
+      frames_analysed_per_cpu_second: Math.round(analysed / cpuSeconds),
+      cores_busy: round(cpuSeconds / wallSeconds, 2),
+    },
+  };
 }
+
+const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Per-packet time of decoding 20 ms of Opus and measuring its RMS level. */
 async function audioCost(): Promise<number[]> {
@@ -133,7 +178,7 @@ async function main() {
   const pool = new FrameWorkerPool({ detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
   const results: Record<string, unknown> = {};
   try {
-    for (const [codec, name] of Object.entries(FILES)) {
+    for (const [codec, name] of Object.entries(FILES) as Array<[keyof typeof FILES, string]>) {
       const file = readVideoFile(join(FIXTURES, name));
       const assembly = assemblyCost(file);
       const { decodeTimes, detectTimes, detections } = await decodeAndDetectCost(file);
@@ -141,12 +186,14 @@ async function main() {
       const throughput = await poolThroughput(pool, file);
       results[codec] = {
         file: name,
+        backend: BACKENDS[codec],
         frames_per_pass: file.frames.length,
         assembly_ms: measure(assembly, 3),
         decoding_ms: measure(decodeTimes, 3),
         detection_ms: measure(detectTimes, 3),
         worker_round_trip_ms: measure(roundTrip, 3),
-        pool_frames_per_second: throughput,
+        pool_frames_per_second: throughput.framesPerSecond,
+        pool_cpu: throughput.cpu,
         detections_per_frame: detections / detectTimes.length,
       };
     }
@@ -162,10 +209,21 @@ async function main() {
         .map(([stage, value]) => ({ codec, stage, n: value.n, median: value.median, p95: value.p95, max: value.max })),
     ),
   );
-  for (const [codec, result] of Object.entries(results)) {
-    if (codec === 'OPUS') continue;
-    console.log(`${codec}: pool throughput ${(result as { pool_frames_per_second: number }).pool_frames_per_second} frames/s on ${availableParallelism()} workers`);
-  }
+  const video = Object.entries(results).filter(([codec]) => codec !== 'OPUS') as Array<
+    [string, { backend: string; pool_frames_per_second: number; pool_cpu: CpuCost }]
+  >;
+  console.log(`Pool, ${availableParallelism()} workers, one stream each:`);
+  console.table(
+    video.map(([codec, { backend, pool_frames_per_second, pool_cpu }]) => ({
+      codec,
+      backend,
+      'frames/s': pool_frames_per_second,
+      'frames analysed': pool_cpu.frames_analysed,
+      'CPU s': pool_cpu.cpu_seconds,
+      'frames analysed per CPU-s': pool_cpu.frames_analysed_per_cpu_second,
+      'cores busy': pool_cpu.cores_busy,
+    })),
+  );
   writeResults('pipeline', report);
 }
 

@@ -30,6 +30,8 @@ export interface ServerConfig {
   decodeWorkers: number;
   /** A frame not decoded and analysed within this time ends its worker (a hung decoder or detector). */
   frameTimeoutMs: number;
+  /** An asynchronous detector's result later than this after decoding drops the frame; the worker goes on. */
+  detectTimeoutMs: number;
   /** At most one keyframe request (RTCP PLI) per video track per this interval. */
   keyframeRequestIntervalMs: number;
   /** At most this many `detection` events per session per second (coalesced: the newest wins). */
@@ -219,7 +221,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     ...detectorSettings(env),
     analysisFps: optionalDecimal(env, 'ANALYSIS_FPS', 0.01, 1000),
     decodeWorkers: integer(env, 'DECODE_WORKERS', availableParallelism(), 1, 256),
-    frameTimeoutMs: integer(env, 'FRAME_TIMEOUT_MS', 1000, 10, 60_000),
+    ...frameTimeouts(env),
     keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 60_000),
     detectionEventsPerSecond: integer(env, 'DETECTION_EVENTS_PER_SECOND', 5, 1, 1000),
     summaryRetentionMs: integer(env, 'SUMMARY_RETENTION_MS', 10 * 60_000, 0, 7 * 24 * 3600_000),
@@ -244,6 +246,20 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
     ...inspectSettings(env, port),
   };
+}
+
+/**
+ * FRAME_TIMEOUT_MS (a worker that does not answer a frame in time is hung and replaced) and
+ * DETECT_TIMEOUT_MS (an asynchronous detector's deadline per frame), which must be shorter:
+ * a slow detector's frame is dropped before its worker would be taken for hung.
+ */
+function frameTimeouts(env: Env): { frameTimeoutMs: number; detectTimeoutMs: number } {
+  const frameTimeoutMs = integer(env, 'FRAME_TIMEOUT_MS', 1000, 10, 60_000);
+  const detectTimeoutMs = integer(env, 'DETECT_TIMEOUT_MS', Math.floor(frameTimeoutMs / 2), 1, 60_000);
+  if (detectTimeoutMs >= frameTimeoutMs) {
+    throw new ConfigError(`DETECT_TIMEOUT_MS must be below FRAME_TIMEOUT_MS (${frameTimeoutMs}), got ${detectTimeoutMs}`);
+  }
+  return { frameTimeoutMs, detectTimeoutMs };
 }
 
 /** INSPECT (0 or 1) and INSPECT_PORT, which must not be the HTTP port. */

@@ -53,6 +53,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
           detector: config.detector,
           detectorOptions: config.detectorOptions,
           jobTimeoutMs: config.frameTimeoutMs,
+          detectTimeoutMs: config.detectTimeoutMs,
           logger,
         });
   if (config.analysisFps !== undefined && config.detector === 'off') {

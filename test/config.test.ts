@@ -52,6 +52,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ANALYSIS_FPS: '1000' }).analysisFps).toBe(1000);
   });
 
+  it('bounds an asynchronous detection by DETECT_TIMEOUT_MS, half of FRAME_TIMEOUT_MS by default', () => {
+    expect(loadConfig({})).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 500 });
+    expect(loadConfig({ FRAME_TIMEOUT_MS: '3000' })).toMatchObject({ frameTimeoutMs: 3000, detectTimeoutMs: 1500 });
+    expect(loadConfig({ DETECT_TIMEOUT_MS: '200' })).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 200 });
+    expect(loadConfig({ DETECTOR: 'delayed-colour-region', DETECTOR_OPTIONS: 'delayMs=50,concurrency=4' })).toMatchObject({
+      detector: 'delayed-colour-region',
+      detectorOptions: { delayMs: 50, concurrency: 4 },
+    });
+  });
+
   it.each([
     [{ ANALYSIS_FPS: '0' }, /ANALYSIS_FPS must be a number between 0.01 and 1000 \(decimals allowed\), got "0"/],
     [{ ANALYSIS_FPS: '-5' }, /ANALYSIS_FPS must be a number between 0.01 and 1000/],
@@ -59,6 +69,10 @@ describe('loadConfig', () => {
     [{ ANALYSIS_FPS: 'fast' }, /ANALYSIS_FPS must be a number/],
     [{ ANALYSIS_FPS: '1e3' }, /ANALYSIS_FPS must be a number/],
     [{ ANALYSIS_FPS: '0.001' }, /ANALYSIS_FPS must be a number between 0.01/],
+    [{ DETECT_TIMEOUT_MS: '1000' }, /DETECT_TIMEOUT_MS must be below FRAME_TIMEOUT_MS \(1000\), got 1000/],
+    [{ FRAME_TIMEOUT_MS: '100', DETECT_TIMEOUT_MS: '500' }, /DETECT_TIMEOUT_MS must be below FRAME_TIMEOUT_MS \(100\)/],
+    [{ DETECT_TIMEOUT_MS: '0' }, /DETECT_TIMEOUT_MS must be between 1/],
+    [{ DETECTOR: 'delayed-colour-region', DETECTOR_OPTIONS: 'concurrency=0' }, /DETECTOR_OPTIONS: detector 'delayed-colour-region': concurrency must be an integer >= 1/],
     [{ INSPECT: 'yes' }, /INSPECT must be one of 0, 1, got "yes"/],
     [{ INSPECT: '1', INSPECT_PORT: '70000' }, /INSPECT_PORT must be between 0 and 65535/],
     [{ INSPECT: '1', INSPECT_PORT: 'ws://localhost' }, /INSPECT_PORT must be a whole number/],

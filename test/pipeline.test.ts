@@ -83,6 +83,12 @@ describe.each([
     expect(summary.detection_events).toBeLessThanOrEqual(12);
     expect(summary.avg_processing_time_ms).toBeGreaterThan(0);
     expect(summary.p95_processing_time_ms).toBeGreaterThanOrEqual(summary.avg_processing_time_ms! / 2);
+    // Where the time goes: every frame was decoded and analysed, inside its processing time.
+    expect(summary.avg_decode_time_ms).toBeGreaterThan(0);
+    expect(summary.avg_detect_time_ms).toBeGreaterThan(0);
+    expect(summary.p95_decode_time_ms).toBeGreaterThan(0);
+    expect(summary.p95_detect_time_ms).toBeGreaterThan(0);
+    expect(summary.avg_decode_time_ms! + summary.avg_detect_time_ms!).toBeLessThanOrEqual(summary.avg_processing_time_ms! + 0.02);
   });
 
   it('plain grey video gives no detection', async () => {

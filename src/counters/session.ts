@@ -28,6 +28,10 @@ export interface FrameProcessing {
   processingMs: number;
   /** Decoded but skipped by the analysis rate (ANALYSIS_FPS). */
   notSampled?: boolean;
+  /** Milliseconds the decoder took over the frame, when it was decoded. */
+  decodeMs?: number;
+  /** Milliseconds from the decoded picture to its detections, when a detector looked at it. */
+  detectMs?: number;
 }
 
 export interface SessionClosure {
@@ -56,6 +60,8 @@ export class Session {
   private framesAnalyzed = 0;
   private framesNotSampled = 0;
   private readonly processingTimes = new DurationStats();
+  private readonly decodeTimes = new DurationStats();
+  private readonly detectTimes = new DurationStats();
   private keyframes = 0;
   private keyframeRequests = 0;
   private detectionEvents = 0;
@@ -81,6 +87,7 @@ export class Session {
   /**
    * A frame handled to the end: analysed, decoded without giving a picture, or decoded but
    * skipped by the analysis rate (`notSampled`, whose time is not a processing time: no detection ran).
+   * Its decode time counts when it was decoded, its detect time when a detector looked at it.
    */
   frameProcessed(detections = 0, analysis: FrameProcessing = { analyzed: true, processingMs: 0 }): void {
     if (this.closed) return;
@@ -89,6 +96,8 @@ export class Session {
     if (analysis.analyzed) this.framesAnalyzed++;
     if (analysis.notSampled) this.framesNotSampled++;
     else this.processingTimes.add(analysis.processingMs);
+    if (analysis.decodeMs !== undefined) this.decodeTimes.add(analysis.decodeMs);
+    if (analysis.analyzed && analysis.detectMs !== undefined) this.detectTimes.add(analysis.detectMs);
   }
 
   keyframeReceived(): void {
@@ -190,6 +199,10 @@ export class Session {
         total_frames_not_sampled: this.framesNotSampled,
         avg_processing_time_ms: round(this.processingTimes.mean, 2),
         p95_processing_time_ms: round(this.processingTimes.p95, 2),
+        avg_decode_time_ms: round(this.decodeTimes.mean, 2),
+        p95_decode_time_ms: round(this.decodeTimes.p95, 2),
+        avg_detect_time_ms: round(this.detectTimes.mean, 2),
+        p95_detect_time_ms: round(this.detectTimes.p95, 2),
         keyframes: this.keyframes,
         keyframe_requests: this.keyframeRequests,
         detection_events: this.detectionEvents,

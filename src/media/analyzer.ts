@@ -10,6 +10,10 @@ export interface FrameAnalysis {
   picture?: PictureSize;
   /** Decoded but not analysed because the analysis rate (ANALYSIS_FPS) skipped it; `analyzed` is false. */
   notSampled?: boolean;
+  /** Milliseconds the decoder took over the frame (absent when it was not decoded). */
+  decodeMs?: number;
+  /** Milliseconds from the decoded picture to its detections, a wait for the detector included (when analysed). */
+  detectMs?: number;
 }
 
 export interface PictureSize {
@@ -21,6 +25,8 @@ export class FrameDropped extends Error {
   constructor(
     readonly reason: AnalysisDropReason,
     message: string,
+    /** The decoder took the frame (it was dropped after decoding): it need not wait for a keyframe. */
+    readonly decoderIntact = false,
   ) {
     super(message);
   }

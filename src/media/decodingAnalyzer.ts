@@ -60,15 +60,16 @@ class DecodingAnalyzer implements FrameAnalyzer {
     this.waitingForKeyframe = false;
     try {
       if (this.sampler && !this.sampler.due(frame.rtpTimestamp)) {
-        await this.stream!.decode(frame.data, frame.keyframe);
-        return { detections: [], analyzed: false, notSampled: true };
+        const { decodeMs } = await this.stream!.decode(frame.data, frame.keyframe);
+        return { detections: [], analyzed: false, notSampled: true, decodeMs };
       }
       const outcome = await this.stream!.decodeAndDetect(frame.data, frame.keyframe);
       // A frame that gave no picture leaves its slot to the next frame.
       if (outcome.picture) this.sampler?.analysed(frame.rtpTimestamp);
-      return { detections: outcome.detections, analyzed: outcome.picture !== null, picture: outcome.picture ?? undefined };
+      const { detections, picture, decodeMs, detectMs } = outcome;
+      return { detections, analyzed: picture !== null, picture: picture ?? undefined, decodeMs, detectMs };
     } catch (error) {
-      if (!(error instanceof FrameDropped) || error.reason !== 'analysis_error') this.framesLost();
+      if (!(error instanceof FrameDropped && error.decoderIntact)) this.framesLost();
       throw error;
     }
   }

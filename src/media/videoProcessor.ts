@@ -2,7 +2,7 @@ import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
 import type { Session } from '../counters/session';
 import type { Detection } from '../protocol';
-import { FrameDropped, type FrameAnalyzer, type PictureSize } from './analyzer';
+import { FrameDropped, type FrameAnalysis, type FrameAnalyzer, type PictureSize } from './analyzer';
 import type { VideoCodecName } from './decode/videoDecoder';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
 import { FrameBuffer, type DropPolicy } from './frameBuffer';
@@ -119,8 +119,8 @@ export class VideoProcessor implements TrackProcessor {
     const started = performance.now();
     try {
       const result = await this.options.analyzer.analyze(frame);
-      const { detections, analyzed, picture, notSampled } = Array.isArray(result) ? { detections: result, analyzed: true, picture: undefined, notSampled: false } : result;
-      this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started, notSampled });
+      const { detections, analyzed, picture, notSampled, decodeMs, detectMs } = Array.isArray(result) ? ({ detections: result, analyzed: true } as FrameAnalysis) : result;
+      this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started, notSampled, decodeMs, detectMs });
       if (detections.length > 0) this.options.onDetections?.(frame, detections, picture);
     } catch (error) {
       if (error instanceof FrameDropped) {

@@ -62,6 +62,12 @@ export interface StreamSummary {
   /** From a frame leaving the buffer to its analysis finishing (decode + detection), in ms; frames not sampled are left out. */
   avg_processing_time_ms: number;
   p95_processing_time_ms: number;
+  /** The decoder's time per decoded frame (in the worker), in ms; 0 when nothing was decoded. */
+  avg_decode_time_ms: number;
+  p95_decode_time_ms: number;
+  /** From a decoded picture to its detections per analysed frame (a wait for the detector included), in ms. */
+  avg_detect_time_ms: number;
+  p95_detect_time_ms: number;
   keyframes: number;
   keyframe_requests: number;
   /** `detection` events sent on the data channel (coalesced: at most DETECTION_EVENTS_PER_SECOND). */

@@ -91,6 +91,66 @@ describe('Session', () => {
     });
   });
 
+  it('splits the processing time: decode time over decoded frames, detect time over analysed frames, mean and p95', () => {
+    const session = new Session('s-times');
+    // 100 frames decoded in 1..100 ms; the first 20 gave no picture, so 80 were analysed, in 21..100 ms * 2.
+    for (let ms = 1; ms <= 100; ms++) {
+      const analyzed = ms > 20;
+      session.frameProcessed(0, { analyzed, processingMs: ms * 3, decodeMs: ms, detectMs: analyzed ? ms * 2 : 0 });
+    }
+    // Not decoded at all (DETECTOR=off, or an analyzer that does not say): in the processing time only.
+    session.frameProcessed(0, { analyzed: true, processingMs: 0 });
+
+    const { summary } = session.close('tracks_ended', {});
+    expect(summary).toMatchObject({
+      total_frames_processed: 101,
+      total_frames_analyzed: 81,
+      avg_decode_time_ms: 50.5,
+      p95_decode_time_ms: 95,
+      // 2 * (21..100): mean 121, p95 by nearest rank the 76th of 80 = 2 * 96.
+      avg_detect_time_ms: 121,
+      p95_detect_time_ms: 192,
+      avg_processing_time_ms: round2((3 * 5050) / 101),
+      // 0 and 3 * (1..100): the 96th of 101 is 3 * 95.
+      p95_processing_time_ms: 285,
+    });
+  });
+
+  it('reports zero decode and detect times when no frame was decoded, and rounds to 0.01 ms', () => {
+    const idle = new Session('s-idle');
+    idle.frameProcessed(0, { analyzed: true, processingMs: 0.5 });
+    expect(idle.close('tracks_ended', {}).summary).toMatchObject({
+      avg_decode_time_ms: 0,
+      p95_decode_time_ms: 0,
+      avg_detect_time_ms: 0,
+      p95_detect_time_ms: 0,
+    });
+    const precise = new Session('s-precise');
+    precise.frameProcessed(0, { analyzed: true, processingMs: 1, decodeMs: 1.23456, detectMs: 0.98765 });
+    expect(precise.close('tracks_ended', {}).summary).toMatchObject({ avg_decode_time_ms: 1.23, avg_detect_time_ms: 0.99 });
+  });
+
+  it('counts the decode time of a frame the analysis rate skipped, and no detect time for it', () => {
+    const session = new Session('s-not-sampled');
+    session.frameProcessed(1, { analyzed: true, processingMs: 9, decodeMs: 6, detectMs: 2 });
+    session.frameProcessed(0, { analyzed: false, processingMs: 5, notSampled: true, decodeMs: 4, detectMs: 0 });
+    expect(session.close('tracks_ended', {}).summary).toMatchObject({
+      total_frames_not_sampled: 1,
+      avg_processing_time_ms: 9,
+      avg_decode_time_ms: 5,
+      avg_detect_time_ms: 2,
+    });
+  });
+
+  it('ignores times reported after close', () => {
+    const session = new Session('s-late');
+    session.frameProcessed(0, { analyzed: true, processingMs: 2, decodeMs: 1, detectMs: 1 });
+    const { summary } = session.close('tracks_ended', {});
+    session.frameProcessed(0, { analyzed: true, processingMs: 200, decodeMs: 100, detectMs: 100 });
+    expect(session.close('tracks_ended', {}).summary).toBe(summary);
+    expect(summary).toMatchObject({ avg_decode_time_ms: 1, avg_detect_time_ms: 1 });
+  });
+
   it('reports how the tracks ended', () => {
     const session = new Session('s-4');
     const { summary } = session.close('tracks_ended', {
@@ -101,3 +161,5 @@ describe('Session', () => {
     expect(summary.tracks_ended_by).toEqual({ inactivity: 2, rtcp_bye: 1 });
   });
 });
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;

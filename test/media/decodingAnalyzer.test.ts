@@ -133,15 +133,18 @@ describe('DecodingAnalyzer', () => {
     await expect(analyze(frame(false))).rejects.toEqual(droppedAs('waiting_for_keyframe'));
   });
 
-  it('keeps decoding delta frames after an analysis_error (the decoder saw the frame)', async () => {
-    const { analyze, requestKeyframe, streams } = setup();
-    await analyze(frame(true));
-    streams[0]!.decodeAndDetect.mockRejectedValueOnce(new FrameDropped('analysis_error', 'detector threw'));
-    await expect(analyze(frame(false))).rejects.toEqual(droppedAs('analysis_error'));
-    await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
-    expect(requestKeyframe).not.toHaveBeenCalled();
-    expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(3);
-  });
+  it.each(['analysis_error', 'analysis_timeout'] as const)(
+    'keeps decoding delta frames after a frame dropped as %s after decoding (the decoder saw the frame)',
+    async (reason) => {
+      const { analyze, requestKeyframe, streams } = setup();
+      await analyze(frame(true));
+      streams[0]!.decodeAndDetect.mockRejectedValueOnce(new FrameDropped(reason, 'detector threw or was late', true));
+      await expect(analyze(frame(false))).rejects.toEqual(droppedAs(reason));
+      await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
+      expect(requestKeyframe).not.toHaveBeenCalled();
+      expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(3);
+    },
+  );
 
   it('waits for a keyframe when the pool says the decoder was lost', async () => {
     const { analyze, requestKeyframe, streams } = setup();
@@ -189,8 +192,10 @@ describe('DecodingAnalyzer', () => {
     for (let i = 0; i < 12; i++) results.push(await analyze(frame(i === 0)));
     expect(results.map((result) => result.analyzed)).toEqual([true, false, false, false, false, false, true, false, false, false, false, false]);
     expect(results.filter((result) => result.notSampled)).toHaveLength(10);
-    expect(results[6]).toEqual({ detections: SQUARE_OUTCOME.detections, analyzed: true, picture: SQUARE_OUTCOME.picture });
-    for (const skipped of results.filter((result) => result.notSampled)) expect(skipped).toEqual({ detections: [], analyzed: false, notSampled: true });
+    const { decodeMs, detectMs } = SQUARE_OUTCOME;
+    expect(results[6]).toEqual({ detections: SQUARE_OUTCOME.detections, analyzed: true, picture: SQUARE_OUTCOME.picture, decodeMs, detectMs });
+    // A skipped frame was decoded: its decode time counts, it has no detect time.
+    for (const skipped of results.filter((result) => result.notSampled)) expect(skipped).toEqual({ detections: [], analyzed: false, notSampled: true, decodeMs });
     expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(2);
     expect(streams[0]!.decode).toHaveBeenCalledTimes(10);
   });
@@ -199,7 +204,7 @@ describe('DecodingAnalyzer', () => {
     const { analyze, streams } = setup({ analysisFps: 5 });
     await expect(analyze(frame(false))).rejects.toEqual(droppedAs('waiting_for_keyframe'));
     streams[0]!.decodeAndDetect.mockResolvedValueOnce({ picture: null, detections: [], decodeMs: 1, detectMs: 0 });
-    await expect(analyze(frame(true))).resolves.toEqual({ detections: [], analyzed: false, picture: undefined });
+    await expect(analyze(frame(true))).resolves.toEqual({ detections: [], analyzed: false, picture: undefined, decodeMs: 1, detectMs: 0 });
     await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: true });
     await expect(analyze(frame(false))).resolves.toMatchObject({ analyzed: false, notSampled: true });
     expect(streams[0]!.decodeAndDetect).toHaveBeenCalledTimes(2);

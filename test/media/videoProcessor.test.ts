@@ -135,6 +135,27 @@ describe('VideoProcessor', () => {
     });
   });
 
+  it("passes the analyzer's decode and detect times to the session's summary", async () => {
+    const session = new Session('s');
+    const analyzer: FrameAnalyzer = {
+      analyze: (frame) =>
+        frame.rtpTimestamp === 3000
+          ? { detections: [], analyzed: false, decodeMs: 4, detectMs: 0 }
+          : { detections: [], analyzed: true, decodeMs: 2, detectMs: 6 },
+    };
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: vp8 });
+    for (const frame of [1, 2, 3]) processor.handleRtp(framePacket(frame));
+    await flush();
+    await processor.stop();
+    expect(session.close('tracks_ended', {}).summary).toMatchObject({
+      total_frames_processed: 3,
+      total_frames_analyzed: 2,
+      avg_decode_time_ms: round2((4 + 2 + 2) / 3),
+      avg_detect_time_ms: 6,
+      p95_detect_time_ms: 6,
+    });
+  });
+
   it('counts frames of an unknown payload type as decode errors, and drops an analyzer reports by their reason', async () => {
     const session = new Session('s');
     const analyzer: FrameAnalyzer = {
@@ -185,3 +206,5 @@ describe('VideoProcessor', () => {
     });
   });
 });
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;

@@ -1,10 +1,12 @@
-import type { Detection } from '../../protocol';
+import type { AnalysisDropReason, Detection } from '../../protocol';
 import type { VideoCodecName } from './videoDecoder';
 
 /** What the pool's workers are started with. */
 export interface FrameWorkerSetup {
   detector: string;
   detectorOptions: Record<string, number>;
+  /** An asynchronous detector's result later than this after decoding drops the frame (`analysis_timeout`). */
+  detectTimeoutMs: number;
 }
 
 export type FrameWorkerRequest =
@@ -32,4 +34,4 @@ export type FrameWorkerReply =
       detectMs: number;
     }
   | { jobId: number; ok: true; levelDbov: number }
-  | { jobId: number; ok: false; stage: 'decode' | 'detect'; error: string };
+  | { jobId: number; ok: false; reason: Extract<AnalysisDropReason, 'decode_error' | 'analysis_error' | 'analysis_timeout'>; error: string };

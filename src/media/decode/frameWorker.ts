@@ -2,20 +2,33 @@
  * Worker thread: decodes the frames of the streams assigned to it, each with its own decoder,
  * and runs the detector on every decoded picture of a frame to analyse (every frame unless
  * ANALYSIS_FPS skips some), or measures the level of decoded audio.
- * Requests are handled one at a time, in order.
+ * Requests are decoded one at a time, in order. An asynchronous detection does not hold up the
+ * decoding of the next request (DetectionRunner bounds how many are pending and their deadline);
+ * each stream's replies still leave in the order of its requests (InOrderReplies).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detectors/registry';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import { rmsDbov } from '../audioLevel';
+import { DetectionRunner } from './detectionRunner';
+import { InOrderReplies } from './inOrderReplies';
 import { OpusDecoder } from './opusDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 import { createVideoDecoder } from './videoDecoders';
 
+type Reply = (reply: FrameWorkerReply) => void;
+type FrameRequest = Extract<FrameWorkerRequest, { type: 'frame' }>;
+
 const setup = workerData as FrameWorkerSetup;
-const detector = createDetector(setup.detector, setup.detectorOptions);
+const detection = new DetectionRunner(createDetector(setup.detector, setup.detectorOptions), setup.detectTimeoutMs);
 const decoders = new Map<string, Promise<VideoDecoder>>();
 const audioDecoders = new Map<string, Promise<OpusDecoder>>();
+// A reply that cannot be posted is not retried: its frame times out in the pool.
+const replies = new InOrderReplies<FrameWorkerReply>((reply) => {
+  try {
+    parentPort!.postMessage(reply);
+  } catch {}
+});
 let queue: Promise<void> = Promise.resolve();
 
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
@@ -36,22 +49,10 @@ function audioDecoderFor(streamId: string): Promise<OpusDecoder> {
   return decoder;
 }
 
-async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | null> {
-  if (request.type === 'end') {
-    const decoder = decoders.get(request.streamId) ?? audioDecoders.get(request.streamId);
-    decoders.delete(request.streamId);
-    audioDecoders.delete(request.streamId);
-    (await decoder)?.close();
-    return null;
-  }
-  if (request.type === 'audio') {
-    try {
-      const samples = (await audioDecoderFor(request.streamId)).decode(request.data);
-      return { jobId: request.jobId, ok: true, levelDbov: rmsDbov(samples) };
-    } catch (error) {
-      return { jobId: request.jobId, ok: false, stage: 'decode', error: String((error as Error)?.message ?? error) };
-    }
-  }
+const messageOf = (error: unknown): string => String((error as Error)?.message ?? error);
+
+/** Decodes the frame now; its detection may finish after the next request is decoded. */
+async function decodeAndDetect(request: FrameRequest, reply: Reply): Promise<void> {
   const { jobId } = request;
   const decodeStarted = performance.now();
   let picture;
@@ -59,29 +60,43 @@ async function handle(request: FrameWorkerRequest): Promise<FrameWorkerReply | n
     const decoder = await decoderFor(request.streamId, request.codec);
     picture = decoder.decode(request.data, request.keyframe);
   } catch (error) {
-    return { jobId, ok: false, stage: 'decode', error: String((error as Error)?.message ?? error) };
+    return reply({ jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
   }
   const decodeMs = performance.now() - decodeStarted;
-  if (!picture) return { jobId, ok: true, picture: null, detections: [], decodeMs, detectMs: 0 };
+  if (!picture) return reply({ jobId, ok: true, picture: null, detections: [], decodeMs, detectMs: 0 });
+  const size = { width: picture.width, height: picture.height };
   // Decoded to keep the decoder's reference frames, but not one to analyse (ANALYSIS_FPS).
-  if (!request.analyze) return { jobId, ok: true, picture: { width: picture.width, height: picture.height }, detections: [], decodeMs, detectMs: 0 };
-  const detectStarted = performance.now();
+  if (!request.analyze) return reply({ jobId, ok: true, picture: size, detections: [], decodeMs, detectMs: 0 });
+  void detection.run(picture).then((result) =>
+    reply(result.ok ? { jobId, ok: true, picture: size, detections: result.detections, decodeMs, detectMs: result.detectMs } : { jobId, ...result }),
+  );
+}
+
+async function handle(request: FrameWorkerRequest, reply: Reply): Promise<void> {
+  if (request.type === 'end') {
+    const decoder = decoders.get(request.streamId) ?? audioDecoders.get(request.streamId);
+    decoders.delete(request.streamId);
+    audioDecoders.delete(request.streamId);
+    (await decoder)?.close();
+    return;
+  }
+  if (request.type === 'frame') return decodeAndDetect(request, reply);
   try {
-    const detections = detector.detect(picture);
-    const size = { width: picture.width, height: picture.height };
-    return { jobId, ok: true, picture: size, detections, decodeMs, detectMs: performance.now() - detectStarted };
+    const samples = (await audioDecoderFor(request.streamId)).decode(request.data);
+    reply({ jobId: request.jobId, ok: true, levelDbov: rmsDbov(samples) });
   } catch (error) {
-    return { jobId, ok: false, stage: 'detect', error: String((error as Error)?.message ?? error) };
+    reply({ jobId: request.jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
   }
 }
 
 parentPort!.on('message', (request: FrameWorkerRequest) => {
+  // The request's place among its stream's replies is taken now, in arrival order.
+  const reply: Reply = request.type === 'end' ? () => {} : replies.reserve(request.streamId);
   queue = queue
-    .then(async () => {
-      const reply = await handle(request);
-      if (reply) parentPort!.postMessage(reply);
-    })
-    // A failure outside one frame's decode and detection (closing a decoder, posting a reply)
-    // must not stop the frames queued behind it; an unanswered frame times out in the pool.
-    .catch(() => {});
+    .then(() => handle(request, reply))
+    // A failure outside one frame's decode and detection (closing a decoder) must not stop the
+    // frames queued behind it, nor leave this request's place open and its stream's later replies behind it.
+    .catch((error: unknown) => {
+      if (request.type !== 'end') reply({ jobId: request.jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
+    });
 });

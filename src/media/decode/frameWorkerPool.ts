@@ -7,11 +7,16 @@ import { FrameDropped } from '../analyzer';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
 
-export interface FrameWorkerPoolOptions extends FrameWorkerSetup {
+export interface FrameWorkerPoolOptions extends Omit<FrameWorkerSetup, 'detectTimeoutMs'> {
   /** Worker threads; default: one per core. */
   size?: number;
-  /** A frame not decoded and analysed within this time ends its worker (hung decoder or detector). */
+  /** A frame not answered within this time ends its worker (hung decoder or detector). */
   jobTimeoutMs: number;
+  /**
+   * An asynchronous detector's deadline per frame, from its decoding; a frame past it is dropped
+   * (`analysis_timeout`) and the worker goes on. Below jobTimeoutMs; default half of it.
+   */
+  detectTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -107,8 +112,8 @@ class PooledWorker {
     if (reply.ok) {
       job.resolve(reply);
     } else {
-      const reason = reply.stage === 'decode' ? 'decode_error' : 'analysis_error';
-      job.reject(new FrameDropped(reason, reply.error));
+      // A frame dropped after decoding (detector failed or too late) left its decoder intact.
+      job.reject(new FrameDropped(reply.reason, reply.error, reply.reason !== 'decode_error'));
     }
   }
 
@@ -209,8 +214,9 @@ export class FrameWorkerPool {
   }
 
   private spawn(): PooledWorker {
-    const { detector, detectorOptions, jobTimeoutMs } = this.options;
-    return new PooledWorker({ detector, detectorOptions }, jobTimeoutMs, (dead, why) => this.replace(dead, why));
+    const { detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2) } = this.options;
+    const setup = { detector, detectorOptions, detectTimeoutMs };
+    return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why));
   }
 
   private replace(dead: PooledWorker, why: string): void {

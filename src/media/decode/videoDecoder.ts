@@ -6,7 +6,11 @@ export type { VideoCodecName };
 
 /** One stream's decoder: feed its frames in order, get a picture back (or none yet). */
 export interface VideoDecoder {
-  /** Decodes one whole frame (VP8) or access unit (H264 Annex-B); null when no picture came out. */
+  /**
+   * Decodes one whole frame (VP8) or access unit (H264 Annex-B); null when no picture came out.
+   * The picture is the caller's: the next decode must not overwrite it (an asynchronous detector
+   * may still be reading it).
+   */
   decode(data: Uint8Array, keyframe: boolean): I420Frame | null;
   close(): void;
 }

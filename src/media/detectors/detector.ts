@@ -4,14 +4,21 @@ import type { I420Frame } from '../i420Frame';
 export type { Detection };
 
 /**
- * Finds things in decoded frames. Synchronous and free of I/O: detectors run inside a worker
- * thread bundled by esbuild. A detector may keep buffers between calls, so one instance must
- * not be shared by concurrent callers.
+ * Finds things in decoded frames, inside a worker thread (one instance per worker). Either
+ * synchronous (returns the detections) or asynchronous (returns a Promise of them, e.g. a model
+ * runtime working on its own threads). A synchronous detector may keep buffers between calls.
+ *
+ * An asynchronous detector gets each frame until its Promise settles (the worker does not
+ * reuse the picture) and is called again, for the next frame the worker decoded, while at most
+ * `concurrency` - 1 of its earlier Promises are pending. A result later than the worker's
+ * deadline (DETECT_TIMEOUT_MS) is ignored and its frame dropped as `analysis_timeout`.
  */
 export interface Detector {
   readonly name: string;
   /** Detections with bboxes in pixels of `frame`, best first. */
-  detect(frame: I420Frame): Detection[];
+  detect(frame: I420Frame): Detection[] | Promise<Detection[]>;
+  /** How many detect() calls may be pending at once in one worker (default 1). */
+  readonly concurrency?: number;
 }
 
 /** Makes a detector from numeric options (missing ones take the detector's defaults). */

@@ -179,6 +179,67 @@ describe('FrameWorkerPool job timeout', () => {
   });
 });
 
+describe('FrameWorkerPool with an asynchronous detector', () => {
+  const asyncPool = (detectorOptions: Record<string, number>, detectTimeoutMs: number, size = 1) =>
+    new FrameWorkerPool({ size, jobTimeoutMs: JOB_TIMEOUT_MS, detectTimeoutMs, detector: 'delayed-colour-region', detectorOptions, logger });
+
+  it("answers each stream's frames in order while the detector's answers come out of order", async () => {
+    // Answers after 5 to 55 ms, 8 pending at once: consecutive frames overtake each other.
+    const pool = asyncPool({ delayMs: 30, jitterMs: 25, concurrency: 8 }, 10_000);
+    try {
+      const streams = [pool.openStream('VP8', () => {}), pool.openStream('H264', () => {})];
+      const answered: Array<{ stream: number; frame: number }> = [];
+      const outcomes = await Promise.all(
+        streams.flatMap((stream, s) =>
+          (stream.codec === 'VP8' ? vp8 : h264).map((frame, i) =>
+            send(stream, frame).then((outcome) => {
+              answered.push({ stream: s, frame: i });
+              return outcome;
+            }),
+          ),
+        ),
+      );
+      outcomes.forEach(expectSquareFound);
+      for (const s of [0, 1]) {
+        const order = answered.filter((answer) => answer.stream === s).map((answer) => answer.frame);
+        expect(order).toEqual([...order.keys()]);
+      }
+      // The detection time is the detector's delay (and the wait for a slot), apart from decoding.
+      expect(Math.min(...outcomes.map((outcome) => outcome.detectMs))).toBeGreaterThanOrEqual(4);
+      streams.forEach((stream) => stream.close());
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('drops a frame answered after DETECT_TIMEOUT_MS as analysis_timeout, keeping its worker and decoder', async () => {
+    // Answers after 10 to 70 ms against a 40 ms deadline, one frame at a time: about half miss it
+    // (all 60 on one side has odds of 1 in 2^60).
+    const pool = asyncPool({ delayMs: 40, jitterMs: 30 }, 40);
+    const warn = jest.spyOn(logger, 'warn');
+    try {
+      const decoderLost = jest.fn();
+      const stream = pool.openStream('VP8', decoderLost);
+      const results: Array<FrameOutcome | FrameDropped> = [];
+      for (const frame of vp8) results.push(await send(stream, frame).catch((error: FrameDropped) => error));
+
+      const dropped = results.filter((result): result is FrameDropped => result instanceof FrameDropped);
+      expect(dropped.length).toBeGreaterThan(0);
+      for (const drop of dropped) expect(drop).toMatchObject({ reason: 'analysis_timeout', decoderIntact: true });
+      // Frames after a dropped one still decode to the square: the decoder saw every frame.
+      const answeredAfterDrop = results.filter((result, i) => !(result instanceof FrameDropped) && results.slice(0, i).some((r) => r instanceof FrameDropped));
+      expect(answeredAfterDrop.length).toBeGreaterThan(0);
+      answeredAfterDrop.forEach((outcome) => expectSquareFound(outcome as FrameOutcome));
+      expect(decoderLost).not.toHaveBeenCalled();
+      expect(warn).not.toHaveBeenCalled();
+      stream.close();
+    } finally {
+      warn.mockRestore();
+      await pool.close();
+    }
+  });
+});
+
 describe('FrameWorkerPool close', () => {
   it('rejects pending frames, is idempotent, refuses new streams and leaves no worker thread running', async () => {
     const before = workerResources();
