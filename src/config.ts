@@ -3,6 +3,10 @@ import type { RTCIceServer } from 'werift';
 import { DEFAULT_DELAYS, delayVariable, type DelayName, type PeerSessionDelays } from '../machines/peerSession.delays';
 import { createDetector, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
+import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, optionalSecret, type Env } from './configValues';
+
+export { ConfigError };
+
 
 export interface ServerConfig {
   port: number;
@@ -74,67 +78,6 @@ export interface ServerConfig {
   inspectPort: number;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new ConfigError(`${name} must be a whole number between ${min} and ${max}, got "${raw}"`);
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-/** A number with optional decimals in [min, max], or undefined when unset or empty. */
-function optionalDecimal(env: Env, name: string, min: number, max: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!/^(\d+\.?\d*|\.\d+)$/.test(raw) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number between ${min} and ${max} (decimals allowed), got "${raw}"`);
-  }
-  return value;
-}
-
-function list(env: Env, name: string, fallback: string[]): string[] {
-  const raw = env[name];
-  if (raw === undefined) return fallback;
-  return raw
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function ipv4List(env: Env, name: string, fallback: string[]): string[] {
-  const addresses = list(env, name, fallback);
-  for (const address of addresses) {
-    const match = IPV4.exec(address);
-    if (!match || match.slice(1).some((octet) => Number(octet) > 255)) {
-      throw new ConfigError(`${name} must be a comma-separated list of IPv4 addresses, got "${address}"`);
-    }
-  }
-  return addresses;
-}
-
 function iceServers(env: Env): RTCIceServer[] {
   const urls = list(env, 'ICE_SERVERS', []);
   for (const url of urls) {
@@ -164,28 +107,6 @@ function authToken(env: Env): string | undefined {
     throw new ConfigError('AUTH_TOKEN must be at least 16 characters without spaces');
   }
   return token;
-}
-
-function httpUrl(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${name} must be an http:// or https:// URL, got "${raw}"`);
-  }
-  return url.toString();
-}
-
-function optionalSecret(env: Env, name: string): string | undefined {
-  const secret = env[name];
-  if (secret === undefined || secret === '') return undefined;
-  if (secret.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
-  return secret;
 }
 
 /** Each of the machine's delays from its own variable (stopTimeout from STOP_TIMEOUT_MS), defaulting to the machine's. */
