@@ -40,6 +40,8 @@ const COUNTER_LABELS: Array<[keyof SessionCounters, string]> = [
   ['frames_received', 'Frames received'],
   ['frames_processed', 'Frames processed'],
   ['frames_dropped', 'Frames dropped'],
+  ['frames_analyzed', 'Frames analysed'],
+  ['frames_not_sampled', 'Frames not sampled (ANALYSIS_FPS)'],
   ['detections', 'Detections'],
   ['audio_frames', 'Audio frames'],
   ['audio_seconds', 'Audio seconds'],
