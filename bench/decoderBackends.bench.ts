@@ -7,8 +7,8 @@
  * wasm decoders alone).
  *
  * Per candidate: ms per 640x480 frame (median, p95 by nearest rank, n), CPU ms per frame,
- * output delay, resident memory per open decoder and over open/close cycles, install size,
- * the Node versions it loads on, licences. Prints Markdown tables, writes
+ * output delay, resident memory per open decoder and over open/close cycles (each measured in
+ * a fresh process), install size, the Node versions it loads on, licences. Prints Markdown tables, writes
  * bench/results/decoders.json.
  *
  * Environment:
@@ -34,6 +34,8 @@ const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const CYCLES = Number(process.env.DECODER_BENCH_CYCLES ?? 1000);
 const OPEN_DECODERS = Number(process.env.DECODER_BENCH_OPEN ?? 10);
 const JOB_TIMEOUT_MS = 30 * 60 * 1000;
+/** The clips whose decoders go through the open/close cycles: what WebRTC browsers send by default. */
+const CYCLE_CLIPS = ['VP8', 'H264-CB'];
 const MEASURE_SCRIPT = join(__dirname, 'decoderMeasure.ts');
 /** Debian packages the native addon loads at run time (libvpx7, libdav1d6, libopenh264-7 on Debian 12). */
 const ADDON_RUNTIME_PACKAGES = ['libvpx7', 'libdav1d6', 'libopenh264-7'];
@@ -141,9 +143,15 @@ async function evaluate(candidate: Candidate, nodes: NodeBinary[]) {
   const node = nodes.find((entry) => Number(entry.label) >= candidate.minNodeMajor && loadsOn[entry.label]!.startsWith('ok'));
   if (!node) return { ...base, skipped: `loads on none of Node ${nodes.map((entry) => entry.label).join(', ')} (needs Node >= ${candidate.minNodeMajor})` };
   console.log(`${candidate.id}: measuring on Node ${node.label}`);
-  const result = await runJob(node, { candidate: candidate.id, mode: 'measure', passes: PASSES, cycles: CYCLES, openDecoders: OPEN_DECODERS });
-  if (!result.ok) return { ...base, skipped: `failed on Node ${node.label}: ${result.error}` };
-  return { ...base, measured_on: result.node, clips: result.clips, memory: result.memory, cycles: result.cycles };
+  const job = { candidate: candidate.id };
+  const speed = await runJob(node, { ...job, mode: 'speed', passes: PASSES });
+  if (!speed.ok) return { ...base, skipped: `failed on Node ${node.label}: ${speed.error}` };
+  const decodable = Object.keys(speed.clips).filter((clip) => !speed.clips[clip].error);
+  const memory: Record<string, object> = {};
+  for (const clip of decodable) memory[clip] = await runJob(node, { ...job, mode: 'memory', clip, openDecoders: OPEN_DECODERS });
+  const cycles: object[] = [];
+  for (const clip of CYCLE_CLIPS.filter((name) => CYCLES > 0 && decodable.includes(name))) cycles.push(await runJob(node, { ...job, mode: 'cycles', clip, cycles: CYCLES }));
+  return { ...base, measured_on: speed.node, clips: speed.clips, memory, cycles };
 }
 
 const cell = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
@@ -162,7 +170,7 @@ function printTables(results: Record<string, any>[]) {
       console.log(`| ${result.id} | ${clip} | ${value.decoder} | ${cell(time.median)} | ${cell(time.p95)} | ${time.n} | ${value.cpu_ms_per_frame} | ${value.output_delay_frames} | ${cell(result.memory?.[clip]?.per_decoder_mb)} |`);
     }
   }
-  console.log('\n| backend | install MB | loads on | RSS over open/close cycles (MB, after warm-up → end) | licence (package / binaries) |');
+  console.log(`\n| backend | install MB | loads on | RSS over ${CYCLES} open/close cycles (MB, after ${CYCLES / 10} → end, highest growth) | licence (package / binaries) |`);
   console.log('| --- | --- | --- | --- | --- |');
   for (const result of results) {
     if (result.skipped && !result.loads_on) {
@@ -170,7 +178,9 @@ function printTables(results: Record<string, any>[]) {
       continue;
     }
     const loads = Object.entries<string>(result.loads_on ?? {}).map(([label, text]) => `${label}: ${text.startsWith('ok') ? 'yes' : 'no'}`).join(', ');
-    const cycles = (result.cycles ?? []).map((run: Record<string, any>) => `${run.clip} ${run.cycles}: ${run.samples[1].rss_mb} → ${run.samples.at(-1).rss_mb} (${run.growth_after_warmup_percent}%)`).join('; ');
+    const cycles = (result.cycles ?? [])
+      .map((run: Record<string, any>) => (run.ok ? `${run.clip}: ${run.samples[1].rss_mb} → ${run.samples.at(-1).rss_mb}, max +${run.max_growth_after_warmup_percent}% (${run.flat_within_5_percent ? 'flat' : 'grows'})` : `fails: ${run.error}`))
+      .join('; ');
     console.log(`| ${result.id} | ${cell(result.install_mb)} | ${loads} | ${result.skipped ? `skipped: ${result.skipped}` : cycles} | ${result.licence.package} / ${result.licence.binaries} |`);
   }
 }

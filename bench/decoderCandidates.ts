@@ -56,7 +56,8 @@ export function findModule(name: string): { path: string; load: (id: string) => 
 /** Strided planes (any line size) to a tightly packed I420 frame owned by JS. */
 function packPlanes(width: number, height: number, planes: readonly Uint8Array[], strides: readonly number[]): I420Frame {
   const copy = (plane: Uint8Array, stride: number, w: number, h: number) => {
-    if (stride === w) return plane.slice(0, w * h);
+    // A copy even when Buffer (whose slice() is a view): node-av's planes point into the decoder's frame.
+    if (stride === w) return new Uint8Array(plane.subarray(0, w * h));
     const out = new Uint8Array(w * h);
     for (let row = 0; row < h; row++) out.set(plane.subarray(row * stride, row * stride + w), row * w);
     return out;

@@ -1,15 +1,16 @@
 /**
  * One decoder backend measured in a process of its own (started by decoderBackends.bench.ts
  * with --expose-gc, so resident memory is this backend's alone). The job comes as JSON in
- * DECODER_BENCH_JOB: { candidate, mode: 'probe' | 'measure', passes, cycles, openDecoders }.
- * Prints one line `DECODER_BENCH_RESULT <json>`.
- * - probe: loads the backend and decodes the first VP8 (or first offered) clip's first picture.
- * - measure, per clip the backend offers: the time from handing a frame to having a picture
- *   as packed I420 in JS memory (calls that gave a picture; output_delay_frames: how many
- *   frames went in before the first picture came out), every frame of the clip, `passes` times with a fresh decoder
- *   each time; CPU time of the whole process per frame (counts a backend's own threads too);
- *   resident memory per open decoder (`openDecoders` decoders open at once, each fed the whole
- *   clip); resident memory over `cycles` decoder open / decode 3 frames / close cycles.
+ * DECODER_BENCH_JOB: { candidate, mode, clip?, passes?, cycles?, openDecoders? }. Prints one
+ * line `DECODER_BENCH_RESULT <json>`. Modes:
+ * - probe: loads the backend and decodes the first frames of the VP8 (or first offered) clip.
+ * - speed, every clip the backend offers: the time from handing a frame to having a picture as
+ *   packed I420 in JS memory (calls that gave a picture; output_delay_frames: frames that went
+ *   in before the first picture came out), every frame of the clip, `passes` times with a fresh
+ *   decoder each time; CPU time of the whole process per frame (counts the backend's threads).
+ * - memory, one clip: resident memory per open decoder, `openDecoders` open at once, each fed
+ *   the whole clip.
+ * - cycles, one clip: resident memory over `cycles` open / decode 3 frames / close cycles.
  */
 import { performance } from 'node:perf_hooks';
 import { measure } from '../test/helpers/stats';
@@ -18,14 +19,15 @@ import { readClip, showsTheSquare, type Clip } from './decoderClips';
 
 interface Job {
   candidate: string;
-  mode: 'probe' | 'measure';
-  passes: number;
-  cycles: number;
-  openDecoders: number;
+  mode: 'probe' | 'speed' | 'memory' | 'cycles';
+  /** memory, cycles: the clip. */
+  clip?: string;
+  passes?: number;
+  cycles?: number;
+  openDecoders?: number;
 }
 
 const MB = 1024 * 1024;
-const CYCLE_CLIPS = ['VP8', 'H264-CB'];
 const RSS_SAMPLES = 10;
 
 async function settledRssMb(): Promise<number> {
@@ -84,8 +86,12 @@ async function speed(backend: Backend, clip: Clip, passes: number) {
   };
 }
 
-/** Resident memory added per decoder, with `count` decoders open at once, each having decoded the whole clip. */
+/**
+ * Resident memory added per decoder, with `count` decoders open at once, each having decoded
+ * the whole clip; after one decoder opened, used and closed first (the library's own start-up).
+ */
 async function memoryPerDecoder(backend: Backend, clip: Clip, count: number) {
+  await decodeAll(backend, clip);
   const before = await settledRssMb();
   const sessions = [];
   for (let i = 0; i < count; i++) {
@@ -96,7 +102,7 @@ async function memoryPerDecoder(backend: Backend, clip: Clip, count: number) {
   const open = await settledRssMb();
   for (const session of sessions) await session.close();
   const closed = await settledRssMb();
-  return { decoders: count, rss_before_mb: before, rss_open_mb: open, rss_after_close_mb: closed, per_decoder_mb: Math.round(((open - before) / count) * 10) / 10 };
+  return { clip: clip.name, decoders: count, rss_before_mb: before, rss_open_mb: open, rss_after_close_mb: closed, per_decoder_mb: Math.round(((open - before) / count) * 10) / 10 };
 }
 
 /** Resident memory sampled RSS_SAMPLES times over `cycles` open / decode 3 frames / close cycles. */
@@ -108,11 +114,19 @@ async function openCloseCycles(backend: Backend, clip: Clip, cycles: number) {
     await decodeAll(backend, clip, 3);
     if (cycle % every === 0 || cycle === cycles) samples.push({ cycle, rss_mb: await settledRssMb() });
   }
-  // Growth from the first sample after warm-up (cycle `every`) to the last: "flat" is within 5%.
+  // Growth from the first sample after warm-up (cycle `every`) to the highest later one: "flat" is within 5%.
   const first = samples[1]!.rss_mb;
-  const last = samples.at(-1)!.rss_mb;
-  const growth = Math.round(((last - first) / first) * 1000) / 10;
-  return { clip: clip.name, cycles, seconds: Math.round((performance.now() - started) / 100) / 10, samples, growth_after_warmup_percent: growth, flat_within_5_percent: Math.abs(growth) <= 5 };
+  const percent = (rss: number) => Math.round(((rss - first) / first) * 1000) / 10;
+  const maxGrowth = percent(Math.max(...samples.slice(1).map((sample) => sample.rss_mb)));
+  return {
+    clip: clip.name,
+    cycles,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    samples,
+    growth_after_warmup_percent: percent(samples.at(-1)!.rss_mb),
+    max_growth_after_warmup_percent: maxGrowth,
+    flat_within_5_percent: maxGrowth <= 5,
+  };
 }
 
 /** Progress on stderr, which the bench passes through: which clip a slow or stuck backend is on. */
@@ -130,22 +144,18 @@ async function run(job: Job, candidate: Candidate): Promise<object> {
     const { pictures } = await decodeAll(backend, clip, 3);
     return { clip: clip.name, pictures };
   }
+  if (job.mode === 'memory') return memoryPerDecoder(backend, readClip(job.clip!), job.openDecoders!);
+  if (job.mode === 'cycles') return openCloseCycles(backend, readClip(job.clip!), job.cycles!);
   const clips: Record<string, object> = {};
-  const memory: Record<string, object> = {};
-  const cycles: object[] = [];
   for (const name of clipNames) {
-    const clip = readClip(name);
     progress(`${candidate.id} ${name}`);
     try {
-      clips[name] = { decoder: candidate.decoders[name], ...(await speed(backend, clip, job.passes)) };
-      memory[name] = await memoryPerDecoder(backend, clip, job.openDecoders);
+      clips[name] = { decoder: candidate.decoders[name], ...(await speed(backend, readClip(name), job.passes!)) };
     } catch (error) {
       clips[name] = { decoder: candidate.decoders[name], error: messageOf(error) };
-      continue;
     }
-    if (job.cycles > 0 && CYCLE_CLIPS.includes(name)) cycles.push(await openCloseCycles(backend, clip, job.cycles));
   }
-  return { clips, memory, cycles };
+  return { clips };
 }
 
 async function main() {
