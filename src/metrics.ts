@@ -21,6 +21,8 @@ export class ServerMetrics {
   private readonly teardownSeconds: Histogram;
   private readonly framesReceived: Counter;
   private readonly framesProcessed: Counter;
+  private readonly framesAnalyzed: Counter;
+  private readonly framesNotSampled: Counter;
   private readonly framesDropped: Counter<'reason'>;
   private readonly detections: Counter;
   private readonly audioFrames: Counter;
@@ -53,7 +55,13 @@ export class ServerMetrics {
       registers,
     });
     this.framesReceived = new Counter({ name: 'frames_received_total', help: 'Video frames received, counted at session end', registers });
-    this.framesProcessed = new Counter({ name: 'frames_processed_total', help: 'Video frames analysed, counted at session end', registers });
+    this.framesProcessed = new Counter({ name: 'frames_processed_total', help: 'Video frames processed (analysed, or decoded and not sampled), counted at session end', registers });
+    this.framesAnalyzed = new Counter({ name: 'frames_analyzed_total', help: 'Video frames a detector looked at, counted at session end', registers });
+    this.framesNotSampled = new Counter({
+      name: 'frames_not_sampled_total',
+      help: 'Video frames decoded but not analysed because of ANALYSIS_FPS, counted at session end',
+      registers,
+    });
     this.framesDropped = new Counter({
       name: 'frames_dropped_total',
       help: 'Video frames dropped, by reason, counted at session end',
@@ -98,6 +106,8 @@ export class ServerMetrics {
     if (!summary) return;
     this.framesReceived.inc(summary.total_frames_received);
     this.framesProcessed.inc(summary.total_frames_processed);
+    this.framesAnalyzed.inc(summary.total_frames_analyzed);
+    this.framesNotSampled.inc(summary.total_frames_not_sampled);
     for (const [reason, count] of Object.entries(summary.dropped_by_reason)) this.framesDropped.inc({ reason }, count ?? 0);
     this.detections.inc(summary.total_detections);
     this.audioFrames.inc(summary.audio_frames);

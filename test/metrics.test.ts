@@ -43,7 +43,7 @@ describe('GET /metrics', () => {
 
     const closed = (await (await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' })).json()) as {
       reason: string;
-      summary: { total_frames_received: number; total_frames_processed: number; audio_frames: number };
+      summary: { total_frames_received: number; total_frames_processed: number; total_frames_analyzed: number; audio_frames: number };
     };
     expect(closed.reason).toBe('client_request');
 
@@ -53,6 +53,8 @@ describe('GET /metrics', () => {
     expect(after.get('frames_received_total')).toBe(closed.summary.total_frames_received);
     expect(after.get('frames_received_total')).toBe(12);
     expect(after.get('frames_processed_total')).toBe(closed.summary.total_frames_processed);
+    expect(after.get('frames_analyzed_total')).toBe(closed.summary.total_frames_analyzed);
+    expect(after.get('frames_not_sampled_total')).toBe(0);
     expect(after.get('audio_frames_total')).toBe(0);
     expect(after.get('detections_total')).toBe(0);
     expect(after.get('media_packets_ignored_total{kind="rtp"}')).toBe(1);

@@ -132,6 +132,10 @@ describe.each([
     expect(events.length).toBeGreaterThan(0);
     expect(events.length).toBe(summary.detection_events);
     events.forEach(expectSquare);
+    await peer.released;
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^frames_not_sampled_total 50$/m);
+    expect(metrics).toMatch(/^frames_analyzed_total 10$/m);
   });
 });
 
