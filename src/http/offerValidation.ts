@@ -1,4 +1,5 @@
 import { DECODED_VIDEO_CODECS } from '../media/decode/videoDecoders';
+import { offeredMedia } from '../webrtc/offeredCodecOrder';
 import { receivedCodecNames } from '../webrtc/peerConnectionFactory';
 import { HttpProblem } from './problem';
 
@@ -29,11 +30,6 @@ export function checkOfferSdp(sdp: string): string {
   return sdp;
 }
 
-interface OfferedMedia {
-  kind: 'audio' | 'video';
-  codecs: string[];
-}
-
 /** An offer none of whose audio or video sections has a codec we receive gets a 400 naming them. */
 function checkOfferedCodecs(sdp: string): void {
   const media = offeredMedia(sdp);
@@ -45,18 +41,4 @@ function checkOfferedCodecs(sdp: string): void {
   const offered = media.map(({ kind, codecs }) => `${kind} ${codecs.join(', ') || 'without codecs'}`).join('; ');
   const received = (['video', 'audio'] as const).map((kind) => `${kind} ${receivedCodecNames(kind, DECODED_VIDEO_CODECS).join(', ')}`).join('; ');
   throw new HttpProblem(400, 'Unsupported codecs', `no offered codec can be received: the offer has ${offered}; this server receives ${received}`);
-}
-
-/** The audio and video sections of an SDP with their codec names (static payload types by number). */
-function offeredMedia(sdp: string): OfferedMedia[] {
-  return sdp
-    .split(/\r?\n(?=m=)/)
-    .filter((section) => /^m=(audio|video) /.test(section))
-    .map((section) => {
-      const [kind, , , ...payloadTypes] = section.slice(2).split(/\r?\n/)[0]!.trim().split(/\s+/);
-      const names = new Map<string, string>();
-      for (const match of section.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)) names.set(match[1]!, match[2]!);
-      const codecs = payloadTypes.map((type) => names.get(type) ?? `payload type ${type}`);
-      return { kind: kind as OfferedMedia['kind'], codecs: [...new Set(codecs)] };
-    });
 }

@@ -1,19 +1,33 @@
 import type { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 
-/**
- * The offer's video codecs by m-section mid, in the offerer's order of preference (the order
- * of the m-line's payload types), as upper-case names: `{ "0": ["VP9", "VP8", "H264"] }`.
- */
+export interface OfferedMedia {
+  kind: 'audio' | 'video';
+  /** The section's `a=mid`, when it has one. */
+  mid: string | undefined;
+  /** Codec names in the m-line's payload type order, without repeats; `payload type N` for a type with no rtpmap. */
+  codecs: string[];
+}
+
+/** The audio and video sections of an SDP with their codecs, in the offerer's order of preference. */
+export function offeredMedia(sdp: string): OfferedMedia[] {
+  return sdp
+    .split(/\r?\n(?=m=)/)
+    .filter((section) => /^m=(audio|video) /.test(section))
+    .map((section) => {
+      const [kind, , , ...payloadTypes] = section.slice(2).split(/\r?\n/)[0]!.trim().split(/\s+/);
+      const names = new Map<string, string>();
+      for (const match of section.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)) names.set(match[1]!, match[2]!);
+      const codecs = payloadTypes.map((type) => names.get(type) ?? `payload type ${type}`);
+      const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
+      return { kind: kind as OfferedMedia['kind'], mid, codecs: [...new Set(codecs)] };
+    });
+}
+
+/** The offer's video codecs by m-section mid, upper-case, in the offerer's order: `{ "0": ["VP9", "VP8", "H264"] }`. */
 export function offeredVideoCodecs(offerSdp: string): Map<string, string[]> {
   const byMid = new Map<string, string[]>();
-  for (const section of offerSdp.split(/\r?\n(?=m=)/)) {
-    const mLine = /^m=video \S+ \S+ ([\d ]+)/.exec(section);
-    const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
-    if (!mLine || mid === undefined) continue;
-    const names = new Map<string, string>();
-    for (const match of section.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)) names.set(match[1]!, match[2]!.toUpperCase());
-    const order = mLine[1]!.trim().split(/\s+/).flatMap((payloadType) => names.get(payloadType) ?? []);
-    byMid.set(mid, [...new Set(order)]);
+  for (const { kind, mid, codecs } of offeredMedia(offerSdp)) {
+    if (kind === 'video' && mid !== undefined) byMid.set(mid, codecs.map((codec) => codec.toUpperCase()));
   }
   return byMid;
 }

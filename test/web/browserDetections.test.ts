@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { paintRect, solidI420, type I420Frame, type Rgb } from '../../src/media/i420Frame';
 import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
 import { fetchSession, launchChromium, millisecondsUntilReleased, startPageSession, type PageSession } from './browserHarness';
+import { withDeadline } from '../../src/client/deadline';
 
 jest.setTimeout(90_000);
 
@@ -66,11 +67,7 @@ beforeEach(async () => {
 
 /** Rejects when `promise` has not settled within `ms`, so a failed test cannot hang its cleanup. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(ms, () => `${what} after ${ms} ms`, () => promise);
 }
 
 afterEach(async () => {

@@ -17,6 +17,7 @@ import { ChromiumSessions, type ChromiumSessionResult, type EndMode } from './ch
 import { conversationProblems, eventTypeOf, messageProblems } from '../helpers/wireContract';
 import { recordServerSends, type ServerSends } from './serverSends';
 import { writeRedSquareY4m } from './fakeCamera';
+import { withDeadline } from '../../src/client/deadline';
 
 jest.setTimeout(90_000);
 
@@ -53,11 +54,7 @@ beforeEach(async () => {
 
 /** Rejects when `promise` has not settled within `ms`, so a failed test cannot hang its cleanup. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(ms, () => `${what} after ${ms} ms`, () => promise);
 }
 
 afterEach(async () => {
