@@ -107,12 +107,12 @@ function libavBackend(variant: string, decoderNames: Partial<Record<ClipCodec, s
  * the other libav.js candidates must not load webm-vp9 first.
  */
 async function wasmToday(): Promise<Backend> {
-  const { createVideoDecoder } = await import('../src/media/decode/videoDecoders.js');
+  const { decoderBackend } = await import('../src/media/decode/videoDecoders.js');
   return {
     async open(clip) {
       // H264 main and high are refused by h264bsd itself, as they would be in the server.
       if (clip.codec === 'AV1') throw new Error("AV1 is not decoded by the server's wasm decoders");
-      const decoder = await createVideoDecoder(clip.codec as 'VP8' | 'VP9' | 'H264');
+      const decoder = await decoderBackend('wasm').create(clip.codec as 'VP8' | 'VP9' | 'H264');
       return { decode: ({ data, keyframe }) => decoder.decode(data, keyframe), close: () => decoder.close() };
     },
   };

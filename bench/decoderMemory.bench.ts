@@ -1,5 +1,6 @@
 /**
- * Memory of the video decoders, per codec, in this process (run with --expose-gc; the script
+ * Memory of the video decoders, per decoder backend (BENCH_DECODERS, default native,wasm: each
+ * that loads here) and codec, in this process (run with --expose-gc; the script
  * `npm run bench:decoder-memory` does):
  * - per stream: resident memory (RSS) with BENCH_STREAMS decoders open, each having decoded
  *   the fixture's first 30 frames, over the baseline (after one decoder was opened and closed,
@@ -8,14 +9,15 @@
  * - open/close cycles: BENCH_CYCLES times (default 1000) a decoder is opened, decodes the
  *   keyframe and 4 more frames, and is closed; RSS is sampled every 100 cycles after a GC.
  *   "flat" compares the last sample with the first one after warm-up (cycle 100).
- * Each codec is measured in a process of its own. Writes bench/results/decoder-memory.json
+ * Each backend and codec is measured in a process of its own. Writes bench/results/decoder-memory.json
  * (BENCH_RESULTS_DIR to write elsewhere).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readVideoFile } from '../src/client/videoFile';
-import { createVideoDecoder } from '../src/media/decode/videoDecoders';
+import { decoderBackend, type DecoderBackendName } from '../src/media/decode/videoDecoders';
 import type { VideoCodecName } from '../src/media/decode/videoDecoder';
+import { benchedDecoderBackends } from './decoderChoice';
 import { runBench, writeResults } from './report';
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10);
@@ -37,7 +39,8 @@ async function settledRss(): Promise<number> {
 
 const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 
-async function measureCodec(codec: VideoCodecName) {
+async function measureCodec(decoder: DecoderBackendName, codec: VideoCodecName) {
+  const createVideoDecoder = (name: VideoCodecName) => decoderBackend(decoder).create(name);
   const frames = readVideoFile(join(FIXTURES, FILES[codec])).frames;
   // Warm-up: the first decoder compiles the codec's code (wasm module, JS) once per process;
   // that is not per stream, and it stays.
@@ -63,6 +66,7 @@ async function measureCodec(codec: VideoCodecName) {
   const warm = samples[0]?.rssMb ?? 0;
   const last = samples.at(-1)?.rssMb ?? 0;
   return {
+    decoder,
     codec,
     streams: STREAMS,
     baselineRssMb: mb(baseline),
@@ -79,14 +83,14 @@ async function measureCodec(codec: VideoCodecName) {
 type CodecResult = Awaited<ReturnType<typeof measureCodec>>;
 
 /** Each codec in a process of its own, so one codec's leftovers do not count against the next. */
-function measureInChild(codec: VideoCodecName): CodecResult {
+function measureInChild(decoder: DecoderBackendName, codec: VideoCodecName): CodecResult {
   const child = spawnSync(process.execPath, [...process.execArgv, __filename], {
-    env: { ...process.env, BENCH_CODEC: codec },
+    env: { ...process.env, BENCH_CODEC: codec, BENCH_DECODER: decoder },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = child.stdout.split('\n').find((text) => text.startsWith('{'));
-  if (child.status !== 0 || !line) throw new Error(`the ${codec} measurement failed (exit ${child.status})`);
+  if (child.status !== 0 || !line) throw new Error(`the ${decoder} ${codec} measurement failed (exit ${child.status})`);
   return JSON.parse(line) as CodecResult;
 }
 
@@ -94,19 +98,21 @@ async function main(): Promise<void> {
   if (!gc) throw new Error('run with --expose-gc (npm run bench:decoder-memory)');
   const only = process.env.BENCH_CODEC as VideoCodecName | undefined;
   if (only) {
-    console.log(JSON.stringify(await measureCodec(only)));
+    console.log(JSON.stringify(await measureCodec(process.env.BENCH_DECODER as DecoderBackendName, only)));
     return;
   }
   const results: CodecResult[] = [];
-  for (const codec of Object.keys(FILES) as VideoCodecName[]) {
-    const result = measureInChild(codec);
-    results.push(result);
-    console.log(JSON.stringify(result));
+  for (const decoder of benchedDecoderBackends()) {
+    for (const codec of Object.keys(FILES) as VideoCodecName[]) {
+      const result = measureInChild(decoder, codec);
+      results.push(result);
+      console.log(JSON.stringify(result));
+    }
   }
-  console.log('\n| codec | RSS per open stream (MB) | RSS after closing them, over baseline (MB) | cycles | RSS after cycle 100 -> last (MB) | growth |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('\n| decoder | codec | RSS per open stream (MB) | RSS after closing them, over baseline (MB) | cycles | RSS after cycle 100 -> last (MB) | growth |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.codec} | ${r.perStreamRssMb} | ${r.afterCloseOverBaselineMb} | ${r.cycles} | ${r.rssSamplesMb[0]} -> ${r.rssSamplesMb.at(-1)} | ${r.growthAfterWarmUpPercent}% |`);
+    console.log(`| ${r.decoder} | ${r.codec} | ${r.perStreamRssMb} | ${r.afterCloseOverBaselineMb} | ${r.cycles} | ${r.rssSamplesMb[0]} -> ${r.rssSamplesMb.at(-1)} | ${r.growthAfterWarmUpPercent}% |`);
   }
   writeResults('decoder-memory', { node: process.version, streams: STREAMS, cycles: CYCLES, results });
 }

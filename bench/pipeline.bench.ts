@@ -2,12 +2,14 @@
  * Cost per video frame of each pipeline stage, on the fixture files (640x480, 30 fps, a red
  * square on noisy grey):
  * - assembly: reorder buffer + frame assembly + depacketizing, on the main thread;
- * - decoding: the VP8 and VP9 (libvpx wasm) and H264 (h264bsd wasm) decoders, in this thread;
+ * - decoding: each decoder backend the server can run (DECODER: native when built, and wasm),
+ *   for VP8, VP9 and H264, in this thread;
  * - detection: the colour-region detector on the decoded picture;
  * - worker round trip: decode + detect through the worker pool, as a session sees it;
  * - pool throughput: frames per second with one stream per worker thread, and frames analysed
  *   per CPU-second of the whole process (process.cpuUsage(): every thread, the workers' decoding
- *   and detection, the main thread's share and the garbage collector), per codec and backend;
+ *   and detection, the main thread's share and the garbage collector), per codec and backend
+ *   (BENCH_DECODERS=native,wasm by default: each that loads here);
  * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
  * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
  * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
@@ -23,7 +25,7 @@ import { rmsDbov } from '../src/media/audioLevel';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { OpusDecoder } from '../src/media/decode/opusDecoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
-import { createVideoDecoder } from '../src/media/decode/videoDecoders';
+import { decoderBackend, type DecoderBackend, type DecoderBackendName } from '../src/media/decode/videoDecoders';
 import { createDetector } from '../src/media/detectors/registry';
 import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
 import type { I420Frame } from '../src/media/i420Frame';
@@ -32,17 +34,18 @@ import type { RtpLike } from '../src/media/rtp';
 import { depacketize } from '../src/media/videoFrame';
 import { encodeOpusTone } from '../test/helpers/opusTone';
 import { measure, type Summary } from '../test/helpers/stats';
+import { benchedDecoderBackends } from './decoderChoice';
 import { runBench, writeResults } from './report';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
 const FILES = { VP8: 'vp8_red_square.ivf', VP9: 'vp9_red_square.ivf', H264: 'h264_red_square.h264' } as const;
-/** The decoder each codec runs on: one backend per codec today, a row per backend when there are more. */
-const BACKENDS: Record<keyof typeof FILES, string> = {
-  VP8: 'libvpx, wasm (@libav.js/variant-webm-vp9)',
-  VP9: 'libvpx-vp9, wasm (@libav.js/variant-webm-vp9)',
-  H264: 'h264bsd, wasm (h264decoder)',
+/** What each backend runs for each codec. */
+const DECODERS: Record<DecoderBackendName, Record<keyof typeof FILES, string>> = {
+  native: { VP8: 'libvpx, native', VP9: 'libvpx-vp9, native', H264: 'OpenH264, native' },
+  wasm: { VP8: 'libvpx, wasm (@libav.js/variant-webm-vp9)', VP9: 'libvpx-vp9, wasm (@libav.js/variant-webm-vp9)', H264: 'h264bsd, wasm (h264decoder)' },
 };
+
 
 /** Per-frame time of reorder + assembly + depacketizing, for every frame of the file, PASSES times. */
 function assemblyCost(file: VideoFile): number[] {
@@ -63,18 +66,14 @@ function assemblyCost(file: VideoFile): number[] {
   return times;
 }
 
-function decoderFor(file: VideoFile): Promise<VideoDecoder> {
-  return createVideoDecoder(file.codec);
-}
-
-/** Decoding and detection times per frame in this thread, and the pictures for later. */
-async function decodeAndDetectCost(file: VideoFile) {
+/** Decoding and detection times per frame in this thread. */
+async function decodeAndDetectCost(backend: DecoderBackend, file: VideoFile) {
   const detector = createDetector('colour-region');
   const decodeTimes: number[] = [];
   const detectTimes: number[] = [];
   let detections = 0;
   for (let pass = 0; pass < PASSES; pass++) {
-    const decoder = await decoderFor(file);
+    const decoder: VideoDecoder = await backend.create(file.codec);
     for (const frame of file.frames) {
       let started = performance.now();
       const picture: I420Frame | null = decoder.decode(frame.data, frame.keyframe);
@@ -175,32 +174,43 @@ async function audioCost(): Promise<number[]> {
 
 async function main() {
   const logger = createLogger({ level: 'error', format: 'json', console: false });
-  const pool = new FrameWorkerPool({ detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
   const results: Record<string, unknown> = {};
-  try {
-    for (const [codec, name] of Object.entries(FILES) as Array<[keyof typeof FILES, string]>) {
-      const file = readVideoFile(join(FIXTURES, name));
-      const assembly = assemblyCost(file);
-      const { decodeTimes, detectTimes, detections } = await decodeAndDetectCost(file);
-      const roundTrip = await workerRoundTrip(pool, file);
-      const throughput = await poolThroughput(pool, file);
-      results[codec] = {
-        file: name,
-        backend: BACKENDS[codec],
-        frames_per_pass: file.frames.length,
-        assembly_ms: measure(assembly, 3),
-        decoding_ms: measure(decodeTimes, 3),
-        detection_ms: measure(detectTimes, 3),
-        worker_round_trip_ms: measure(roundTrip, 3),
-        pool_frames_per_second: throughput.framesPerSecond,
-        pool_cpu: throughput.cpu,
-        detections_per_frame: detections / detectTimes.length,
-      };
+  for (const backend of benchedDecoderBackends().map(decoderBackend)) {
+    const pool = new FrameWorkerPool({ decoder: backend.name, detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
+    try {
+      await measureBackend(backend, pool, results);
+    } finally {
+      await pool.close();
     }
-    results.OPUS = { audio_decode_and_level_ms: measure(await audioCost(), 3) };
-  } finally {
-    await pool.close();
   }
+  results.OPUS = { audio_decode_and_level_ms: measure(await audioCost(), 3) };
+  report(results);
+}
+
+async function measureBackend(backend: DecoderBackend, pool: FrameWorkerPool, results: Record<string, unknown>): Promise<void> {
+  for (const [codec, name] of Object.entries(FILES) as Array<[keyof typeof FILES, string]>) {
+    const file = readVideoFile(join(FIXTURES, name));
+    const assembly = assemblyCost(file);
+    const { decodeTimes, detectTimes, detections } = await decodeAndDetectCost(backend, file);
+    const roundTrip = await workerRoundTrip(pool, file);
+    const throughput = await poolThroughput(pool, file);
+    results[`${codec} ${backend.name}`] = {
+      file: name,
+      decoder: backend.name,
+      backend: DECODERS[backend.name][codec],
+      frames_per_pass: file.frames.length,
+      assembly_ms: measure(assembly, 3),
+      decoding_ms: measure(decodeTimes, 3),
+      detection_ms: measure(detectTimes, 3),
+      worker_round_trip_ms: measure(roundTrip, 3),
+      pool_frames_per_second: throughput.framesPerSecond,
+      pool_cpu: throughput.cpu,
+      detections_per_frame: detections / detectTimes.length,
+    };
+  }
+}
+
+function report(results: Record<string, unknown>): void {
   const report = { date: new Date().toISOString(), node: process.version, cores: availableParallelism(), passes: PASSES, results };
   console.table(
     Object.entries(results).flatMap(([codec, result]) =>

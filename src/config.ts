@@ -3,6 +3,7 @@ import type { RTCIceServer } from 'werift';
 import { DEFAULT_DELAYS, delayVariable, type DelayName, type PeerSessionDelays } from '../machines/peerSession.delays';
 import { createDetector, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
+import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
 import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, optionalSecret, type Env } from './configValues';
 
 export { ConfigError };
@@ -30,6 +31,8 @@ export interface ServerConfig {
   analysisFps: number | undefined;
   /** Numeric options of the detector, from DETECTOR_OPTIONS="name=value,...". */
   detectorOptions: Record<string, number>;
+  /** Which decoders decode video (DECODER): native, wasm, or auto (native when built, else wasm). */
+  decoder: DecoderChoice;
   /** Threads decoding and analysing frames. */
   decodeWorkers: number;
   /** A frame not decoded and analysed within this time ends its worker (a hung decoder or detector). */
@@ -141,6 +144,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     frameBufferPolicy: oneOf(env, 'FRAME_BUFFER_POLICY', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
     ...detectorSettings(env),
     analysisFps: optionalDecimal(env, 'ANALYSIS_FPS', 0.01, 1000),
+    decoder: decoderChoice(env),
     decodeWorkers: integer(env, 'DECODE_WORKERS', availableParallelism(), 1, 256),
     ...frameTimeouts(env),
     keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 60_000),
@@ -191,6 +195,17 @@ function inspectSettings(env: Env, port: number): { inspect: boolean; inspectPor
     throw new ConfigError(`INSPECT_PORT must differ from PORT, both are ${inspectPort}`);
   }
   return { inspect, inspectPort };
+}
+
+/** DECODER; native asked for by name must load now, not at the first frame. */
+function decoderChoice(env: Env): DecoderChoice {
+  const choice = oneOf(env, 'DECODER', ['auto', 'native', 'wasm'] as const, 'auto');
+  try {
+    chooseDecoderBackend(choice);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; or DECODER=wasm (slower, H264 constrained baseline only)`);
+  }
+  return choice;
 }
 
 /** DETECTOR (a registered name, or 'off') and DETECTOR_OPTIONS, checked by making the detector once. */

@@ -7,6 +7,7 @@ import { startStatelyInspector, type StatelyInspector } from './inspection/state
 import type { Logger } from './logger';
 import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
 import { FrameWorkerPool } from './media/decode/frameWorkerPool';
+import { chooseDecoderBackend } from './media/decode/videoDecoders';
 import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics } from './metrics';
 import type { PeerSession } from './peer/peerSession';
@@ -44,12 +45,18 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     });
   }
   await prepareDtlsCertificate();
+  const { backend: decoders, fallbackReason } = chooseDecoderBackend(config.decoder);
+  if (fallbackReason) {
+    logger.warn('native decoders unavailable: decoding video with the WebAssembly decoders (several times slower, H264 constrained baseline only)', { reason: fallbackReason });
+  }
+  logger.info('video decoders', { decoder: decoders.name, video_codecs: decoders.videoCodecs });
   const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
   const pool =
     analyzer || config.detector === 'off'
       ? null
       : new FrameWorkerPool({
           size: config.decodeWorkers,
+          decoder: decoders.name,
           detector: config.detector,
           detectorOptions: config.detectorOptions,
           jobTimeoutMs: config.frameTimeoutMs,
@@ -64,6 +71,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     config,
     logger,
     analyzer,
+    videoCodecs: decoders.videoCodecs,
     onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
     inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,

@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ INSPECT: '1', PORT: '0', INSPECT_PORT: '0' })).toMatchObject({ port: 0, inspectPort: 0 });
   });
 
+  it('decodes with the native decoders when they load (DECODER=auto), and reads DECODER', () => {
+    expect(loadConfig({}).decoder).toBe('auto');
+    expect(loadConfig({ DECODER: 'native' }).decoder).toBe('native');
+    expect(loadConfig({ DECODER: 'wasm' }).decoder).toBe('wasm');
+    expect(() => loadConfig({ DECODER: 'ffmpeg' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DECODER: 'ffmpeg' })).toThrow(/DECODER/);
+  });
+
   it('analyses every frame by default, and reads ANALYSIS_FPS with decimals', () => {
     expect(loadConfig({}).analysisFps).toBeUndefined();
     expect(loadConfig({ ANALYSIS_FPS: '' }).analysisFps).toBeUndefined();

@@ -16,7 +16,7 @@ import { eventually, expectNothingLeft, startTestServer, type TestServer } from 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 /** Where the fixtures' red square is (test/fixtures/video/README.md). */
 const SQUARE = { x: 384, y: 96, width: 160, height: 160 };
-const pipelineConfig = { detector: 'colour-region', decodeWorkers: 2, videoInactivityMs: 500, audioInactivityMs: 500 };
+const commonConfig = { detector: 'colour-region', decodeWorkers: 2, videoInactivityMs: 500, audioInactivityMs: 500 };
 
 let server: TestServer | undefined;
 
@@ -53,16 +53,22 @@ function expectInvariant(summary: Record<string, number>): void {
   expect(summary.total_frames_received).toBe(summary.total_frames_processed! + summary.total_frames_dropped!);
 }
 
+// The native decoders (the default) for every codec; the WebAssembly fallback (DECODER=wasm) too.
 describe.each([
-  ['VP8', 'vp8_red_square.ivf', 'vp8_grey.ivf'],
-  ['VP9', 'vp9_red_square.ivf', 'vp9_grey.ivf'],
-  ['H264', 'h264_red_square.h264', 'h264_grey.h264'],
-])('%s through the pipeline', (codec, squareFile, greyFile) => {
+  ['VP8', 'native', 'vp8_red_square.ivf', 'vp8_grey.ivf'],
+  ['VP8', 'wasm', 'vp8_red_square.ivf', 'vp8_grey.ivf'],
+  ['VP9', 'native', 'vp9_red_square.ivf', 'vp9_grey.ivf'],
+  ['VP9', 'wasm', 'vp9_red_square.ivf', 'vp9_grey.ivf'],
+  ['H264', 'native', 'h264_red_square.h264', 'h264_grey.h264'],
+  ['H264', 'wasm', 'h264_red_square.h264', 'h264_grey.h264'],
+] as const)('%s through the pipeline, %s decoders', (codec, decoder, squareFile, greyFile) => {
+  const pipelineConfig = { ...commonConfig, decoder };
 
   it('a red square gives detection events at its position and a summary with detections', async () => {
     server = await startTestServer(pipelineConfig);
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, squareFile) });
     expect(client.videoCodec?.mimeType.toUpperCase()).toBe(`VIDEO/${codec}`);
+    expect(server.logs.some((entry) => entry.message === 'video decoders' && entry.decoder === decoder)).toBe(true);
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
     expect(peer.view().counters.frames_analyzed).toBeGreaterThan(0);
@@ -141,7 +147,7 @@ describe.each([
 
 describe('ANALYSIS_FPS with DETECTOR=off', () => {
   it('is ignored, with a warning at start: nothing is decoded, every frame counts as processed', async () => {
-    server = await startTestServer({ ...pipelineConfig, detector: 'off', analysisFps: 5 });
+    server = await startTestServer({ ...commonConfig, detector: 'off', analysisFps: 5 });
     expect(server.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^ANALYSIS_FPS is ignored with DETECTOR=off/) }));
     const { client } = await server.connect({ audio: false });
     await client.sendVideoFrames(12, { intervalMs: 10 });
@@ -158,7 +164,7 @@ describe('lost frames', () => {
     ['the first keyframe', [0], 29],
     ['a delta frame mid-stream', [10], 19],
   ])('losing %s: the following delta frames wait for the next keyframe, which is requested (PLI)', async (_what, lost, waiting) => {
-    server = await startTestServer(pipelineConfig);
+    server = await startTestServer(commonConfig);
     const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
     let pliReceived = 0;
     client.peerConnection.getTransceivers()[0]!.sender.onRtcp.subscribe((packet) => {
@@ -182,7 +188,7 @@ describe('lost frames', () => {
 describe('a decoder that hangs', () => {
   it('ends in counted analysis_timeout drops and a replaced worker, not a stuck session', async () => {
     // 5 ms is shorter than a VP8 decode here: every frame that reaches a worker "hangs".
-    server = await startTestServer({ ...pipelineConfig, frameTimeoutMs: 5, decodeWorkers: 1 });
+    server = await startTestServer({ ...commonConfig, frameTimeoutMs: 5, decodeWorkers: 1 });
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
     await client.sendVideoFrames(30);
     client.stopVideo();
@@ -201,7 +207,7 @@ describe('a decoder that hangs', () => {
 describe('audio', () => {
   it('decodes Opus to measure its level and voice activity: a tone, then silence', async () => {
     const tone = await encodeOpusTone(25, { amplitude: 0.1 });
-    server = await startTestServer(pipelineConfig);
+    server = await startTestServer(commonConfig);
     const { client } = await server.connect({ video: false });
     await client.sendAudioFrames(25, { opusPackets: tone });
     await client.sendAudioFrames(25);
@@ -249,7 +255,7 @@ describe('overload', () => {
       logger: createLogger({ level: 'error', format: 'json', silent: true }),
     });
     try {
-      server = await startTestServer({ ...pipelineConfig, frameBufferSize: 5 }, slowPipeline(pool, 100));
+      server = await startTestServer({ ...commonConfig, frameBufferSize: 5 }, slowPipeline(pool, 100));
       const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
       const heapBefore = process.memoryUsage().heapUsed;
       await client.sendVideoFrames(240);

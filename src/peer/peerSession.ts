@@ -6,10 +6,10 @@ import type { ServerConfig } from '../config';
 import { Session } from '../counters/session';
 import { errorMessage, type Logger } from '../logger';
 import type { AnalyzerSource, PictureSize } from '../media/analyzer';
-import { DECODED_VIDEO_CODECS } from '../media/decode/videoDecoders';
 import type { VideoFrame } from '../media/videoFrame';
 import type { Detection, SessionView, StreamSummary } from '../protocol';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
+import type { VideoCodecName } from '../webrtc/negotiatedCodecs';
 import { createPeerConnection, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { DetectionEvents } from './detectionEvents';
 import { EventChannel } from './eventChannel';
@@ -25,6 +25,8 @@ export interface PeerSessionOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: AnalyzerSource;
+  /** The video codecs to receive, in order of preference: those the decoders decode. */
+  videoCodecs: readonly VideoCodecName[];
   /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
   untrack: (session: PeerSession) => void;
   /** Also receives the actor's inspection events (INSPECT=1: the Stately inspector). */
@@ -81,7 +83,7 @@ export class PeerSession {
       iceServers: config.iceServers,
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
-      videoCodecs: DECODED_VIDEO_CODECS,
+      videoCodecs: options.videoCodecs,
     };
     this.pc = createPeerConnection(this.peerOptions);
     this.media = new TrackMediaSet({

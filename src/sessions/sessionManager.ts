@@ -7,6 +7,7 @@ import { SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
+import type { VideoCodecName } from '../webrtc/negotiatedCodecs';
 import { SummaryArchive } from './summaryArchive';
 import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
 
@@ -21,10 +22,14 @@ export class NegotiationError extends Error {
   override name = 'NegotiationError';
 }
 
+const DEFAULT_VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'VP9', 'H264'];
+
 export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: AnalyzerSource;
+  /** The video codecs sessions receive, in order of preference (the decoders'); default VP8, VP9, H264. */
+  videoCodecs?: readonly VideoCodecName[];
   /** Called with each new session before its offer is negotiated. */
   onSessionCreated?: (peer: PeerSession) => void;
   /** Called with each session once it is released, after its record is archived. */
@@ -74,6 +79,11 @@ export class SessionManager {
   }
 
   /** How many sessions are tracked (what `maxSessions` limits). */
+  /** The video codecs offers may use: those the decoders decode, in the server's order of preference. */
+  get videoCodecs(): readonly VideoCodecName[] {
+    return this.options.videoCodecs ?? DEFAULT_VIDEO_CODECS;
+  }
+
   get count(): number {
     return this.trackingSet.size;
   }
@@ -98,6 +108,7 @@ export class SessionManager {
       config: this.options.config,
       logger: this.options.logger,
       analyzer: this.options.analyzer,
+      videoCodecs: this.videoCodecs,
       untrack: (session) => {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
         this.notifyIfIdle();

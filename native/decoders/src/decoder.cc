@@ -1,5 +1,5 @@
-// Proof of concept: one video decoder per instance, synchronous, single-threaded, returning
-// tightly packed I420. VP8/VP9 through libvpx, AV1 through libdav1d, H264 through OpenH264:
+// One video decoder per instance, synchronous, single-threaded, returning tightly packed I420
+// (src/media/decode/nativeDecoder.ts is its only user). VP8/VP9 through libvpx, AV1 through libdav1d, H264 through OpenH264:
 // all BSD-licensed, linked dynamically from the distribution's packages.
 #include <napi.h>
 #include <cerrno>
@@ -9,6 +9,9 @@
 #include <vpx/vpx_decoder.h>
 #include <dav1d/dav1d.h>
 #include <wels/codec_api.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -210,6 +213,12 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       WelsDestroyDecoder(h264_);
       h264_ = nullptr;
     }
+#ifdef __GLIBC__
+    // A decoder frees megabytes of picture buffers; glibc keeps freed memory for reuse and
+    // rarely returns it, so the server's resident memory would stay at its peak after a burst
+    // of sessions. Give it back now (once per stream, at its end).
+    malloc_trim(0);
+#endif
   }
 
   std::string codec_;

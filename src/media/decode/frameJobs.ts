@@ -1,8 +1,11 @@
 import type { AnalysisDropReason, Detection } from '../../protocol';
 import type { VideoCodecName } from './videoDecoder';
+import type { DecoderBackendName } from './videoDecoders';
 
 /** What the pool's workers are started with. */
 export interface FrameWorkerSetup {
+  /** The decoders the worker runs. */
+  decoder: DecoderBackendName;
   detector: string;
   detectorOptions: Record<string, number>;
   /** An asynchronous detector's result later than this after decoding drops the frame (`analysis_timeout`). */

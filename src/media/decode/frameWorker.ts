@@ -14,13 +14,14 @@ import { DetectionRunner } from './detectionRunner';
 import { InOrderReplies } from './inOrderReplies';
 import { OpusDecoder } from './opusDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
-import { createVideoDecoder } from './videoDecoders';
+import { decoderBackend } from './videoDecoders';
 
 type Reply = (reply: FrameWorkerReply) => void;
 type FrameRequest = Extract<FrameWorkerRequest, { type: 'frame' }>;
 
 const setup = workerData as FrameWorkerSetup;
 const detection = new DetectionRunner(createDetector(setup.detector, setup.detectorOptions), setup.detectTimeoutMs);
+const videoDecoders = decoderBackend(setup.decoder);
 const decoders = new Map<string, Promise<VideoDecoder>>();
 const audioDecoders = new Map<string, Promise<OpusDecoder>>();
 // A reply that cannot be posted is not retried: its frame times out in the pool.
@@ -34,7 +35,7 @@ let queue: Promise<void> = Promise.resolve();
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
   let decoder = decoders.get(streamId);
   if (!decoder) {
-    decoder = createVideoDecoder(codec);
+    decoder = videoDecoders.create(codec);
     decoders.set(streamId, decoder);
   }
   return decoder;

@@ -6,8 +6,11 @@ import type { AnalysisDropReason, Detection } from '../../protocol';
 import { FrameDropped } from '../analyzer';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
+import { chooseDecoderBackend, type DecoderBackendName } from './videoDecoders';
 
-export interface FrameWorkerPoolOptions extends Omit<FrameWorkerSetup, 'detectTimeoutMs'> {
+export interface FrameWorkerPoolOptions extends Omit<FrameWorkerSetup, 'detectTimeoutMs' | 'decoder'> {
+  /** The decoders the workers run; default: native when it loads, else wasm (DECODER=auto). */
+  decoder?: DecoderBackendName;
   /** Worker threads; default: one per core. */
   size?: number;
   /** A frame not answered within this time ends its worker (hung decoder or detector). */
@@ -214,8 +217,8 @@ export class FrameWorkerPool {
   }
 
   private spawn(): PooledWorker {
-    const { detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2) } = this.options;
-    const setup = { detector, detectorOptions, detectTimeoutMs };
+    const { decoder = chooseDecoderBackend('auto').backend.name, detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2) } = this.options;
+    const setup = { decoder, detector, detectorOptions, detectTimeoutMs };
     return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why));
   }
 

@@ -1,15 +1,60 @@
 import { H264Decoder } from './h264Decoder';
 import { LibvpxDecoder } from './libvpxDecoder';
+import { loadNativeAddon, NativeDecoder } from './nativeDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 
-/**
- * The video codecs the decoders below decode, in the order the server prefers them: what it
- * offers to receive. VP8 and VP9 by libvpx in WebAssembly; H264 by h264decoder (constrained
- * baseline, which is the profile werift negotiates).
- */
-export const DECODED_VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'VP9', 'H264'];
+/** The decoder implementations the server can run (DECODER). */
+export type DecoderBackendName = 'native' | 'wasm';
 
-/** A new decoder for one stream of `codec`. */
-export function createVideoDecoder(codec: VideoCodecName): Promise<VideoDecoder> {
-  return codec === 'H264' ? Promise.resolve(new H264Decoder()) : LibvpxDecoder.create(codec);
+export interface DecoderBackend {
+  name: DecoderBackendName;
+  /** The video codecs it decodes, in the order the server prefers them: what it offers to receive. */
+  videoCodecs: readonly VideoCodecName[];
+  /** A new decoder for one stream of `codec`. */
+  create(codec: VideoCodecName): Promise<VideoDecoder>;
+}
+
+const BACKENDS: Record<DecoderBackendName, DecoderBackend> = {
+  /** The system's libvpx and OpenH264 through an addon of this repository (native/decoders). */
+  native: {
+    name: 'native',
+    videoCodecs: ['VP8', 'VP9', 'H264'],
+    create: async (codec) => new NativeDecoder(codec),
+  },
+  /**
+   * Always available: libvpx in WebAssembly (libav.js) for VP8 and VP9, h264bsd in WebAssembly
+   * for H264 constrained baseline (the profile werift negotiates).
+   */
+  wasm: {
+    name: 'wasm',
+    videoCodecs: ['VP8', 'VP9', 'H264'],
+    create: (codec) => (codec === 'H264' ? Promise.resolve(new H264Decoder()) : LibvpxDecoder.create(codec)),
+  },
+};
+
+export function decoderBackend(name: DecoderBackendName): DecoderBackend {
+  return BACKENDS[name];
+}
+
+/** What DECODER asks for: a backend, or 'auto' (native when it loads, else wasm). */
+export type DecoderChoice = DecoderBackendName | 'auto';
+
+export interface ChosenBackend {
+  backend: DecoderBackend;
+  /** Why 'auto' fell back to wasm (absent otherwise). */
+  fallbackReason?: string;
+}
+
+/** Resolves DECODER at start; a native backend asked for by name that cannot load is an error. */
+export function chooseDecoderBackend(choice: DecoderChoice, addonFile?: string): ChosenBackend {
+  if (choice === 'wasm') return { backend: BACKENDS.wasm };
+  const addon = loadNativeAddon(addonFile);
+  if (!(addon instanceof Error)) return { backend: BACKENDS.native };
+  if (choice === 'native') throw new Error(`DECODER=native: ${addon.message}`);
+  return { backend: BACKENDS.wasm, fallbackReason: addon.message };
+}
+
+/** The backends that run here: native when it loads, and wasm always. */
+export function availableDecoderBackends(): DecoderBackendName[] {
+  return loadNativeAddon() instanceof Error ? ['wasm'] : ['native', 'wasm'];
 }

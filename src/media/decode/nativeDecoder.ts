@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { I420Frame } from '../i420Frame';
+import { i420FromPacked, type VideoCodecName, type VideoDecoder } from './videoDecoder';
+
+/** What `npm install` (or `npm run build:native`) builds from native/decoders/src/decoder.cc. */
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '../../../native/decoders/build/native_decoders.node');
+
+/** The addon's surface (native/decoders/src/decoder.cc). */
+interface NativeAddon {
+  codecs: string[];
+  Decoder: new (codec: string) => {
+    /** The last picture the data made, tightly packed I420 in a buffer of its own; null if none. */
+    decode(data: Uint8Array): { width: number; height: number; data: Buffer } | null;
+    /** Idempotent. */
+    close(): void;
+  };
+}
+
+const ADDON_CODEC: Record<VideoCodecName, string> = { VP8: 'vp8', VP9: 'vp9', H264: 'h264' };
+
+const loaded = new Map<string, NativeAddon | Error>();
+
+/** The addon (a build of it at `file`), loaded once per thread; an Error saying why when it cannot be. */
+export function loadNativeAddon(file = NATIVE_ADDON_PATH): NativeAddon | Error {
+  let addon = loaded.get(file);
+  if (!addon) {
+    addon = load(file);
+    loaded.set(file, addon);
+  }
+  return addon;
+}
+
+function load(file: string): NativeAddon | Error {
+  const name = path.relative(process.cwd(), file);
+  if (!existsSync(file)) return new Error(`${name} is not built (npm run build:native)`);
+  try {
+    return require(file) as NativeAddon;
+  } catch (error) {
+    // A shared library missing at run time (libvpx, libdav1d, libopenh264) shows here.
+    return new Error(`${name} does not load: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
+ * One stream's decoder in native code: VP8 and VP9 by libvpx, H264 (every profile WebRTC sends)
+ * by OpenH264, linked from the system's libraries. Runs synchronously in the calling thread.
+ */
+export class NativeDecoder implements VideoDecoder {
+  private readonly decoder: InstanceType<NativeAddon['Decoder']>;
+
+  constructor(codec: VideoCodecName) {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    this.decoder = new addon.Decoder(ADDON_CODEC[codec]);
+  }
+
+  decode(data: Uint8Array, _keyframe?: boolean): I420Frame | null {
+    // An empty frame carries nothing (and would flush the decoder).
+    if (data.length === 0) return null;
+    const picture = this.decoder.decode(data);
+    return picture && i420FromPacked(picture.width, picture.height, picture.data);
+  }
+
+  close(): void {
+    this.decoder.close();
+  }
+}

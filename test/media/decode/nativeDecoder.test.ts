@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readVideoFile } from '../../../src/client/videoFile';
+import { loadNativeAddon, NATIVE_ADDON_PATH, NativeDecoder } from '../../../src/media/decode/nativeDecoder';
+import { availableDecoderBackends, chooseDecoderBackend } from '../../../src/media/decode/videoDecoders';
+import { assertI420, type I420Frame } from '../../../src/media/i420Frame';
+import { GREY_YUV, RED_YUV, garbage, h264AccessUnits, readAnnexB, yuvAt } from '../../fixtures/decode/encodedFixtures';
+
+// The clips are lossy encodes of a noisy picture; red and grey stay 40 or more apart on every plane.
+const TOLERANCE = 12;
+const VIDEO = join(__dirname, '../../fixtures/video');
+
+function expectColour(picture: I420Frame, x: number, y: number, expected: readonly number[]): void {
+  const actual = yuvAt(picture, x, y);
+  if (actual.some((value, i) => Math.abs(value - expected[i]!) > TOLERANCE)) {
+    throw new Error(`YUV at ${x},${y} ${JSON.stringify(actual)} is not within ±${TOLERANCE} of ${JSON.stringify(expected)}`);
+  }
+}
+
+/** The clips of test/fixtures/video: a 160x160 red square at x 384, y 96 on grey, 640x480. */
+const CLIPS = [
+  ['VP8', 'vp8_red_square.ivf'],
+  ['VP9', 'vp9_red_square.ivf'],
+  ['H264', 'h264_red_square.h264'],
+  ['H264', 'h264_main_red_square.h264'],
+  ['H264', 'h264_high_red_square.h264'],
+] as const;
+
+describe('the native decoder addon', () => {
+  it('is built and loads here (npm install builds it; the suite needs it)', () => {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    expect(addon.codecs).toEqual(expect.arrayContaining(['vp8', 'vp9', 'h264']));
+    expect(availableDecoderBackends()).toEqual(['native', 'wasm']);
+    expect(chooseDecoderBackend('auto')).toEqual({ backend: expect.objectContaining({ name: 'native' }) });
+  });
+});
+
+describe.each(CLIPS)('NativeDecoder %s (%s)', (codec, file) => {
+  const frames = readVideoFile(join(VIDEO, file)).frames;
+  let decoder: NativeDecoder;
+
+  beforeEach(() => {
+    decoder = new NativeDecoder(codec);
+  });
+
+  afterEach(() => decoder.close());
+
+  it('decodes every frame at once to a 640x480 I420 picture of the red square on grey', () => {
+    expect(frames.length).toBeGreaterThanOrEqual(30);
+    for (const frame of frames) {
+      const picture = decoder.decode(frame.data, frame.keyframe);
+      expect(picture).not.toBeNull();
+      expect([picture!.width, picture!.height]).toEqual([640, 480]);
+      assertI420(picture!);
+      for (const [x, y] of [[416, 128], [464, 176], [512, 224]]) expectColour(picture!, x!, y!, RED_YUV);
+      for (const [x, y] of [[10, 10], [372, 136], [556, 136], [630, 470]]) expectColour(picture!, x!, y!, GREY_YUV);
+    }
+  });
+
+  it('gives each picture its own memory: the next decode does not overwrite it', () => {
+    const first = decoder.decode(frames[0]!.data, true)!;
+    const y = first.y.slice();
+    decoder.decode(frames[1]!.data, false);
+    expect(Buffer.compare(first.y, y)).toBe(0);
+  });
+
+  it('throws a clear Error on garbage or gives no picture, then decodes again from a keyframe', () => {
+    let outcome: unknown;
+    try {
+      outcome = decoder.decode(garbage(3000), true);
+    } catch (error) {
+      outcome = error;
+    }
+    // The addon's errors come from the process's realm, not the test's: no instanceof here.
+    if (outcome !== null) expect(String((outcome as Error).message)).toMatch(/^(libvpx|openh264): \S/);
+    expect(decoder.decode(frames[0]!.data, true)).not.toBeNull();
+  });
+});
+
+describe('NativeDecoder, H264 details', () => {
+  it('crops to the SPS display size: 640x360 is coded as 640x368', () => {
+    const decoder = new NativeDecoder('H264');
+    try {
+      for (const { data } of readAnnexB('h264_640x360.h264')) {
+        const picture = decoder.decode(data, true)!;
+        expect([picture.width, picture.height]).toEqual([640, 360]);
+        expectColour(picture, 320, 359, GREY_YUV);
+      }
+    } finally {
+      decoder.close();
+    }
+  });
+
+  it('takes an empty frame as nothing and goes on; close() is idempotent and decoding after it throws', () => {
+    const units = h264AccessUnits();
+    const decoder = new NativeDecoder('H264');
+    expect(decoder.decode(units[0]!.data, true)).not.toBeNull();
+    expect(decoder.decode(new Uint8Array(0), false)).toBeNull();
+    expect(decoder.decode(units[1]!.data, false)).not.toBeNull();
+    decoder.close();
+    expect(() => decoder.close()).not.toThrow();
+    expect(() => decoder.decode(units[2]!.data, false)).toThrow(/closed/);
+  });
+
+  it('keeps streams apart: two decoders fed in turn each decode their own clip', () => {
+    const square = readVideoFile(join(VIDEO, 'vp8_red_square.ivf')).frames;
+    const grey = readVideoFile(join(VIDEO, 'vp8_grey.ivf')).frames;
+    const [a, b] = [new NativeDecoder('VP8'), new NativeDecoder('VP8')];
+    try {
+      for (let i = 0; i < 30; i++) {
+        expectColour(a.decode(square[i]!.data, square[i]!.keyframe)!, 464, 176, RED_YUV);
+        expectColour(b.decode(grey[i]!.data, grey[i]!.keyframe)!, 464, 176, GREY_YUV);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe('DECODER resolution', () => {
+  it('falls back to wasm under auto when the addon does not load, and names why; native by name is an error', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'addon-'));
+    const broken = join(folder, 'native_decoders.node');
+    writeFileSync(broken, 'not a shared library');
+    try {
+      const missing = join(folder, 'missing.node');
+      expect(loadNativeAddon(missing)).toEqual(expect.objectContaining({ message: expect.stringMatching(/is not built \(npm run build:native\)/) }));
+      expect(loadNativeAddon(broken)).toEqual(expect.objectContaining({ message: expect.stringMatching(/does not load: /) }));
+      const chosen = chooseDecoderBackend('auto', broken);
+      expect(chosen.backend.name).toBe('wasm');
+      expect(chosen.fallbackReason).toMatch(/does not load/);
+      expect(() => chooseDecoderBackend('native', missing)).toThrow(/^DECODER=native: .*is not built/);
+      expect(chooseDecoderBackend('wasm', missing)).toEqual({ backend: expect.objectContaining({ name: 'wasm' }) });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    expect(loadNativeAddon(NATIVE_ADDON_PATH)).not.toBeInstanceOf(Error);
+  });
+});
