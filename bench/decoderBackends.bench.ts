@@ -14,7 +14,7 @@
  * Environment:
  * - DECODER_BENCH_MODULES: folders (colon-separated) with a node_modules holding candidates
  *   that are not dependencies, e.g. a scratch folder where `npm i @napi-rs/webcodecs@1.3.1` ran.
- * - DECODER_BENCH_ADDON: the native addon proof of concept's folder (built).
+ * - DECODER_BENCH_ADDON: a build of the native addon (default: the server's, native/decoders/build).
  * - DECODER_BENCH_NODES: `20=/usr/bin/node,22=/path/to/node22,...`: Node binaries to try each
  *   candidate on; a candidate is measured on the first one it loads on that is new enough
  *   (default: this Node only).
@@ -27,7 +27,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Summary } from '../test/helpers/stats';
-import { CANDIDATES, findModule, type Candidate } from './decoderCandidates';
+import { CANDIDATES, findModule, NATIVE_ADDON, type Candidate } from './decoderCandidates';
 import { runBench, writeResults } from './report';
 
 const PASSES = Number(process.env.BENCH_PASSES ?? 5);
@@ -100,15 +100,15 @@ function packageFolder(name: string): string | null {
 /** Install size: the candidate's package folders, or for the addon its folder's build plus the Debian libraries it loads. */
 function installSize(candidate: Candidate): { mb: number; what: string } | null {
   if (candidate.id === 'native-addon') {
-    const addon = process.env.DECODER_BENCH_ADDON!;
+    const addon = dirname(NATIVE_ADDON);
     let debianKb = 0;
     try {
       const sizes = execFileSync('dpkg-query', ['-W', '-f=${Installed-Size}\n', ...ADDON_RUNTIME_PACKAGES], { encoding: 'utf8' });
       debianKb = sizes.split('\n').filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0);
     } catch {
-      return { mb: folderMb(join(addon, 'build', 'Release')), what: 'addon build only (dpkg-query found no Debian packages)' };
+      return { mb: folderMb(addon), what: 'addon build only (dpkg-query found no Debian packages)' };
     }
-    const addonMb = folderMb(join(addon, 'build', 'Release'));
+    const addonMb = folderMb(addon);
     return { mb: addonMb + debianKb / 1024, what: `addon build ${addonMb.toFixed(1)} MB + Debian ${ADDON_RUNTIME_PACKAGES.join(', ')} ${(debianKb / 1024).toFixed(1)} MB` };
   }
   let mb = 0;
@@ -124,7 +124,7 @@ function installSize(candidate: Candidate): { mb: number; what: string } | null 
 }
 
 function skipReason(candidate: Candidate): string | null {
-  if (candidate.id === 'native-addon' && !process.env.DECODER_BENCH_ADDON) return 'DECODER_BENCH_ADDON is not set (the folder of the built native addon proof of concept)';
+  if (candidate.id === 'native-addon' && !findModule(candidate.module)) return `${candidate.module} is not built (npm run build:native)`;
   if (!findModule(candidate.module)) return `${candidate.module} is not installed here nor in DECODER_BENCH_MODULES`;
   return null;
 }

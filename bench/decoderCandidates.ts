@@ -3,12 +3,13 @@
  * one, open a decoder for a clip and get every picture back as tightly packed I420 in JS
  * memory, what it decodes with, and the licence facts checked for it. Candidates that are not
  * dependencies are found in the repo's node_modules or in the folders DECODER_BENCH_MODULES
- * lists (colon-separated, each with a node_modules); the native addon proof of concept in the
- * folder DECODER_BENCH_ADDON names.
+ * lists (colon-separated, each with a node_modules); the server's native addon at
+ * native/decoders/build/native_decoders.node (npm run build:native), or the build DECODER_BENCH_ADDON names.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { EncodedVideoFrame } from '../src/client/videoFile';
+import { NATIVE_ADDON_PATH } from '../src/media/decode/nativeDecoder';
 import { i420FromPacked } from '../src/media/decode/videoDecoder';
 import { chromaSize, type I420Frame } from '../src/media/i420Frame';
 import type { Clip, ClipCodec } from './decoderClips';
@@ -38,6 +39,9 @@ export interface Candidate {
 }
 
 type Loaded = any; // candidates are optional packages: untyped here
+
+/** The native addon's build (a .node file). */
+export const NATIVE_ADDON = process.env.DECODER_BENCH_ADDON ?? NATIVE_ADDON_PATH;
 
 /** The module's path and a require that loads it, from the repo or DECODER_BENCH_MODULES; null when absent. */
 export function findModule(name: string): { path: string; load: (id: string) => unknown } | null {
@@ -219,9 +223,9 @@ async function nodeAv(load: (name: string) => unknown): Promise<Backend> {
   };
 }
 
-/** The native addon proof of concept: libvpx, dav1d and OpenH264 from the distribution, through N-API. */
+/** The server's native addon: libvpx, dav1d and OpenH264 from the distribution, through Node-API. */
 async function nativeAddon(load: (name: string) => unknown): Promise<Backend> {
-  const { Decoder } = load(process.env.DECODER_BENCH_ADDON!) as Loaded;
+  const { Decoder } = load(NATIVE_ADDON) as Loaded;
   return {
     async open(clip) {
       const decoder = new Decoder(clip.codec.toLowerCase());
@@ -287,8 +291,8 @@ export const CANDIDATES: readonly Candidate[] = [
   },
   {
     id: 'native-addon',
-    title: 'own N-API addon (PoC): libvpx + dav1d + OpenH264 from Debian',
-    module: process.env.DECODER_BENCH_ADDON ?? '(set DECODER_BENCH_ADDON to the addon folder)',
+    title: 'own Node-API addon (the server\'s default): libvpx + dav1d + OpenH264 from Debian',
+    module: NATIVE_ADDON,
     packages: [],
     minNodeMajor: 20,
     decoders: { VP8: 'libvpx', VP9: 'libvpx', ...EVERY_H264('OpenH264'), AV1: 'dav1d' },
