@@ -25,13 +25,14 @@ const CLIPS = [
   ['H264', 'h264_red_square.h264'],
   ['H264', 'h264_main_red_square.h264'],
   ['H264', 'h264_high_red_square.h264'],
+  ['AV1', 'av1_red_square.ivf'],
 ] as const;
 
 describe('the native decoder addon', () => {
   it('is built and loads here (npm install builds it; the suite needs it)', () => {
     const addon = loadNativeAddon();
     if (addon instanceof Error) throw addon;
-    expect(addon.codecs).toEqual(expect.arrayContaining(['vp8', 'vp9', 'h264']));
+    expect(addon.codecs).toEqual(expect.arrayContaining(['vp8', 'vp9', 'h264', 'av1']));
     expect(availableDecoderBackends()).toEqual(['native', 'wasm']);
     expect(chooseDecoderBackend('auto')).toEqual({ backend: expect.objectContaining({ name: 'native' }) });
   });
@@ -74,7 +75,7 @@ describe.each(CLIPS)('NativeDecoder %s (%s)', (codec, file) => {
       outcome = error;
     }
     // The addon's errors come from the process's realm, not the test's: no instanceof here.
-    if (outcome !== null) expect(String((outcome as Error).message)).toMatch(/^(libvpx|openh264): \S/);
+    if (outcome !== null) expect(String((outcome as Error).message)).toMatch(/^(libvpx|openh264|dav1d): \S/);
     expect(decoder.decode(frames[0]!.data, true)).not.toBeNull();
   });
 });
