@@ -24,7 +24,7 @@ const STREAMS = Number(process.env.BENCH_STREAMS ?? 10);
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 1000);
 const SAMPLE_EVERY = 100;
 const FIXTURES = join(__dirname, '..', 'test', 'fixtures', 'video');
-const FILES: Record<VideoCodecName, string> = { VP8: 'vp8_red_square.ivf', VP9: 'vp9_red_square.ivf', H264: 'h264_red_square.h264' };
+const FILES = { VP8: 'vp8_red_square.ivf', VP9: 'vp9_red_square.ivf', H264: 'h264_red_square.h264' } as Record<VideoCodecName, string>;
 const MB = 1024 * 1024;
 
 const gc = (globalThis as { gc?: () => void }).gc;

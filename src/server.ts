@@ -49,7 +49,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   if (fallbackReason) {
     logger.warn('native decoders unavailable: decoding video with the WebAssembly decoders (several times slower, H264 constrained baseline only)', { reason: fallbackReason });
   }
-  logger.info('video decoders', { decoder: decoders.name, video_codecs: decoders.videoCodecs });
+  logger.info('video decoders', { decoder: decoders.name, video_codecs: decoders.videoCodecs, h264_profiles: decoders.h264Profiles });
   const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
   const pool =
     analyzer || config.detector === 'off'
@@ -71,7 +71,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     config,
     logger,
     analyzer,
-    videoCodecs: decoders.videoCodecs,
+    receivedVideo: { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles },
     onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
     inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,

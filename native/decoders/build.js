@@ -35,6 +35,10 @@ function compile() {
   const args = [
     '-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
     '-DNAPI_VERSION=8', '-DNAPI_DISABLE_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    // A worker terminated mid-decode (the pool replacing a hung one, or closing) makes Node-API
+    // calls fail; node-addon-api then aborts the whole process on the error it cannot throw,
+    // unless told to drop it (the worker is going away anyway).
+    '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
     '-I', require('node-api-headers').include_dir,
     // node-addon-api's include_dir is relative to the working directory; its folder is not.
     '-I', path.dirname(require.resolve('node-addon-api/package.json')),

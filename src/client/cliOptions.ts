@@ -21,7 +21,7 @@ export const DEFAULT_VIDEO_FILE = join(__dirname, '..', '..', 'test', 'fixtures'
 
 export const USAGE = `Usage: npm run client -- [options]
 
-Streams video (a VP8/H264 file, or synthetic VP8) and synthetic Opus audio to the ingest
+Streams video (a VP8/VP9/H264/AV1 file, or synthetic VP8) and synthetic Opus audio to the ingest
 server over WebRTC, prints the session id and every data channel event, then stops its
 tracks and prints the summary.
 
@@ -29,9 +29,10 @@ Options:
   --url URL            server base URL (default http://127.0.0.1:8080)
   --seconds N          how long to stream (default 5)
   --fps N              video frame rate (default 30, or the video file's)
-  --video-file PATH    stream this file, looping: .ivf (VP8) or .h264/.264 (H264 Annex-B,
-                       constrained baseline); only its codec is offered (default: a VP8 clip
-                       of a red square on grey, test/fixtures/video/vp8_red_square.ivf)
+  --video-file PATH    stream this file, looping: .ivf (VP8, VP9, AV1) or .h264/.264 (H264
+                       Annex-B); only its codec is offered, H264 with the profile-level-id of
+                       its SPS (default: a VP8 clip of a red square on grey,
+                       test/fixtures/video/vp8_red_square.ivf)
   --synthetic-video    send synthetic VP8 frames (valid headers, filler data: not decodable)
   --no-video           offer no video track
   --no-audio           offer no audio track

@@ -1,8 +1,18 @@
-import { MediaStreamTrack, useH264, useOPUS, useVP8, useVP9, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { MediaStreamTrack, useOPUS, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
+import { H264_PROFILE_LEVEL_ID } from '../webrtc/h264Profiles';
+import { videoFormats, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { PacedLoop } from './pacedLoop';
-import type { VideoFileCodec } from './videoFile';
+import type { VideoFile } from './videoFile';
 
 export type MediaKind = 'video' | 'audio';
+
+/** The one video format sent: a file's codec and, for H264, its stream's profile-level-id. */
+export type SentVideo = Pick<VideoFile, 'codec' | 'h264ProfileLevelId'>;
+
+/** Peer connection options that offer exactly `video`'s format (H264 without a known profile: werift's, constrained baseline). */
+export function offeringOnly(video: SentVideo): Required<Pick<PeerConnectionOptions, 'videoCodecs' | 'h264ProfileLevelIds'>> {
+  return { videoCodecs: [video.codec], h264ProfileLevelIds: [video.h264ProfileLevelId ?? H264_PROFILE_LEVEL_ID['constrained baseline']] };
+}
 
 /** The RTP side of one sendonly transceiver: its local track and the loops writing into it. */
 export class OutgoingTrack {
@@ -17,11 +27,12 @@ export class OutgoingTrack {
 
   constructor(
     readonly kind: MediaKind,
-    videoCodec: VideoFileCodec = 'VP8',
+    video: SentVideo = { codec: 'VP8' },
   ) {
-    // A source codec makes werift offer only that codec for the transceiver, so the
-    // negotiated payload type always matches what the packets contain.
-    const codec = kind === 'audio' ? useOPUS() : { VP8: useVP8, VP9: useVP9, H264: useH264 }[videoCodec]();
+    // A source codec makes werift offer only that codec (for H264, that profile-level-id) for the
+    // transceiver, so the negotiated payload type always matches what the packets contain.
+    const { h264ProfileLevelIds } = offeringOnly(video);
+    const codec = kind === 'audio' ? useOPUS() : videoFormats(video.codec, h264ProfileLevelIds)[0]!;
     this.track = new MediaStreamTrack({ kind, codec });
   }
 

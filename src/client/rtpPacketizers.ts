@@ -1,6 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket } from 'werift';
-import { H264_NAL, h264NalType, isVp9Keyframe, splitAnnexBNalUnits, type VideoFileCodec } from './videoFile';
+import { packetizeAv1 } from './av1Packetizer';
+import { H264_NAL, h264NalType, splitAnnexBNalUnits } from './h264File';
+import { isVp9Keyframe } from './ivfFile';
+import type { VideoFileCodec } from './videoFile';
 
 /** RTP payload bytes per packet, payload headers included; leaves room for RTP, extensions and SRTP. */
 export const MAX_RTP_PAYLOAD_BYTES = 1100;
@@ -167,14 +170,9 @@ export class VideoRtpPacketizer {
     this.pictureId = (options.pictureId ?? randomInt(0, PICTURE_ID_MASK + 1)) & PICTURE_ID_MASK;
   }
 
-  /** The packets of `frame` (VP8 or VP9 frame, or Annex-B access unit); the next frame comes `timestampStep` ticks later. */
+  /** The packets of `frame` (VP8 or VP9 frame, Annex-B access unit, AV1 temporal unit); the next frame comes `timestampStep` ticks later. */
   packetize(frame: Buffer, timestampStep: number): RtpPacket[] {
-    const payloads =
-      this.codec === 'VP8'
-        ? packetizeVp8(frame, this.pictureId, this.maxPayloadBytes)
-        : this.codec === 'VP9'
-          ? packetizeVp9(frame, this.pictureId, this.maxPayloadBytes)
-          : packetizeH264(frame, { maxPayloadBytes: this.maxPayloadBytes });
+    const payloads = this.payloadsOf(frame);
     const packets = payloads.map((payload, index) => {
       const header = new RtpHeader({
         payloadType: this.payloadType(),
@@ -188,5 +186,18 @@ export class VideoRtpPacketizer {
     this.timestamp = (this.timestamp + timestampStep) >>> 0;
     this.pictureId = (this.pictureId + 1) & PICTURE_ID_MASK;
     return packets;
+  }
+
+  private payloadsOf(frame: Buffer): Buffer[] {
+    switch (this.codec) {
+      case 'VP8':
+        return packetizeVp8(frame, this.pictureId, this.maxPayloadBytes);
+      case 'VP9':
+        return packetizeVp9(frame, this.pictureId, this.maxPayloadBytes);
+      case 'H264':
+        return packetizeH264(frame, { maxPayloadBytes: this.maxPayloadBytes });
+      case 'AV1':
+        return packetizeAv1(frame, this.maxPayloadBytes);
+    }
   }
 }

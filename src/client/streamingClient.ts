@@ -16,7 +16,7 @@ import {
   type StreamingOptions,
   type VideoFramesOptions,
 } from './outgoingMedia';
-import { OutgoingTrack, type MediaKind } from './outgoingTrack';
+import { offeringOnly, OutgoingTrack, type MediaKind } from './outgoingTrack';
 import { candidatesToOffer, reachableCandidates } from './sdpCandidates';
 import { EventInbox } from './serverEvents';
 import { postOffer } from './signaling';
@@ -94,12 +94,12 @@ export class StreamingClient {
       iceServers: [],
       additionalHostAddresses: ['127.0.0.1'],
       ...(options.interfaceAddress ? { interfaceAddress: options.interfaceAddress } : {}),
-      // A file's codec is the one video codec this client can send.
-      ...(videoFile ? { videoCodecs: [videoFile.codec] } : {}),
+      // A file's codec (and H264 profile) is the one video format this client can send.
+      ...(videoFile ? offeringOnly(videoFile) : {}),
     };
     const pc = createPeerConnection(peerOptions);
     const inbox = new EventInbox();
-    const video = offersVideo ? new OutgoingTrack('video', videoFile?.codec) : null;
+    const video = offersVideo ? new OutgoingTrack('video', videoFile ?? undefined) : null;
     const audio = (options.audio ?? true) ? new OutgoingTrack('audio') : null;
     for (const outgoing of [video, audio]) {
       if (outgoing) outgoing.transceiver = pc.addTransceiver(outgoing.track, { direction: 'sendonly' });

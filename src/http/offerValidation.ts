@@ -1,10 +1,10 @@
-import type { VideoCodecName } from '../webrtc/negotiatedCodecs';
-import { offeredMedia } from '../webrtc/offeredCodecOrder';
-import { receivedCodecNames } from '../webrtc/peerConnectionFactory';
+import { describeH264Format } from '../webrtc/h264Profiles';
+import { offeredMedia, type OfferedMedia } from '../webrtc/offeredCodecOrder';
+import { describeReceivedVideo, RECEIVED_AUDIO_CODEC, receivesVideoFormat, type ReceivedVideo } from '../webrtc/receivedVideo';
 import { HttpProblem } from './problem';
 
 /** Checks the parsed body of POST /offer and returns the offer SDP. */
-export function readOffer(body: unknown, videoCodecs: readonly VideoCodecName[]): string {
+export function readOffer(body: unknown, received: ReceivedVideo): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpProblem(400, 'Invalid offer', 'the body must be a JSON object {"sdp": "...", "type": "offer"}');
   }
@@ -15,30 +15,43 @@ export function readOffer(body: unknown, videoCodecs: readonly VideoCodecName[])
   if (typeof sdp !== 'string' || sdp.trim() === '') {
     throw new HttpProblem(400, 'Invalid offer', '"sdp" must be a non-empty string');
   }
-  return checkOfferSdp(sdp, videoCodecs);
+  return checkOfferSdp(sdp, received);
 }
 
-/** Rejects what is clearly not an SDP offer with media, or one with no codec of `videoCodecs` nor Opus, before werift sees it. */
-export function checkOfferSdp(sdp: string, videoCodecs: readonly VideoCodecName[]): string {
+/** Rejects what is clearly not an SDP offer with media, or one with no video format of `received` nor Opus, before werift sees it. */
+export function checkOfferSdp(sdp: string, received: ReceivedVideo): string {
   if (!sdp.startsWith('v=0')) {
     throw new HttpProblem(400, 'Invalid SDP', 'the SDP must start with "v=0"');
   }
   if (!/^m=(audio|video) /m.test(sdp)) {
     throw new HttpProblem(400, 'Invalid SDP', 'the offer has no audio or video m-section: nothing to analyse');
   }
-  checkOfferedCodecs(sdp, videoCodecs);
+  checkOfferedCodecs(sdp, received);
   return sdp;
 }
 
-/** An offer none of whose audio or video sections has a codec we receive gets a 400 naming them. */
-function checkOfferedCodecs(sdp: string, videoCodecs: readonly VideoCodecName[]): void {
+/** An offer none of whose audio or video sections has a format we receive gets a 400 naming them. */
+function checkOfferedCodecs(sdp: string, received: ReceivedVideo): void {
   const media = offeredMedia(sdp);
-  const receivable = media.some(({ kind, codecs }) => {
-    const names = receivedCodecNames(kind, videoCodecs);
-    return codecs.some((codec) => names.includes(codec.toUpperCase()));
-  });
+  const receivable = media.some(({ kind, formats }) =>
+    formats.some((format) => (kind === 'video' ? receivesVideoFormat(received, format) : format.name.toUpperCase() === RECEIVED_AUDIO_CODEC)),
+  );
   if (receivable) return;
-  const offered = media.map(({ kind, codecs }) => `${kind} ${codecs.join(', ') || 'without codecs'}`).join('; ');
-  const received = (['video', 'audio'] as const).map((kind) => `${kind} ${receivedCodecNames(kind, videoCodecs).join(', ')}`).join('; ');
-  throw new HttpProblem(400, 'Unsupported codecs', `no offered codec can be received: the offer has ${offered}; this server receives ${received}`);
+  const offered = media.map((section) => `${section.kind} ${describeOffered(section) || 'without codecs'}`).join('; ');
+  throw new HttpProblem(
+    400,
+    'Unsupported codecs',
+    `no offered codec can be received: the offer has ${offered}; this server receives video ${describeReceivedVideo(received)}; audio ${RECEIVED_AUDIO_CODEC}`,
+  );
+}
+
+/** The section's codecs, H264 with its formats' profiles: `H264 (high, main packetization-mode 0), rtx`. */
+function describeOffered({ codecs, formats }: OfferedMedia): string {
+  return codecs
+    .map((codec) => {
+      if (codec.toUpperCase() !== 'H264') return codec;
+      const profiles = formats.filter((format) => format.name === codec).map((format) => describeH264Format(format.fmtp));
+      return `${codec} (${[...new Set(profiles)].join(', ')})`;
+    })
+    .join(', ');
 }

@@ -26,14 +26,14 @@ export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRo
   const json = express.json({ limit: maxBodyBytes });
 
   router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
-    const offerSdp = readOffer(req.body, manager.videoCodecs);
+    const offerSdp = readOffer(req.body, manager.receivedVideo);
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 
   router.post('/sessions/:id/offer', limits.offers, requireJson, json, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const offerSdp = readOffer(req.body, manager.videoCodecs);
+    const offerSdp = readOffer(req.body, manager.receivedVideo);
     const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
     if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });

@@ -2,6 +2,8 @@ import type { RTCPeerConnection } from 'werift';
 import { answerAsDtlsServer } from '../webrtc/dtlsRole';
 import { answerInOfferedCodecOrder } from '../webrtc/offeredCodecOrder';
 import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+import { withReceivableVideoFormats } from '../webrtc/receivableOffer';
+import type { ReceivedVideo } from '../webrtc/receivedVideo';
 
 export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
@@ -10,6 +12,8 @@ export class SessionClosedError extends Error {
 export interface OfferContext {
   pc: RTCPeerConnection;
   peerOptions: PeerConnectionOptions;
+  /** What the decoders decode: werift sees only the offered video formats of it. */
+  receivedVideo: ReceivedVideo;
   /** Settles when the session is released. */
   released: Promise<unknown>;
   /** Whether the session is still in Active (a close has not begun). */
@@ -21,11 +25,12 @@ export interface OfferContext {
  * meanwhile fails with SessionClosedError rather than werift's own error, which says nothing
  * useful to the client.
  */
-export async function answerOffer({ pc, peerOptions, released, isActive }: OfferContext, offerSdp: string): Promise<string> {
+export async function answerOffer({ pc, peerOptions, receivedVideo, released, isActive }: OfferContext, offerSdp: string): Promise<string> {
   const negotiation = (async () => {
-    await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const receivable = withReceivableVideoFormats(offerSdp, receivedVideo);
+    await pc.setRemoteDescription({ type: 'offer', sdp: receivable });
     answerAsDtlsServer(pc);
-    answerInOfferedCodecOrder(pc, offerSdp);
+    answerInOfferedCodecOrder(pc, receivable);
     const answer = await pc.createAnswer();
     await setLocalDescriptionQuietly(pc, answer, peerOptions);
     const sdp = pc.localDescription?.sdp;

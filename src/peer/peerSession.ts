@@ -9,8 +9,8 @@ import type { AnalyzerSource, PictureSize } from '../media/analyzer';
 import type { VideoFrame } from '../media/videoFrame';
 import type { Detection, SessionView, StreamSummary } from '../protocol';
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
-import type { VideoCodecName } from '../webrtc/negotiatedCodecs';
 import { createPeerConnection, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
 import { DetectionEvents } from './detectionEvents';
 import { EventChannel } from './eventChannel';
 import { guardCallback } from './guardCallback';
@@ -25,8 +25,8 @@ export interface PeerSessionOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: AnalyzerSource;
-  /** The video codecs to receive, in order of preference: those the decoders decode. */
-  videoCodecs: readonly VideoCodecName[];
+  /** The video to receive, in order of preference: the codecs and H264 profiles the decoders decode. */
+  receivedVideo: ReceivedVideo;
   /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
   untrack: (session: PeerSession) => void;
   /** Also receives the actor's inspection events (INSPECT=1: the Stately inspector). */
@@ -83,7 +83,7 @@ export class PeerSession {
       iceServers: config.iceServers,
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
-      videoCodecs: options.videoCodecs,
+      ...receivingOptions(options.receivedVideo),
     };
     this.pc = createPeerConnection(this.peerOptions);
     this.media = new TrackMediaSet({
@@ -166,8 +166,8 @@ export class PeerSession {
 
   /** Applies the client's offer and returns the answer with all ICE candidates. */
   async negotiate(offerSdp: string): Promise<string> {
-    const { pc, peerOptions, released } = this;
-    const answer = await answerOffer({ pc, peerOptions, released, isActive: () => this.state === 'Active' }, offerSdp);
+    const { pc, peerOptions, released, options: { receivedVideo } } = this;
+    const answer = await answerOffer({ pc, peerOptions, receivedVideo, released, isActive: () => this.state === 'Active' }, offerSdp);
     if (!this.connected && !this.isReleased) {
       this.connectTimer = setTimeout(() => {
         this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connectTimeout });

@@ -7,7 +7,7 @@ import { SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
-import type { VideoCodecName } from '../webrtc/negotiatedCodecs';
+import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { SummaryArchive } from './summaryArchive';
 import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
 
@@ -22,14 +22,14 @@ export class NegotiationError extends Error {
   override name = 'NegotiationError';
 }
 
-const DEFAULT_VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'VP9', 'H264'];
+const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H264'], h264Profiles: ['constrained baseline'] };
 
 export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
   analyzer: AnalyzerSource;
-  /** The video codecs sessions receive, in order of preference (the decoders'); default VP8, VP9, H264. */
-  videoCodecs?: readonly VideoCodecName[];
+  /** The video sessions receive (the decoders'); default VP8, VP9, H264 constrained baseline. */
+  receivedVideo?: ReceivedVideo;
   /** Called with each new session before its offer is negotiated. */
   onSessionCreated?: (peer: PeerSession) => void;
   /** Called with each session once it is released, after its record is archived. */
@@ -79,9 +79,9 @@ export class SessionManager {
   }
 
   /** How many sessions are tracked (what `maxSessions` limits). */
-  /** The video codecs offers may use: those the decoders decode, in the server's order of preference. */
-  get videoCodecs(): readonly VideoCodecName[] {
-    return this.options.videoCodecs ?? DEFAULT_VIDEO_CODECS;
+  /** The video offers may use: the codecs and H264 profiles the decoders decode, in the server's order of preference. */
+  get receivedVideo(): ReceivedVideo {
+    return this.options.receivedVideo ?? DEFAULT_RECEIVED_VIDEO;
   }
 
   get count(): number {
@@ -108,7 +108,7 @@ export class SessionManager {
       config: this.options.config,
       logger: this.options.logger,
       analyzer: this.options.analyzer,
-      videoCodecs: this.videoCodecs,
+      receivedVideo: this.receivedVideo,
       untrack: (session) => {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
         this.notifyIfIdle();

@@ -6,6 +6,14 @@ export interface OfferedMedia {
   mid: string | undefined;
   /** Codec names in the m-line's payload type order, without repeats; `payload type N` for a type with no rtpmap. */
   codecs: string[];
+  /** Every payload type in the m-line's order, with its codec name and fmtp (empty when none). */
+  formats: OfferedFormat[];
+}
+
+export interface OfferedFormat {
+  payloadType: string;
+  name: string;
+  fmtp: string;
 }
 
 /** The audio and video sections of an SDP with their codecs, in the offerer's order of preference. */
@@ -17,9 +25,15 @@ export function offeredMedia(sdp: string): OfferedMedia[] {
       const [kind, , , ...payloadTypes] = section.slice(2).split(/\r?\n/)[0]!.trim().split(/\s+/);
       const names = new Map<string, string>();
       for (const match of section.matchAll(/^a=rtpmap:(\d+) ([^/\s]+)/gm)) names.set(match[1]!, match[2]!);
-      const codecs = payloadTypes.map((type) => names.get(type) ?? `payload type ${type}`);
+      const fmtps = new Map<string, string>();
+      for (const match of section.matchAll(/^a=fmtp:(\d+) ([^\r\n]*)/gm)) fmtps.set(match[1]!, match[2]!.trim());
+      const formats = payloadTypes.map((payloadType) => ({
+        payloadType,
+        name: names.get(payloadType) ?? `payload type ${payloadType}`,
+        fmtp: fmtps.get(payloadType) ?? '',
+      }));
       const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
-      return { kind: kind as OfferedMedia['kind'], mid, codecs: [...new Set(codecs)] };
+      return { kind: kind as OfferedMedia['kind'], mid, codecs: [...new Set(formats.map(({ name }) => name))], formats };
     });
 }
 

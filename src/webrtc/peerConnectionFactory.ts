@@ -4,11 +4,13 @@ import {
   useVP8,
   useVP9,
   useH264,
+  useAV1,
   useAudioLevelIndication,
   type PeerConfig,
   type RTCIceServer,
   type RTCRtpCodecParameters,
 } from 'werift';
+import { h264Fmtp, H264_PROFILE_LEVEL_ID } from './h264Profiles';
 import type { VideoCodecName } from './negotiatedCodecs';
 
 export interface PeerConnectionOptions {
@@ -25,12 +27,30 @@ export interface PeerConnectionOptions {
   bundlePolicy?: 'max-bundle' | 'max-compat';
   /** The video codecs to receive, in order of preference (the server: those its decoders decode). */
   videoCodecs?: readonly VideoCodecName[];
+  /**
+   * Of H264, one format per SDP profile-level-id, in order of preference (the server: its
+   * profiles at level 3.1; a sender: its stream's). Default: werift's, constrained baseline 42e01f.
+   */
+  h264ProfileLevelIds?: readonly string[];
 }
 
 /** What a peer connection receives when nobody says otherwise. */
 const DEFAULT_VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'H264'];
+const DEFAULT_H264_PROFILE_LEVEL_IDS = [H264_PROFILE_LEVEL_ID['constrained baseline']];
 
-const VIDEO_CODEC: Record<VideoCodecName, () => RTCRtpCodecParameters> = { VP8: useVP8, VP9: useVP9, H264: useH264 };
+/** One codec's formats: H264 has one per profile-level-id. */
+export function videoFormats(codec: VideoCodecName, h264ProfileLevelIds: readonly string[]): RTCRtpCodecParameters[] {
+  switch (codec) {
+    case 'VP8':
+      return [useVP8()];
+    case 'VP9':
+      return [useVP9()];
+    case 'AV1':
+      return [useAV1()];
+    case 'H264':
+      return h264ProfileLevelIds.map((id) => useH264({ parameters: h264Fmtp(id) }));
+  }
+}
 
 /**
  * werift falls back to a public STUN server when none is configured, which would make every
@@ -51,14 +71,9 @@ function hasStunServer(iceServers: RTCIceServer[]): boolean {
   });
 }
 
-/** The codecs received, in order of preference; fresh objects, as werift may annotate them. */
-function receivedCodecs(videoCodecs: readonly VideoCodecName[] = DEFAULT_VIDEO_CODECS) {
-  return { video: videoCodecs.map((codec) => VIDEO_CODEC[codec]()), audio: [useOPUS()] };
-}
-
-/** Names of the codecs received (VP8, VP9, H264, OPUS), per media kind. */
-export function receivedCodecNames(kind: 'audio' | 'video', videoCodecs?: readonly VideoCodecName[]): string[] {
-  return receivedCodecs(videoCodecs)[kind].map((codec) => codec.mimeType.split('/')[1]!);
+/** The codecs received (or sent), in order of preference; fresh objects, as werift may annotate them. */
+function configuredCodecs({ videoCodecs = DEFAULT_VIDEO_CODECS, h264ProfileLevelIds = DEFAULT_H264_PROFILE_LEVEL_IDS }: PeerConnectionOptions) {
+  return { video: videoCodecs.flatMap((codec) => videoFormats(codec, h264ProfileLevelIds)), audio: [useOPUS()] };
 }
 
 export function createPeerConnection(options: PeerConnectionOptions): RTCPeerConnection {
@@ -67,7 +82,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
     iceAdditionalHostAddresses: options.additionalHostAddresses,
     iceUseIpv6: false,
     bundlePolicy: options.bundlePolicy ?? 'max-compat',
-    codecs: receivedCodecs(options.videoCodecs),
+    codecs: configuredCodecs(options),
     headerExtensions: { audio: [useAudioLevelIndication()] },
   };
   if (options.interfaceAddress) {

@@ -6,14 +6,20 @@ import {
   packetizeVp8,
   VideoRtpPacketizer,
 } from '../../src/client/rtpPacketizers';
+import { packetizeAv1 } from '../../src/client/av1Packetizer';
 import { joinAnnexB, readVideoFile, type VideoFileCodec } from '../../src/client/videoFile';
+import { depacketize } from '../../src/media/videoFrame';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 const FRAME_TICKS = 3000;
 const PAYLOAD_TYPE = 101;
 
-/** werift's depacketizer names H264 by its MP4 name. */
-const DEPACKETIZER: Record<VideoFileCodec, 'VP8' | 'VP9' | 'MPEG4/ISO/AVC'> = { VP8: 'VP8', VP9: 'VP9', H264: 'MPEG4/ISO/AVC' };
+/** One frame's packets through the server's depacketizer (werift's, and for AV1 the temporal unit made whole). */
+function depacketized(codec: VideoFileCodec, packets: RtpPacket[]): { data: Buffer; keyframe: boolean } {
+  const payloads = packets.map((packet) => packet.payload);
+  const frame = { rtpTimestamp: packets[0]!.header.timestamp, payloadType: PAYLOAD_TYPE, packets: packets.length, bytes: 0, payloads };
+  return depacketize({ ...frame, receivedAt: 0, incomplete: false, afterLoss: false }, codec);
+}
 
 /** A NAL unit of `size` bytes: header byte, then a byte pattern. */
 function nalUnit(header: number, size: number): Buffer {
@@ -31,7 +37,10 @@ describe.each([
   ['vp9_red_square.ivf'],
   ['h264_red_square.h264'],
   ['h264_grey.h264'],
-])('%s through werift\'s depacketizer', (name) => {
+  ['h264_main_red_square.h264'],
+  ['h264_high_red_square.h264'],
+  ['av1_red_square.ivf'],
+])('%s through the server\'s depacketizer', (name) => {
   const file = readVideoFile(join(FIXTURES, name));
   // Start near the wrap-arounds of the sequence number, timestamp and PictureID.
   const packetizer = new VideoRtpPacketizer(file.codec, () => PAYLOAD_TYPE, {
@@ -44,9 +53,9 @@ describe.each([
   it('gives back every frame byte for byte, keyframes as keyframes', () => {
     framesOfPackets.forEach((packets, index) => {
       const frame = file.frames[index]!;
-      const depacketized = dePacketizeRtpPackets(DEPACKETIZER[file.codec], packets);
-      expect({ index, equal: depacketized.data.equals(frame.data) }).toEqual({ index, equal: true });
-      expect({ index, keyframe: depacketized.isKeyframe }).toEqual({ index, keyframe: frame.keyframe });
+      const { data, keyframe } = depacketized(file.codec, packets);
+      expect({ index, equal: data.equals(frame.data) }).toEqual({ index, equal: true });
+      expect({ index, keyframe }).toEqual({ index, keyframe: frame.keyframe });
     });
   });
 
@@ -79,7 +88,7 @@ describe.each([
     for (const packet of all) {
       current.push(packet);
       if (packet.header.marker) {
-        frames.push(dePacketizeRtpPackets(DEPACKETIZER[file.codec], current).data);
+        frames.push(depacketized(file.codec, current).data);
         current = [];
       }
     }
@@ -174,5 +183,50 @@ describe('H264 (RFC 6184, packetization-mode 1)', () => {
   it('refuses data with no NAL unit in it', () => {
     expect(() => packetizeH264(Buffer.from([0, 0, 0, 1]))).toThrow('Cannot packetize an H264 access unit without NAL units');
     expect(() => packetizeH264(Buffer.from([1, 2, 3]))).toThrow('not an H264 Annex-B stream');
+  });
+});
+
+describe('AV1 (AV1 RTP payload format)', () => {
+  /** A low-overhead OBU: header with the size flag, LEB128 size (one byte here), payload. */
+  const obu = (type: number, size: number, fill = type) => Buffer.concat([Buffer.from([(type << 3) | 0x02, size]), Buffer.alloc(size, fill)]);
+  const temporalDelimiter = Buffer.from([0x12, 0x00]);
+  const sequenceHeader = obu(1, 10, 0);
+  const keyFrame = Buffer.concat([Buffer.from([(6 << 3) | 0x02, 100, 0x10]), Buffer.alloc(99, 6)]);
+  const deltaFrame = Buffer.concat([Buffer.from([(6 << 3) | 0x02, 100, 0x30]), Buffer.alloc(99, 6)]);
+  const headerBits = (payload: Buffer) => ({ z: payload[0]! >> 7, y: (payload[0]! >> 6) & 1, w: (payload[0]! >> 4) & 3, n: (payload[0]! >> 3) & 1 });
+
+  it('a keyframe that fits is one packet: N set, W counting the OBUs, the temporal delimiter dropped, sizes only between elements', () => {
+    const payloads = packetizeAv1(Buffer.concat([temporalDelimiter, sequenceHeader, keyFrame]), 1100);
+    expect(payloads).toHaveLength(1);
+    expect(headerBits(payloads[0]!)).toEqual({ z: 0, y: 0, w: 2, n: 1 });
+    // Element 1: its length (11), the sequence header without its size field; element 2 runs to the end.
+    expect(payloads[0]!.subarray(1)).toEqual(Buffer.concat([Buffer.from([11, 1 << 3]), Buffer.alloc(10, 0), Buffer.from([6 << 3]), keyFrame.subarray(2)]));
+  });
+
+  it('a delta frame has N clear', () => {
+    expect(headerBits(packetizeAv1(Buffer.concat([temporalDelimiter, deltaFrame]), 1100)[0]!)).toEqual({ z: 0, y: 0, w: 1, n: 0 });
+  });
+
+  it('splits an OBU across packets with Y on all but its last piece and Z on all but its first; N on the first packet only', () => {
+    const payloads = packetizeAv1(Buffer.concat([sequenceHeader, keyFrame]), 40);
+    expect(payloads.every((payload) => payload.length <= 40)).toBe(true);
+    const bits = payloads.map(headerBits);
+    expect(bits[0]).toEqual({ z: 0, y: 1, w: 2, n: 1 });
+    expect(bits.slice(1, -1).every((b) => b.z === 1 && b.y === 1 && b.w === 1 && b.n === 0)).toBe(true);
+    expect(bits.at(-1)).toEqual({ z: 1, y: 0, w: 1, n: 0 });
+  });
+
+  it('packs at most three elements a packet (W has two bits)', () => {
+    const small = Array.from({ length: 5 }, (_, i) => obu(5, 3, i));
+    const payloads = packetizeAv1(Buffer.concat([temporalDelimiter, ...small, deltaFrame]), 1100);
+    expect(payloads.map(headerBits)).toEqual([
+      { z: 0, y: 0, w: 3, n: 0 },
+      { z: 0, y: 0, w: 3, n: 0 },
+    ]);
+  });
+
+  it('refuses a unit of nothing but a temporal delimiter, and malformed OBUs', () => {
+    expect(() => packetizeAv1(temporalDelimiter, 1100)).toThrow('without OBUs');
+    expect(() => packetizeAv1(Buffer.from([0x32, 50, 1]), 1100)).toThrow('runs past the end');
   });
 });

@@ -11,10 +11,20 @@ import {
   splitAnnexBNalUnits,
   videoFileCodec,
 } from '../../src/client/videoFile';
+import { OBU_TYPE, splitObus } from '../../src/media/av1Obus';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 const fixture = (name: string): string => join(FIXTURES, name);
-const FIXTURE_NAMES = ['vp8_red_square.ivf', 'vp8_grey.ivf', 'vp9_red_square.ivf', 'h264_red_square.h264', 'h264_grey.h264'];
+const FIXTURE_NAMES = [
+  'vp8_red_square.ivf',
+  'vp8_grey.ivf',
+  'vp9_red_square.ivf',
+  'h264_red_square.h264',
+  'h264_grey.h264',
+  'h264_main_red_square.h264',
+  'h264_high_red_square.h264',
+  'av1_red_square.ivf',
+];
 
 let scratch: string;
 beforeAll(() => {
@@ -70,6 +80,26 @@ describe('the fixtures', () => {
     },
   );
 
+  it.each([
+    ['h264_red_square.h264', '42c01f'],
+    ['h264_grey.h264', '42c01f'],
+    ['h264_main_red_square.h264', '4d401f'],
+    ['h264_high_red_square.h264', '64001f'],
+  ])('%s: the SDP profile-level-id of its SPS is %s', (name, profileLevelId) => {
+    expect(readVideoFile(fixture(name)).h264ProfileLevelId).toBe(profileLevelId);
+  });
+
+  it('av1_red_square.ivf: temporal units of a temporal delimiter, then sized OBUs; keyframes with a sequence header', () => {
+    const { frames } = readVideoFile(fixture('av1_red_square.ivf'));
+    for (const frame of frames) {
+      const obus = splitObus(frame.data);
+      expect(obus[0]!.type).toBe(OBU_TYPE.TEMPORAL_DELIMITER);
+      expect(obus.every((obu) => (obu.header[0]! & 0x02) !== 0)).toBe(true);
+      expect(obus.some((obu) => obu.type === OBU_TYPE.SEQUENCE_HEADER)).toBe(frame.keyframe);
+    }
+    expect(readVideoFile(fixture('av1_red_square.ivf')).h264ProfileLevelId).toBeUndefined();
+  });
+
   it('access units carry every NAL unit behind a 4-byte start code', () => {
     const frames = readVideoFile(fixture('h264_red_square.h264')).frames;
     for (const frame of frames) {
@@ -99,7 +129,7 @@ describe('codec by file extension', () => {
   });
 
   it.each(['clip.mp4', 'clip.webm', 'clip'])('%s is refused, naming the supported types', (path) => {
-    expect(() => videoFileCodec(path)).toThrow(/unknown video file type; use \.ivf \(VP8\) or \.h264\/\.264/);
+    expect(() => videoFileCodec(path)).toThrow(/unknown video file type; use \.ivf \(VP8, VP9, AV1\) or \.h264\/\.264/);
   });
 });
 
@@ -130,9 +160,15 @@ describe('bad files', () => {
   });
 
   it('an IVF file of another codec', () => {
-    const av1 = Buffer.from(vp8);
-    av1.write('AV01', 8, 'latin1');
-    expect(() => parseIvf(av1)).toThrow('the IVF file holds "AV01", not VP8 (VP80) or VP9 (VP90)');
+    const hevc = Buffer.from(vp8);
+    hevc.write('H265', 8, 'latin1');
+    expect(() => parseIvf(hevc)).toThrow('the IVF file holds "H265", not VP8 (VP80), VP9 (VP90) or AV1 (AV01)');
+  });
+
+  it('an IVF file that says AV1 but holds VP8 frames', () => {
+    const relabelled = Buffer.from(vp8);
+    relabelled.write('AV01', 8, 'latin1');
+    expect(() => parseIvf(relabelled)).toThrow(/^frame 0: AV1: /);
   });
 
   it('an IVF file that says VP9 but holds VP8 frames', () => {

@@ -26,17 +26,21 @@ function videoCodecNames(sdp: string): string[] {
 }
 
 describe.each([
-  ['VP8', 'vp8_red_square.ivf'],
-  ['H264', 'h264_red_square.h264'],
-])('streaming a %s file', (codec, name) => {
-  it('offers only the file\'s codec, the server answers with it and receives all 30 frames', async () => {
+  ['VP8', 'vp8_red_square.ivf', ''],
+  ['VP9', 'vp9_red_square.ivf', ''],
+  ['H264', 'h264_red_square.h264', 'profile-level-id=42c01f'],
+  ['H264', 'h264_main_red_square.h264', 'profile-level-id=4d401f'],
+  ['H264', 'h264_high_red_square.h264', 'profile-level-id=64001f'],
+  ['AV1', 'av1_red_square.ivf', ''],
+])('streaming a %s file (%s)', (codec, name, fmtp) => {
+  it('offers only the file\'s codec (H264: its profile-level-id), the server answers with it and receives all 30 frames', async () => {
     server = await startTestServer(fastEnding);
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, name) });
 
     expect(videoCodecNames(client.peerConnection.localDescription!.sdp)).toEqual([codec]);
     expect(videoCodecNames(client.peerConnection.remoteDescription!.sdp)).toEqual([codec]);
     expect(client.videoCodec?.mimeType).toBe(`video/${codec}`);
-    if (codec === 'H264') expect(client.videoCodec?.parameters).toContain('profile-level-id=42e01f');
+    expect(client.videoCodec?.parameters ?? '').toContain(fmtp);
     const serverSide = peer.pc.getTransceivers().find((transceiver) => transceiver.kind === 'video');
     expect(serverSide?.codecs.map((c) => c.mimeType)).toEqual([`video/${codec}`]);
     expect(serverSide?.codecs[0]?.payloadType).toBe(client.videoCodec?.payloadType);

@@ -46,11 +46,11 @@ describe('HTTP routes', () => {
       'an offer with only codecs the server cannot receive',
       JSON.stringify({
         type: 'offer',
-        sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 AV1/90000\r\na=rtpmap:97 rtx/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n',
+        sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 H265/90000\r\na=rtpmap:97 rtx/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n',
       }),
       'application/json',
       400,
-      /^no offered codec can be received: the offer has video AV1, rtx; audio payload type 0; this server receives video VP8, VP9, H264; audio OPUS$/,
+      /^no offered codec can be received: the offer has video H265, rtx; audio payload type 0; this server receives video VP8, VP9, H264 \(constrained baseline, baseline, main, constrained high, high\), AV1; audio OPUS$/,
     ],
   ])('refuses %s with a problem+json 4xx', async (_name, body, contentType, status, detail) => {
     const response = await post('/offer', body, contentType);

@@ -20,6 +20,8 @@ Napi::Value PackI420(Napi::Env env, int width, int height, const uint8_t* const 
   const int cw = (width + 1) / 2, ch = (height + 1) / 2;
   const size_t size = size_t(width) * height + 2 * size_t(cw) * ch;
   Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size);
+  // No buffer when the thread is being terminated (a worker replaced or closed mid-decode).
+  if (out.IsEmpty() || out.Data() == nullptr) return env.Null();
   uint8_t* dst = out.Data();
   for (int p = 0; p < 3; p++) {
     const int w = p == 0 ? width : cw, h = p == 0 ? height : ch;

@@ -17,7 +17,7 @@ interface NativeAddon {
   };
 }
 
-const ADDON_CODEC: Record<VideoCodecName, string> = { VP8: 'vp8', VP9: 'vp9', H264: 'h264' };
+const ADDON_CODEC: Record<VideoCodecName, string> = { VP8: 'vp8', VP9: 'vp9', H264: 'h264', AV1: 'av1' };
 
 const loaded = new Map<string, NativeAddon | Error>();
 
@@ -44,7 +44,8 @@ function load(file: string): NativeAddon | Error {
 
 /**
  * One stream's decoder in native code: VP8 and VP9 by libvpx, H264 (every profile WebRTC sends)
- * by OpenH264, linked from the system's libraries. Runs synchronously in the calling thread.
+ * by OpenH264, AV1 (one temporal unit per call) by dav1d, linked from the system's libraries.
+ * Runs synchronously in the calling thread.
  */
 export class NativeDecoder implements VideoDecoder {
   private readonly decoder: InstanceType<NativeAddon['Decoder']>;

@@ -1,34 +1,46 @@
 import { H264Decoder } from './h264Decoder';
 import { LibvpxDecoder } from './libvpxDecoder';
 import { loadNativeAddon, NativeDecoder } from './nativeDecoder';
+import type { ReceivedVideo } from '../../webrtc/receivedVideo';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 
 /** The decoder implementations the server can run (DECODER). */
 export type DecoderBackendName = 'native' | 'wasm';
 
-export interface DecoderBackend {
+/**
+ * A decoder implementation, and what it decodes: its video codecs, in the order the server
+ * prefers them, and of H264 its profiles. That is what the server offers to receive.
+ */
+export interface DecoderBackend extends ReceivedVideo {
   name: DecoderBackendName;
-  /** The video codecs it decodes, in the order the server prefers them: what it offers to receive. */
-  videoCodecs: readonly VideoCodecName[];
   /** A new decoder for one stream of `codec`. */
   create(codec: VideoCodecName): Promise<VideoDecoder>;
 }
 
 const BACKENDS: Record<DecoderBackendName, DecoderBackend> = {
-  /** The system's libvpx and OpenH264 through an addon of this repository (native/decoders). */
+  /**
+   * The system's libvpx (VP8, VP9), OpenH264 (H264 up to high profile, as WebRTC sends it: no
+   * interlace, 8-bit 4:2:0) and dav1d (AV1) through an addon of this repository (native/decoders).
+   */
   native: {
     name: 'native',
-    videoCodecs: ['VP8', 'VP9', 'H264'],
+    videoCodecs: ['VP8', 'VP9', 'H264', 'AV1'],
+    h264Profiles: ['constrained baseline', 'baseline', 'main', 'constrained high', 'high'],
     create: async (codec) => new NativeDecoder(codec),
   },
   /**
    * Always available: libvpx in WebAssembly (libav.js) for VP8 and VP9, h264bsd in WebAssembly
-   * for H264 constrained baseline (the profile werift negotiates).
+   * for H264 constrained baseline. No AV1.
    */
   wasm: {
     name: 'wasm',
     videoCodecs: ['VP8', 'VP9', 'H264'],
-    create: (codec) => (codec === 'H264' ? Promise.resolve(new H264Decoder()) : LibvpxDecoder.create(codec)),
+    h264Profiles: ['constrained baseline'],
+    create: (codec) => {
+      if (codec === 'H264') return Promise.resolve(new H264Decoder());
+      if (codec === 'AV1') return Promise.reject(new Error('the wasm decoders do not decode AV1'));
+      return LibvpxDecoder.create(codec);
+    },
   },
 };
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { readVideoFile } from '../../../src/client/videoFile';
 import { loadNativeAddon, NATIVE_ADDON_PATH, NativeDecoder } from '../../../src/media/decode/nativeDecoder';
 import { availableDecoderBackends, chooseDecoderBackend } from '../../../src/media/decode/videoDecoders';
@@ -25,13 +26,14 @@ const CLIPS = [
   ['H264', 'h264_red_square.h264'],
   ['H264', 'h264_main_red_square.h264'],
   ['H264', 'h264_high_red_square.h264'],
+  ['AV1', 'av1_red_square.ivf'],
 ] as const;
 
 describe('the native decoder addon', () => {
   it('is built and loads here (npm install builds it; the suite needs it)', () => {
     const addon = loadNativeAddon();
     if (addon instanceof Error) throw addon;
-    expect(addon.codecs).toEqual(expect.arrayContaining(['vp8', 'vp9', 'h264']));
+    expect(addon.codecs).toEqual(expect.arrayContaining(['vp8', 'vp9', 'h264', 'av1']));
     expect(availableDecoderBackends()).toEqual(['native', 'wasm']);
     expect(chooseDecoderBackend('auto')).toEqual({ backend: expect.objectContaining({ name: 'native' }) });
   });
@@ -74,7 +76,7 @@ describe.each(CLIPS)('NativeDecoder %s (%s)', (codec, file) => {
       outcome = error;
     }
     // The addon's errors come from the process's realm, not the test's: no instanceof here.
-    if (outcome !== null) expect(String((outcome as Error).message)).toMatch(/^(libvpx|openh264): \S/);
+    if (outcome !== null) expect(String((outcome as Error).message)).toMatch(/^(libvpx|openh264|dav1d): \S/);
     expect(decoder.decode(frames[0]!.data, true)).not.toBeNull();
   });
 });
@@ -116,6 +118,33 @@ describe('NativeDecoder, H264 details', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+});
+
+describe('NativeDecoder in a worker thread that is terminated mid-decode', () => {
+  /** Decodes `frames` over and over with the addon, in a plain worker thread (no jest transform). */
+  const DECODING_LOOP = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const decoder = new (require(workerData.addon).Decoder)(workerData.codec);
+    parentPort.postMessage('decoding');
+    for (;;) for (const frame of workerData.frames) try { decoder.decode(frame); } catch {}
+  `;
+
+  // The pool terminates a worker whose job timed out, and every worker at close. A Node-API call
+  // failing there made node-addon-api abort the process (every session with it) until the addon
+  // was built to drop what it cannot throw and to give no picture when it gets no buffer.
+  it.each([
+    ['vp8', 'vp8_red_square.ivf'],
+    ['av1', 'av1_red_square.ivf'],
+    ['h264', 'h264_high_red_square.h264'],
+  ])('%s: the process survives 30 terminations', async (codec, file) => {
+    const frames = readVideoFile(join(VIDEO, file)).frames.slice(0, 5).map((frame) => Uint8Array.from(frame.data));
+    for (let i = 0; i < 30; i++) {
+      const worker = new Worker(DECODING_LOOP, { eval: true, workerData: { addon: NATIVE_ADDON_PATH, codec, frames } });
+      await new Promise((resolve) => worker.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 2 + (i % 10)));
+      await worker.terminate();
     }
   });
 });
