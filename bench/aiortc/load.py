@@ -183,21 +183,28 @@ def totals(results: list, wall_seconds: float) -> dict:
 
 async def main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--url", help="the server, e.g. http://127.0.0.1:8080")
     parser.add_argument("--sessions", type=int, default=1, help="concurrent sessions (K)")
     parser.add_argument("--seconds", type=float, default=10, help="stream this long once connected")
     parser.add_argument("--spread-ms", type=float, default=0, help="start the K sessions evenly over this time")
     parser.add_argument("--timeout", type=float, default=20, help="seconds to wait for connected, and for stream_closed")
     parser.add_argument("--clip", help="a webm with VP8 640x480 30 fps and 20 ms Opus (default: made once by ffmpeg)")
     parser.add_argument("--cache-dir", default=os.path.join(tempfile.gettempdir(), "stream-closure-bench"))
+    parser.add_argument("--prepare", action="store_true", help="only make the clip (if missing), print its path, exit")
     args = parser.parse_args(argv)
-    args.url = args.url.rstrip("/")
+    if not args.url and not args.prepare:
+        parser.error("--url is needed")
+    args.url = (args.url or "").rstrip("/")
     if args.clip is None:
         os.makedirs(args.cache_dir, exist_ok=True)
         args.clip = os.path.join(args.cache_dir, CLIP_NAME)
         if not os.path.exists(args.clip):
             make_clip(args.clip)
     clip = load_clip(args.clip)
+    if args.prepare:
+        print(json.dumps({"event": "prepared", "clip": args.clip, "video_packets": len(clip["video"]),
+                          "audio_packets": len(clip["audio"])}), flush=True)
+        return 0
     # aioice offers every interface but loopback; the server is on loopback and nothing may leave.
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
     started = time.monotonic()
