@@ -52,6 +52,8 @@ interface Measurement {
   sessions_ok: number;
   summaries: number;
   video_frames_sent: number;
+  /** Video frames sent by the sessions that got a summary: what frames_received compares with. */
+  video_frames_sent_summarised: number;
   frames_received: number;
   frames_processed: number;
   /** This server only: frames the detector looked at, and frames decoded but not sampled (ANALYSIS_FPS). */
@@ -60,6 +62,11 @@ interface Measurement {
   frames_dropped: number;
   dropped_by_reason: Record<string, number>;
   close_reasons: Record<string, number>;
+  /** Keyframe requests the load generator answered (the server asked after a loss or drop). */
+  keyframes_on_request: number;
+  /** Frames the load generator sent more than a frame period late (it could not keep up), and the latest. */
+  late_frames: number;
+  max_late_ms: number;
   /** Load generator start to exit. */
   window_seconds: number;
   cpu_seconds: number;
@@ -102,6 +109,7 @@ function tally(load: LoadRun) {
     sessions_ok: load.sessions.filter((session) => session.ok).length,
     summaries: summaries.length,
     video_frames_sent: load.sessions.reduce((total, session) => total + session.video_frames_sent, 0),
+    video_frames_sent_summarised: load.sessions.reduce((total, session) => total + (session.summary ? session.video_frames_sent : 0), 0),
     frames_received: sum('total_frames_received') ?? 0,
     frames_processed: sum('total_frames_processed') ?? 0,
     frames_analyzed: sum('total_frames_analyzed'),
@@ -109,6 +117,9 @@ function tally(load: LoadRun) {
     frames_dropped: sum('total_frames_dropped') ?? 0,
     dropped_by_reason: droppedByReason,
     close_reasons: closeReasons,
+    keyframes_on_request: load.sessions.reduce((total, session) => total + session.keyframes_on_request, 0),
+    late_frames: load.sessions.reduce((total, session) => total + session.late_frames, 0),
+    max_late_ms: Math.max(0, ...load.sessions.map((session) => session.max_late_ms)),
     failures: failures.slice(0, 20),
   };
 }
@@ -167,6 +178,7 @@ interface Row {
   runs: number;
   /** Summaries received per session started, over every run. */
   summaries_per_session: number;
+  /** Of the sessions with a summary: frames the server counted as received per frame sent. */
   frames_received_per_sent: number | null;
   frames_processed_per_received: number | null;
   frames_analysed_per_received: number | null;
@@ -174,7 +186,9 @@ interface Row {
   frames_not_sampled: number | null;
   cpu_seconds: Stats;
   peak_rss_mb: Stats;
+  keyframes_on_request: number;
   load_generator_cpu_seconds: Stats;
+  load_generator_late_frames: number;
 }
 
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? round(part / whole, 4) : null);
@@ -189,14 +203,16 @@ function row(items: Measurement[]): Row {
     k,
     runs: items.length,
     summaries_per_session: round(total(items, (m) => m.summaries) / (k * items.length), 4),
-    frames_received_per_sent: ratio(received, total(items, (m) => m.video_frames_sent)),
+    frames_received_per_sent: ratio(received, total(items, (m) => m.video_frames_sent_summarised)),
     frames_processed_per_received: ratio(total(items, (m) => m.frames_processed), received),
     frames_analysed_per_received: analysed === null ? null : ratio(analysed, received),
     frames_dropped: total(items, (m) => m.frames_dropped),
     frames_not_sampled: items.every((m) => m.frames_not_sampled === null) ? null : total(items, (m) => m.frames_not_sampled),
     cpu_seconds: summarize(items.map((m) => m.cpu_seconds), 2),
     peak_rss_mb: summarize(items.map((m) => m.peak_rss_mb), 1),
+    keyframes_on_request: total(items, (m) => m.keyframes_on_request),
     load_generator_cpu_seconds: summarize(items.flatMap((m) => (m.load_generator_cpu_seconds === null ? [] : [m.load_generator_cpu_seconds])), 2),
+    load_generator_late_frames: total(items, (m) => m.late_frames),
   };
 }
 
@@ -204,7 +220,9 @@ const percent = (value: number | null): string => (value === null ? '-' : `${rou
 const median = (stats: Stats): string => (stats.median === null ? '-' : stats.n > 1 ? `${stats.median} (max ${stats.max})` : `${stats.median}`);
 
 function markdown(rows: Row[]): string {
-  const header = '| server | K | runs | summaries | frames received / sent | processed / received | analysed / received | dropped | not sampled | server CPU-s | peak RSS MB | load generator CPU-s |';
+  const header =
+    '| server | K | runs | summaries | frames received / sent | processed / received | analysed / received | dropped | not sampled | ' +
+    'server CPU-s | peak RSS MB | keyframes on request | load generator CPU-s, late frames |';
   const lines = rows.map((r) =>
     [
       r.server === 'this' ? 'this server' : 'aiortc server',
@@ -218,10 +236,11 @@ function markdown(rows: Row[]): string {
       r.frames_not_sampled ?? '-',
       median(r.cpu_seconds),
       median(r.peak_rss_mb),
-      median(r.load_generator_cpu_seconds),
+      r.keyframes_on_request,
+      `${median(r.load_generator_cpu_seconds)}, ${r.load_generator_late_frames}`,
     ].join(' | '),
   );
-  return [header, `|${'---|'.repeat(12)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
+  return [header, `|${'---|'.repeat(13)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
 }
 
 /** Issue 11's targets, reported (never asserted): null where this run did not measure them. */

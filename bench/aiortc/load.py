@@ -6,12 +6,14 @@ streams 640x480 30 fps VP8 and Opus for --seconds once connected, stops its send
 an RTCP BYE), waits for `stream_closed` and closes. Nothing is encoded per session: the clip is
 made once by ffmpeg (a red square moving over noisy grey, about 1.1 Mbit/s, a keyframe every 3 s,
 Opus 32 kbit/s) into a cache folder, and every session replays its packets in real time,
-looping (aiortc's sender packetizes an av.Packet as it is instead of encoding a frame). Works
-against this repo's server and bench/aiortc/server.py alike.
+looping (aiortc's sender packetizes an av.Packet as it is instead of encoding a frame); a
+keyframe request (PLI) skips ahead to the clip's next keyframe, as an encoder would send one.
+Works against this repo's server and bench/aiortc/server.py alike.
 
 Prints one JSON line per session, {"event": "session", ...} with its summary or its errors,
-then {"event": "totals", ...}: the summaries' counters added up, and this process's own CPU
-time. Exit code 0 when every session got its `stream_closed`. Needs Debian's python3-aiortc
+its frames sent, keyframes sent on request, and how late its sends were (late_frames: more than
+a frame period after their time; max_late_ms), then {"event": "totals", ...}: the summaries'
+counters added up, and this process's own CPU time. Exit code 0 when every session got its `stream_closed`. Needs Debian's python3-aiortc
 (aiortc 1.4) and ffmpeg with libvpx and libopus: run it with /usr/bin/python3.
 """
 import argparse
@@ -65,30 +67,51 @@ def make_clip(path: str) -> None:
 
 
 def load_clip(path: str) -> dict:
-    """The clip's packets per kind, as bytes, in order; the video must start with a keyframe."""
-    packets = {"video": [], "audio": []}
+    """The clip's packets per kind, as bytes, in order, and the video's keyframe indexes (0 first)."""
+    packets, keyframes = {"video": [], "audio": []}, []
     with av.open(path) as container:
         for packet in container.demux():
             if packet.size:
-                if not packets[packet.stream.type] and packet.stream.type == "video" and not packet.is_keyframe:
-                    raise ValueError(f"{path}: the first video packet is not a keyframe")
-                packets[packet.stream.type].append(bytes(packet))
-    if not packets["video"] or not packets["audio"]:
-        raise ValueError(f"{path}: needs a video and an audio stream")
-    return packets
+                kind = packets[packet.stream.type]
+                if packet.stream.type == "video" and packet.is_keyframe:
+                    keyframes.append(len(kind))
+                kind.append(bytes(packet))
+    if not packets["video"] or not packets["audio"] or keyframes[:1] != [0]:
+        raise ValueError(f"{path}: needs a video stream that starts with a keyframe, and an audio stream")
+    return dict(packets, keyframes=keyframes)
 
 
 class ClipTrack(PacedTrack):
-    """One kind of the clip's packets, looping, packet n stamped n periods after the first."""
+    """One kind of the clip's packets, looping, packet n stamped n periods after the first.
 
-    def __init__(self, kind: str, packets: list, period_s: float, clock_rate: int):
+    A keyframe request (RTCP PLI) is answered as an encoder would: the next packet is a keyframe.
+    The clip has one every 3 s, so the track skips ahead to the next one; the receiver then
+    decodes again at once instead of waiting for the clip's own keyframe, as with a browser.
+    """
+
+    def __init__(self, kind: str, packets: list, period_s: float, clock_rate: int, keyframes=None):
         super().__init__(period_s)
-        self.kind, self.packets = kind, packets
+        self.kind, self.packets, self.keyframes = kind, packets, keyframes or []
         self.ticks, self.time_base = round(period_s * clock_rate), fractions.Fraction(1, clock_rate)
+        self.offset = 0  # how far the clip was skipped ahead for keyframe requests
+        self.keyframe_wanted, self.keyframes_on_request = False, 0
+        self.late_frames, self.max_late_s = 0, 0.0  # handed out more than a period after their time
+
+    def request_keyframe(self) -> None:
+        self.keyframe_wanted = bool(self.keyframes)
 
     async def recv(self):
         n = await self.next_index()
-        packet = av.Packet(self.packets[n % len(self.packets)])
+        late = time.monotonic() - (self._start + n * self.period_s)
+        self.max_late_s = max(self.max_late_s, late)
+        self.late_frames += late > self.period_s
+        if self.keyframe_wanted:
+            self.keyframe_wanted = False
+            at = (n + self.offset) % len(self.packets)
+            following = next((k for k in self.keyframes if k >= at), len(self.packets))  # the end: loop to 0
+            self.offset += following - at
+            self.keyframes_on_request += 1
+        packet = av.Packet(self.packets[(n + self.offset) % len(self.packets)])
         packet.pts, packet.time_base = n * self.ticks, self.time_base
         return packet
 
@@ -102,7 +125,7 @@ class Session:
     def __init__(self, index: int, args, clip: dict, pool: ThreadPoolExecutor):
         self.index, self.args, self.pool = index, args, pool
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: nothing leaves the host
-        self.video = ClipTrack("video", clip["video"], 1 / 30, 90000)
+        self.video = ClipTrack("video", clip["video"], 1 / 30, 90000, clip["keyframes"])
         self.audio = ClipTrack("audio", clip["audio"], 0.020, 48000)
         self.connected, self.closed = asyncio.Event(), asyncio.Event()
         self.session_id = self.closed_event = self.setup_ms = self.end_to_closed_ms = None
@@ -127,7 +150,9 @@ class Session:
             event="session", session=self.index, ok=not self.errors, session_id=self.session_id,
             setup_ms=self.setup_ms, end_to_closed_ms=self.end_to_closed_ms, reason=event.get("reason"),
             summary=event.get("summary"), video_frames_sent=self.video.frames_sent,
-            audio_frames_sent=self.audio.frames_sent, errors=self.errors,
+            audio_frames_sent=self.audio.frames_sent, keyframes_on_request=self.video.keyframes_on_request,
+            late_frames=self.video.late_frames + self.audio.late_frames,
+            max_late_ms=round(1000 * max(self.video.max_late_s, self.audio.max_late_s), 1), errors=self.errors,
         )
 
     async def connect(self) -> None:
@@ -140,7 +165,10 @@ class Session:
             if pc.connectionState == "connected":
                 self.connected.set()
 
-        only_codec(pc.addTransceiver(self.video, direction="sendonly"), "video/VP8")
+        video = pc.addTransceiver(self.video, direction="sendonly")
+        only_codec(video, "video/VP8")
+        # aiortc's sender answers a PLI by asking its encoder for a keyframe; there is none here.
+        video.sender._send_keyframe = self.video.request_keyframe
         only_codec(pc.addTransceiver(self.audio, direction="sendonly"), "audio/opus")
         await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers here: no trickle
         posted_at = now_ms()
@@ -173,7 +201,10 @@ def totals(results: list, wall_seconds: float) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     line = dict(event="totals", sessions=len(results), ok=sum(r["ok"] for r in results), summaries=len(summaries),
                 video_frames_sent=sum(r["video_frames_sent"] for r in results),
-                audio_frames_sent=sum(r["audio_frames_sent"] for r in results))
+                audio_frames_sent=sum(r["audio_frames_sent"] for r in results),
+                keyframes_on_request=sum(r["keyframes_on_request"] for r in results),
+                late_frames=sum(r["late_frames"] for r in results),
+                max_late_ms=max((r["max_late_ms"] for r in results), default=0))
     for field in SUMMED:
         values = [s[field] for s in summaries if isinstance(s.get(field), (int, float))]
         line[field] = sum(values) if values else None
@@ -203,7 +234,7 @@ async def main(argv) -> int:
     clip = load_clip(args.clip)
     if args.prepare:
         print(json.dumps({"event": "prepared", "clip": args.clip, "video_packets": len(clip["video"]),
-                          "audio_packets": len(clip["audio"])}), flush=True)
+                          "audio_packets": len(clip["audio"]), "keyframes": clip["keyframes"]}), flush=True)
         return 0
     # aioice offers every interface but loopback; the server is on loopback and nothing may leave.
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]

@@ -29,6 +29,11 @@ export interface SessionLine {
   summary: Summary | null;
   video_frames_sent: number;
   audio_frames_sent: number;
+  /** Keyframe requests (PLI) answered by skipping ahead to the clip's next keyframe. */
+  keyframes_on_request: number;
+  /** Frames (video and audio) handed to aiortc more than a frame period after their time, and the latest. */
+  late_frames: number;
+  max_late_ms: number;
   errors: string[];
 }
 
@@ -39,6 +44,9 @@ export interface TotalsLine {
   summaries: number;
   video_frames_sent: number;
   audio_frames_sent: number;
+  keyframes_on_request: number;
+  late_frames: number;
+  max_late_ms: number;
   /** Sums over the summaries received; null when no summary had the field. */
   total_frames_received: number | null;
   total_frames_processed: number | null;
