@@ -43,9 +43,12 @@ function command(kind: ServerKind): { file: string; args: string[] } {
 /** The URL a ready line announces: this server's log line, or the baseline's JSON line. */
 function readyUrl(kind: ServerKind, line: string): string | null {
   if (kind === 'this') return /Listening on (http:\/\/[\d.]+:\d+)/.exec(line)?.[1] ?? null;
-  if (!line.startsWith('{')) return null;
-  const event = JSON.parse(line) as { event?: string; port?: number };
-  return event.event === 'listening' ? `http://127.0.0.1:${event.port}` : null;
+  try {
+    const event = JSON.parse(line) as { event?: string; port?: number };
+    return event.event === 'listening' ? `http://127.0.0.1:${event.port}` : null;
+  } catch {
+    return null; // a warning or a traceback line
+  }
 }
 
 export function startServerProcess(kind: ServerKind, options: StartOptions = {}): Promise<ServerProcess> {
