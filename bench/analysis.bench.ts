@@ -46,6 +46,8 @@ const MB = 1024 * 1024;
 /** One server under one load generator run. */
 interface Measurement {
   server: ServerKind;
+  /** The video decoder this server said it uses at start (`decoder=native|wasm`); aiortc's is PyAV's libvpx. */
+  decoder: string | null;
   k: number;
   run: number;
   load_average_before: number[];
@@ -124,6 +126,12 @@ function tally(load: LoadRun) {
   };
 }
 
+function decoderOf(server: ServerProcess): string | null {
+  if (server.kind === 'aiortc') return 'PyAV libvpx';
+  const said = server.startupLines.map((line) => /decoder=(\w+)/.exec(line)?.[1]).find(Boolean);
+  return said ?? null;
+}
+
 async function measure(kind: ServerKind, k: number, run: number): Promise<Measurement> {
   const env: Record<string, string> = {};
   // Only so that the load is admitted at all: the defaults are 60 offers a minute and 100 sessions.
@@ -151,6 +159,7 @@ async function measure(kind: ServerKind, k: number, run: number): Promise<Measur
     const end = memory(server.pid);
     return {
       server: kind,
+      decoder: decoderOf(server),
       k,
       run,
       load_average_before: loadAverageBefore,
@@ -174,6 +183,8 @@ async function measure(kind: ServerKind, k: number, run: number): Promise<Measur
 /** One table row: a server at one K, over its runs. */
 interface Row {
   server: ServerKind;
+  /** The decoders its runs used (one, unless the server fell back in some run). */
+  decoders: string[];
   k: number;
   runs: number;
   /** Summaries received per session started, over every run. */
@@ -200,6 +211,7 @@ function row(items: Measurement[]): Row {
   const analysed = items.every((m) => m.frames_analyzed === null) ? null : total(items, (m) => m.frames_analyzed);
   return {
     server,
+    decoders: [...new Set(items.map((m) => m.decoder ?? 'unknown'))],
     k,
     runs: items.length,
     summaries_per_session: round(total(items, (m) => m.summaries) / (k * items.length), 4),
@@ -225,7 +237,7 @@ function markdown(rows: Row[]): string {
     'server CPU-s | peak RSS MB | keyframes on request | load generator CPU-s, late frames |';
   const lines = rows.map((r) =>
     [
-      r.server === 'this' ? 'this server' : 'aiortc server',
+      `${r.server === 'this' ? 'this server' : 'aiortc server'} (${r.decoders.join(', ')})`,
       r.k,
       r.runs,
       percent(r.summaries_per_session),

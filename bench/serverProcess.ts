@@ -22,6 +22,8 @@ export interface ServerProcess {
   kind: ServerKind;
   pid: number;
   url: string;
+  /** What it printed before it announced its port (this server: which video decoders it uses). */
+  startupLines: string[];
   /** The last lines the process printed (stdout and stderr), for error messages. */
   recentOutput(): string;
   /** SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves once it has exited. Idempotent. */
@@ -59,6 +61,7 @@ export function startServerProcess(kind: ServerKind, options: StartOptions = {})
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
   });
   const lines: string[] = [];
+  const startupLines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const recentOutput = () => lines.join('\n');
 
@@ -73,7 +76,9 @@ export function startServerProcess(kind: ServerKind, options: StartOptions = {})
       const url = readyUrl(kind, line);
       if (url) {
         clearTimeout(timer);
-        resolve({ kind, pid: child.pid!, url, recentOutput, stop: stopper(child, exited) });
+        resolve({ kind, pid: child.pid!, url, startupLines: [...startupLines], recentOutput, stop: stopper(child, exited) });
+      } else if (startupLines.length < KEPT_LINES) {
+        startupLines.push(line);
       }
     };
     // Both streams are read to their end, so that a chatty server never blocks on a full pipe.
