@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm test` needs beyond node_modules: the foreign WebRTC stacks the suite talks
 # to, Debian's chromium (driven by playwright-core) and python3-aiortc (run with /usr/bin/python3),
+# ffmpeg (libvpx, libopus), which makes the clip of the aiortc load generator (bench/aiortc/),
 # and the native decoder addon (native/decoders), built against Debian's libvpx, libdav1d and
 # libopenh264. On Debian as root it installs what is missing with apt-get and builds the addon;
 # elsewhere it names the packages and stops, so the suite never runs half-equipped. Run by
@@ -25,6 +26,7 @@ find_missing() {
       dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
   fi
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 }
 
 find_missing
