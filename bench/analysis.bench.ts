@@ -40,6 +40,8 @@ const SERVERS = (argv.servers ?? process.env.BENCH_SERVERS ?? SERVER_KINDS.join(
 /** This server's variables that change what it analyses and how: recorded with the results. */
 const SERVER_VARIABLES = ['DETECTOR', 'DETECTOR_OPTIONS', 'DECODER', 'ANALYSIS_FPS', 'DECODE_WORKERS', 'FRAME_BUFFER_SIZE', 'FRAME_BUFFER_POLICY'];
 const SETTLE_MS = 1000;
+/** After the load: how long the server idles before its resident memory is read again. */
+const IDLE_AFTER_MS = Number(process.env.BENCH_IDLE_AFTER_MS ?? 5000);
 const SAMPLE_MS = 100;
 const MB = 1024 * 1024;
 
@@ -77,6 +79,8 @@ interface Measurement {
   peak_rss_mb: number;
   vm_hwm_mb: number;
   rss_end_mb: number;
+  /** BENCH_IDLE_AFTER_MS after the load: what a burst of sessions left behind (against rss_before_mb). */
+  rss_idle_after_mb: number;
   threads: number;
   load_generator_cpu_seconds: number | null;
   failures: string[];
@@ -157,6 +161,8 @@ async function measure(kind: ServerKind, k: number, run: number): Promise<Measur
     clearInterval(sampler);
     const cpu = cpuSeconds(server.pid) - cpuBefore;
     const end = memory(server.pid);
+    await sleep(IDLE_AFTER_MS);
+    const idleAfter = memory(server.pid).rssBytes;
     return {
       server: kind,
       decoder: decoderOf(server),
@@ -170,6 +176,7 @@ async function measure(kind: ServerKind, k: number, run: number): Promise<Measur
       peak_rss_mb: round(Math.max(peakRss, end.rssBytes) / MB, 1),
       vm_hwm_mb: round(end.peakRssBytes / MB, 1),
       rss_end_mb: round(end.rssBytes / MB, 1),
+      rss_idle_after_mb: round(idleAfter / MB, 1),
       threads: end.threads,
       load_generator_cpu_seconds: load.totals?.cpu_seconds ?? null,
     };
@@ -197,6 +204,9 @@ interface Row {
   frames_not_sampled: number | null;
   cpu_seconds: Stats;
   peak_rss_mb: Stats;
+  /** Resident memory idle before the load and BENCH_IDLE_AFTER_MS after it. */
+  rss_idle_before_mb: Stats;
+  rss_idle_after_mb: Stats;
   keyframes_on_request: number;
   load_generator_cpu_seconds: Stats;
   load_generator_late_frames: number;
@@ -222,6 +232,8 @@ function row(items: Measurement[]): Row {
     frames_not_sampled: items.every((m) => m.frames_not_sampled === null) ? null : total(items, (m) => m.frames_not_sampled),
     cpu_seconds: summarize(items.map((m) => m.cpu_seconds), 2),
     peak_rss_mb: summarize(items.map((m) => m.peak_rss_mb), 1),
+    rss_idle_before_mb: summarize(items.map((m) => m.rss_before_mb), 1),
+    rss_idle_after_mb: summarize(items.map((m) => m.rss_idle_after_mb), 1),
     keyframes_on_request: total(items, (m) => m.keyframes_on_request),
     load_generator_cpu_seconds: summarize(items.flatMap((m) => (m.load_generator_cpu_seconds === null ? [] : [m.load_generator_cpu_seconds])), 2),
     load_generator_late_frames: total(items, (m) => m.late_frames),
@@ -234,7 +246,7 @@ const median = (stats: Stats): string => (stats.median === null ? '-' : stats.n 
 function markdown(rows: Row[]): string {
   const header =
     '| server | K | runs | summaries | frames received / sent | processed / received | analysed / received | dropped | not sampled | ' +
-    'server CPU-s | peak RSS MB | keyframes on request | load generator CPU-s, late frames |';
+    'server CPU-s | peak RSS MB | RSS idle before -> after, MB | keyframes on request | load generator CPU-s, late frames |';
   const lines = rows.map((r) =>
     [
       `${r.server === 'this' ? 'this server' : 'aiortc server'} (${r.decoders.join(', ')})`,
@@ -248,11 +260,12 @@ function markdown(rows: Row[]): string {
       r.frames_not_sampled ?? '-',
       median(r.cpu_seconds),
       median(r.peak_rss_mb),
+      `${r.rss_idle_before_mb.median ?? '-'} -> ${r.rss_idle_after_mb.median ?? '-'}`,
       r.keyframes_on_request,
       `${median(r.load_generator_cpu_seconds)}, ${r.load_generator_late_frames}`,
     ].join(' | '),
   );
-  return [header, `|${'---|'.repeat(13)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
+  return [header, `|${'---|'.repeat(14)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
 }
 
 /** Issue 11's targets, reported (never asserted): null where this run did not measure them. */

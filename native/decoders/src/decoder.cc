@@ -15,11 +15,18 @@
 
 namespace {
 
-// Copies three strided planes into one packed I420 buffer.
-Napi::Value PackI420(Napi::Env env, int width, int height, const uint8_t* const planes[3], const int strides[3]) {
+// Copies three strided planes into one packed I420 buffer: `target` (a Uint8Array the caller
+// is done with) when it is large enough, else a new Buffer.
+Napi::Value PackI420(Napi::Env env, Napi::Value target, int width, int height, const uint8_t* const planes[3], const int strides[3]) {
   const int cw = (width + 1) / 2, ch = (height + 1) / 2;
   const size_t size = size_t(width) * height + 2 * size_t(cw) * ch;
-  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size);
+  Napi::Uint8Array out;
+  if (target.IsTypedArray() && target.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array &&
+      target.As<Napi::Uint8Array>().ByteLength() >= size) {
+    out = target.As<Napi::Uint8Array>();
+  } else {
+    out = Napi::Buffer<uint8_t>::New(env, size);
+  }
   // No buffer when the thread is being terminated (a worker replaced or closed mid-decode).
   if (out.IsEmpty() || out.Data() == nullptr) return env.Null();
   uint8_t* dst = out.Data();
@@ -99,7 +106,8 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     return list;
   }
 
-  // decode(data: Uint8Array): { width, height, data: Buffer } | null (the last picture that came out)
+  // decode(data: Uint8Array, target?: Uint8Array): { width, height, data } | null, the last
+  // picture that came out; data is `target` when the picture fits in it, else a new Buffer.
   Napi::Value Decode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!open_) {
@@ -109,6 +117,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     Napi::Uint8Array input = info[0].As<Napi::Uint8Array>();
     const uint8_t* data = input.Data();
     const size_t size = input.ByteLength();
+    target_ = info[1];
     if (codec_ == "vp8" || codec_ == "vp9") return DecodeVpx(env, data, size);
     if (codec_ == "av1") return DecodeAv1(env, data, size);
     return DecodeH264(env, data, size);
@@ -128,7 +137,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       }
       const uint8_t* planes[3] = {img->planes[0], img->planes[1], img->planes[2]};
       const int strides[3] = {img->stride[0], img->stride[1], img->stride[2]};
-      picture = PackI420(env, int(img->d_w), int(img->d_h), planes, strides);
+      picture = PackI420(env, target_, int(img->d_w), int(img->d_h), planes, strides);
     }
     return picture;
   }
@@ -173,7 +182,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       }
       const uint8_t* planes[3] = {static_cast<uint8_t*>(pic.data[0]), static_cast<uint8_t*>(pic.data[1]), static_cast<uint8_t*>(pic.data[2])};
       const int strides[3] = {int(pic.stride[0]), int(pic.stride[1]), int(pic.stride[1])};
-      *picture = PackI420(env, pic.p.w, pic.p.h, planes, strides);
+      *picture = PackI420(env, target_, pic.p.w, pic.p.h, planes, strides);
       dav1d_picture_unref(&pic);
     }
   }
@@ -197,7 +206,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     const SSysMEMBuffer& sys = out.UsrData.sSystemBuffer;
     const uint8_t* planes[3] = {out.pDst[0], out.pDst[1], out.pDst[2]};
     const int strides[3] = {sys.iStride[0], sys.iStride[1], sys.iStride[1]};
-    return PackI420(env, sys.iWidth, sys.iHeight, planes, strides);
+    return PackI420(env, target_, sys.iWidth, sys.iHeight, planes, strides);
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -224,6 +233,8 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   std::string codec_;
+  // The current decode() call's target buffer (valid during that call only).
+  Napi::Value target_;
   bool open_ = false;
   vpx_codec_ctx_t vpx_ = {};
   Dav1dContext* dav1d_ = nullptr;

@@ -32,8 +32,13 @@ export class DetectionRunner {
     this.concurrency = detector.concurrency ?? 1;
   }
 
-  /** Detections in `picture`, or why there are none; never rejects. */
-  run(picture: I420Frame): Promise<DetectionResult> {
+  /**
+   * Detections in `picture`, or why there are none; never rejects. `done` is called once the
+   * detector can no longer read the picture: a synchronous detector has returned, an
+   * asynchronous one's Promise has settled (which may be after its deadline), or the picture's
+   * deadline passed before the detector saw it.
+   */
+  run(picture: I420Frame, done: () => void = () => {}): Promise<DetectionResult> {
     const started = performance.now();
     return new Promise((resolve) => {
       let settled = false;
@@ -52,15 +57,20 @@ export class DetectionRunner {
       };
       const detect = (): void => {
         // Its deadline passed while it waited for the slot: the detector never sees it.
-        if (settled) return this.release();
+        if (settled) {
+          done();
+          return this.release();
+        }
         let output: Detection[] | PromiseLike<Detection[]>;
         try {
           output = this.detector.detect(picture);
         } catch (error) {
+          done();
           this.release();
           return finish({ ok: false, reason: 'analysis_error', error: messageOf(error) });
         }
         if (!isPromise(output)) {
+          done();
           this.release();
           return finish({ ok: true, detections: output, detectMs: performance.now() - started });
         }
@@ -70,7 +80,10 @@ export class DetectionRunner {
             (detections) => finish({ ok: true, detections, detectMs: performance.now() - started }),
             (error: unknown) => finish({ ok: false, reason: 'analysis_error', error: messageOf(error) }),
           )
-          .finally(() => this.release());
+          .finally(() => {
+            done();
+            this.release();
+          });
       };
       if (this.busy < this.concurrency) {
         this.busy++;

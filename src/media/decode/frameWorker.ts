@@ -57,8 +57,9 @@ async function decodeAndDetect(request: FrameRequest, reply: Reply): Promise<voi
   const { jobId } = request;
   const decodeStarted = performance.now();
   let picture;
+  let decoder: VideoDecoder;
   try {
-    const decoder = await decoderFor(request.streamId, request.codec);
+    decoder = await decoderFor(request.streamId, request.codec);
     picture = decoder.decode(request.data, request.keyframe);
   } catch (error) {
     return reply({ jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
@@ -67,8 +68,12 @@ async function decodeAndDetect(request: FrameRequest, reply: Reply): Promise<voi
   if (!picture) return reply({ jobId, ok: true, picture: null, detections: [], decodeMs, detectMs: 0 });
   const size = { width: picture.width, height: picture.height };
   // Decoded to keep the decoder's reference frames, but not one to analyse (ANALYSIS_FPS).
-  if (!request.analyze) return reply({ jobId, ok: true, picture: size, detections: [], decodeMs, detectMs: 0 });
-  void detection.run(picture).then((result) =>
+  if (!request.analyze) {
+    decoder.recycle?.(picture);
+    return reply({ jobId, ok: true, picture: size, detections: [], decodeMs, detectMs: 0 });
+  }
+  // Once the detector is done with the picture its memory takes a later picture of the stream.
+  void detection.run(picture, () => decoder.recycle?.(picture)).then((result) =>
     reply(result.ok ? { jobId, ok: true, picture: size, detections: result.detections, decodeMs, detectMs: result.detectMs } : { jobId, ...result }),
   );
 }

@@ -10,8 +10,11 @@ export const NATIVE_ADDON_PATH = path.resolve(__dirname, '../../../native/decode
 interface NativeAddon {
   codecs: string[];
   Decoder: new (codec: string) => {
-    /** The last picture the data made, tightly packed I420 in a buffer of its own; null if none. */
-    decode(data: Uint8Array): { width: number; height: number; data: Buffer } | null;
+    /**
+     * The last picture the data made, tightly packed I420, written into `target` when it is large
+     * enough, else into a new buffer; null if none.
+     */
+    decode(data: Uint8Array, target?: Uint8Array): { width: number; height: number; data: Uint8Array } | null;
     /** Idempotent. */
     close(): void;
   };
@@ -42,13 +45,24 @@ function load(file: string): NativeAddon | Error {
   }
 }
 
+/** Picture buffers a decoder keeps for reuse: enough for a picture being decoded and a few being analysed. */
+const SPARE_BUFFERS = 3;
+
 /**
  * One stream's decoder in native code: VP8 and VP9 by libvpx, H264 (every profile WebRTC sends)
  * by OpenH264, AV1 (one temporal unit per call) by dav1d, linked from the system's libraries.
  * Runs synchronously in the calling thread.
+ *
+ * Each picture is copied out of the decoder into memory of its own, which the caller owns until
+ * it gives it back with recycle(): the next pictures are then written into it instead of into
+ * new buffers (a 640x480 picture is 460 KB: 30 a second per stream would otherwise be garbage).
  */
 export class NativeDecoder implements VideoDecoder {
   private readonly decoder: InstanceType<NativeAddon['Decoder']>;
+  /** Buffers of pictures given back, ready for the next ones. */
+  private readonly spare: Uint8Array[] = [];
+  /** Each picture handed out, with the buffer its planes are in. */
+  private readonly buffers = new WeakMap<I420Frame, Uint8Array>();
 
   constructor(codec: VideoCodecName) {
     const addon = loadNativeAddon();
@@ -59,8 +73,25 @@ export class NativeDecoder implements VideoDecoder {
   decode(data: Uint8Array, _keyframe?: boolean): I420Frame | null {
     // An empty frame carries nothing (and would flush the decoder).
     if (data.length === 0) return null;
-    const picture = this.decoder.decode(data);
-    return picture && i420FromPacked(picture.width, picture.height, picture.data);
+    const target = this.spare.pop();
+    let decoded;
+    try {
+      decoded = this.decoder.decode(data, target);
+    } finally {
+      // Not written into (no picture, an error, or too small for it): still spare.
+      if (target && decoded?.data !== target) this.spare.push(target);
+    }
+    if (!decoded) return null;
+    const picture = i420FromPacked(decoded.width, decoded.height, decoded.data);
+    this.buffers.set(picture, decoded.data);
+    return picture;
+  }
+
+  recycle(picture: I420Frame): void {
+    const buffer = this.buffers.get(picture);
+    if (!buffer) return;
+    this.buffers.delete(picture);
+    if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
   }
 
   close(): void {

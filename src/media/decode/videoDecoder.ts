@@ -12,6 +12,12 @@ export interface VideoDecoder {
    * may still be reading it).
    */
   decode(data: Uint8Array, keyframe: boolean): I420Frame | null;
+  /**
+   * The caller is done with a picture this decoder gave (nothing reads it any more): the decoder
+   * may write a later picture into its memory. Optional on both sides: a picture never given
+   * back is simply collected.
+   */
+  recycle?(picture: I420Frame): void;
   close(): void;
 }
 

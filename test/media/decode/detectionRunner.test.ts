@@ -155,3 +155,40 @@ describe('DetectionRunner, asynchronous detector', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 });
+
+describe('DetectionRunner, when the detector is done with a picture', () => {
+  it('says so after a synchronous detector returns or throws, before the result is out', async () => {
+    const events: string[] = [];
+    const runner = new DetectionRunner({ name: 'sync', detect: () => (events.push('detect'), []) }, DEADLINE_MS);
+    const result = runner.run(picture(1), () => events.push('done'));
+    expect(events).toEqual(['detect', 'done']);
+    await result;
+    const throwing = new DetectionRunner({ name: 'throws', detect: () => { throw new Error('no'); } }, DEADLINE_MS);
+    let done = false;
+    await throwing.run(picture(2), () => (done = true));
+    expect(done).toBe(true);
+  });
+
+  it('waits for an asynchronous detector to settle, even after the deadline; a picture never seen is done at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const { detector, calls } = heldDetector(1);
+      const runner = new DetectionRunner(detector, DEADLINE_MS);
+      const done: number[] = [];
+      const first = runner.run(picture(1), () => done.push(1));
+      const second = runner.run(picture(2), () => done.push(2));
+      await jest.advanceTimersByTimeAsync(DEADLINE_MS);
+      // Both timed out; the detector still reads picture 1, never saw picture 2.
+      await expect(first).resolves.toMatchObject({ reason: 'analysis_timeout' });
+      await expect(second).resolves.toMatchObject({ reason: 'analysis_timeout' });
+      expect(done).toEqual([]);
+      calls[0]!.answer([]);
+      await jest.advanceTimersByTimeAsync(0);
+      // Picture 1 is free now; picture 2's turn came and went without the detector.
+      expect(done).toEqual([1, 2]);
+      expect(calls).toHaveLength(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

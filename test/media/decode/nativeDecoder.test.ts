@@ -68,6 +68,23 @@ describe.each(CLIPS)('NativeDecoder %s (%s)', (codec, file) => {
     expect(Buffer.compare(first.y, y)).toBe(0);
   });
 
+  it('writes a later picture into the memory of one given back (recycle), and never into one still held', () => {
+    const held = decoder.decode(frames[0]!.data, true)!;
+    const heldY = held.y.slice();
+    const given = decoder.decode(frames[1]!.data, false)!;
+    expect(given.y.buffer).not.toBe(held.y.buffer);
+    decoder.recycle(given);
+    const next = decoder.decode(frames[2]!.data, false)!;
+    expect(next.y.buffer).toBe(given.y.buffer);
+    expect(Buffer.compare(held.y, heldY)).toBe(0);
+    expectColour(next, 464, 176, RED_YUV);
+    decoder.recycle(next);
+    decoder.recycle(next); // twice: still one buffer
+    const [a, b] = [decoder.decode(frames[3]!.data, false)!, decoder.decode(frames[4]!.data, false)!];
+    expect(a.y.buffer).toBe(given.y.buffer);
+    expect(b.y.buffer).not.toBe(a.y.buffer);
+  });
+
   it('throws a clear Error on garbage or gives no picture, then decodes again from a keyframe', () => {
     let outcome: unknown;
     try {
