@@ -10,7 +10,7 @@ set -uo pipefail
 
 chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
 aiortc_python="${AIORTC_PYTHON:-/usr/bin/python3}"
-native_packages=(build-essential libvpx-dev libdav1d-dev libopenh264-dev)
+native_packages=(build-essential libvpx-dev libdav1d-dev libopenh264-dev libopus-dev)
 missing=()
 native_failed=0
 find_missing() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the native decoder addon (build/native_decoders.node) with the system's C++ compiler,
- * against Debian's libvpx, libdav1d and libopenh264 and the Node-API headers from npm
+ * against Debian's libvpx, libdav1d, libopenh264 and libopus and the Node-API headers from npm
  * (node-api-headers, node-addon-api). No node-gyp: it would want Node's full headers, which it
  * downloads from the internet when the system has none. Node-API only, version 8, so one build
  * loads on Node 20, 22 and 24.
@@ -21,7 +21,7 @@ const source = path.join(here, 'src', 'decoder.cc');
 const output = path.join(here, 'build', 'native_decoders.node');
 const ifPossible = process.argv.includes('--if-possible');
 const force = process.argv.includes('--force');
-const DEBIAN_PACKAGES = 'build-essential libvpx-dev libdav1d-dev libopenh264-dev';
+const DEBIAN_PACKAGES = 'build-essential libvpx-dev libdav1d-dev libopenh264-dev libopus-dev';
 
 function upToDate() {
   if (!existsSync(output)) return false;
@@ -43,7 +43,7 @@ function compile() {
     // node-addon-api's include_dir is relative to the working directory; its folder is not.
     '-I', path.dirname(require.resolve('node-addon-api/package.json')),
     source, '-o', output,
-    '-lvpx', '-ldav1d', '-lopenh264',
+    '-lvpx', '-ldav1d', '-lopenh264', '-lopus',
   ];
   execFileSync(compiler, args, { stdio: ['ignore', 'inherit', 'pipe'] });
 }
@@ -52,7 +52,8 @@ function compile() {
 function check() {
   const addon = require(output);
   for (const codec of addon.codecs) new addon.Decoder(codec).close();
-  return addon.codecs;
+  new addon.OpusLevelMeter().close();
+  return [...addon.codecs, 'opus levels'];
 }
 
 try {

@@ -53,8 +53,8 @@ export interface VideoTrackInfo {
 
 /** Measures the level of an audio track's packets by decoding them. */
 export interface AudioMeter {
-  /** The packet's RMS level in dBov (-127 for silence). */
-  measure(packet: Buffer): Promise<number>;
+  /** The RMS level in dBov (-127 for silence) of each packet that decoded, in order. */
+  measure(packets: Buffer[]): Promise<number[]>;
   close(): void;
 }
 

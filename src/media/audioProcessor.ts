@@ -8,20 +8,29 @@ const OPUS_CLOCK_RATE = 48_000;
 const DEFAULT_FRAME_SECONDS = 0.02;
 /** A timestamp jump beyond this is a new source or garbage, not audio we analysed. */
 const MAX_GAP_SECONDS = 5;
-/** Packets being measured at once; beyond, a packet is counted but not measured (the worker is busy). */
-const MAX_MEASURING = 4;
+/**
+ * Packets go to the meter in batches of this many (100 ms of 20 ms Opus): one message to a
+ * worker and one answer for five packets. Levels feed the summary only, so nothing waits for them.
+ */
+const BATCH_PACKETS = 5;
+/** Batches being measured at once; beyond, a batch is counted but not measured (the worker is busy). */
+const MAX_MEASURING = 2;
 
 /**
  * Counts audio frames and the audio time they cover, from RTP timestamps: each packet adds
  * the time since the previous one (Opus DTX gaps included, reordered packets add nothing).
- * With a meter, packets are decoded (off this thread) and their level feeds the session's
- * loudness and voice activity; RFC 6464 level indications from the sender are kept too.
+ * With a meter, packets are decoded (off this thread, a batch at a time) and their level feeds
+ * the session's loudness and voice activity; RFC 6464 level indications from the sender are
+ * kept too. Stopping measures the last, partial batch and waits for the batches in flight
+ * (a worker round trip, as a video processor waits for its frame in analysis).
  */
 export class AudioProcessor implements TrackProcessor {
   readonly kind = 'audio' as const;
   private lastTimestamp: number | null = null;
   private isStopped = false;
-  private measuring = 0;
+  /** Batches sent to the meter and not answered yet. */
+  private readonly measuring = new Set<Promise<void>>();
+  private batch: Buffer[] = [];
 
   constructor(
     readonly trackId: string,
@@ -43,17 +52,28 @@ export class AudioProcessor implements TrackProcessor {
   async stop(): Promise<void> {
     if (this.isStopped) return;
     this.isStopped = true;
+    this.send();
+    await Promise.all(this.measuring);
     this.meter?.close();
   }
 
   private measure(payload: Buffer): void {
-    if (!this.meter || this.measuring >= MAX_MEASURING) return;
-    this.measuring++;
-    this.meter
-      .measure(payload)
-      .then((dbov) => this.session.audioLevelMeasured(dbov))
+    if (!this.meter) return;
+    this.batch.push(payload);
+    if (this.batch.length >= BATCH_PACKETS) this.send();
+  }
+
+  /** The batch to the meter, unless it is empty or the meter already has MAX_MEASURING batches. */
+  private send(): void {
+    const packets = this.batch;
+    this.batch = [];
+    if (!this.meter || packets.length === 0 || this.measuring.size >= MAX_MEASURING) return;
+    const measured: Promise<void> = this.meter
+      .measure(packets)
+      .then((levels) => levels.forEach((dbov) => this.session.audioLevelMeasured(dbov)))
       .catch(() => {})
-      .finally(() => this.measuring--);
+      .finally(() => this.measuring.delete(measured));
+    this.measuring.add(measured);
   }
 
   private secondsCoveredBy(timestamp: number): number {

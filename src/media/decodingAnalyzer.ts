@@ -30,7 +30,7 @@ export class DecodingAnalyzerFactory implements AnalyzerFactory {
   /** Opus packets decoded in the pool, their level measured there. */
   forAudioTrack(): AudioMeter {
     const stream = this.pool.openStream('OPUS', () => {});
-    return { measure: (packet) => stream.measureAudio(packet), close: () => stream.close() };
+    return { measure: (packets) => stream.measureAudio(packets), close: () => stream.close() };
   }
 }
 

@@ -60,28 +60,46 @@ describe('AudioProcessor', () => {
     expect(session.close('tracks_ended', {}).summary).toMatchObject({ audio_level_dbov: null, voice_activity_ratio: null });
   });
 
-  it('measures decoded levels with a meter, at most four packets at a time, and prefers them in the summary', async () => {
+  it('measures decoded levels with a meter, five packets a message, at most two messages at a time, and prefers them in the summary', async () => {
     const session = new Session('s');
-    const pending: Array<(dbov: number) => void> = [];
+    const pending: Array<{ packets: Buffer[]; resolve: (levels: number[]) => void }> = [];
     let closed = 0;
     const meter = {
-      measure: () => new Promise<number>((resolve) => pending.push(resolve)),
+      measure: (packets: Buffer[]) => new Promise<number[]>((resolve) => pending.push({ packets, resolve })),
       close: () => closed++,
     };
     const processor = new AudioProcessor('a', session, meter);
-    for (let i = 0; i < 6; i++) processor.handleRtp(opusPacket(i * 960), { [AUDIO_LEVEL_URI]: { level: 100, v: false } });
-    expect(pending).toHaveLength(4);
-    pending.splice(0).forEach((resolve, i) => resolve(i < 2 ? -20 : -127));
+    const send = (i: number) => processor.handleRtp(opusPacket(i * 960), { [AUDIO_LEVEL_URI]: { level: 100, v: false } });
+    for (let i = 0; i < 4; i++) send(i);
+    expect(pending).toHaveLength(0);
+    send(4);
+    expect(pending.map((batch) => batch.packets.length)).toEqual([5]);
+    expect(pending[0]!.packets[4]).toEqual(opusPacket(4 * 960).payload);
+    // A second batch goes out; a third, with two still measured, is counted but not measured.
+    for (let i = 5; i < 15; i++) send(i);
+    expect(pending).toHaveLength(2);
+    pending[0]!.resolve([-20, -20, -127, -127, -127]);
+    pending[1]!.resolve([-20, -20, -20]); // two of its packets did not decode
     await new Promise((resolve) => setImmediate(resolve));
-    processor.handleRtp(opusPacket(6 * 960));
-    expect(pending).toHaveLength(1);
-    await processor.stop();
+    for (let i = 15; i < 20; i++) send(i);
+    expect(pending).toHaveLength(3);
+    // Stopping sends the last three packets and waits for every batch in flight.
+    for (let i = 20; i < 23; i++) send(i);
+    pending[2]!.resolve([-127, -127, -127, -127, -127]);
+    let stopped = false;
+    const stopping = processor.stop().then(() => (stopped = true));
+    expect(pending.map((batch) => batch.packets.length)).toEqual([5, 5, 5, 3]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    pending[3]!.resolve([-127, -127, -127]);
+    await stopping;
     await processor.stop();
     expect(closed).toBe(1);
 
     const { summary } = session.close('tracks_ended', {});
-    expect(summary).toMatchObject({ audio_frames: 7, audio_level_source: 'decoded', voice_activity_ratio: 0.5 });
-    expect(summary.audio_level_dbov).toBeCloseTo(-23, 0);
+    // Sixteen levels measured, five of them voice at -20 dBov: mean power 5/16 of -20 dBov's.
+    expect(summary).toMatchObject({ audio_frames: 23, audio_level_source: 'decoded', voice_activity_ratio: 0.313 }); // 5/16, to three places
+    expect(summary.audio_level_dbov).toBeCloseTo(-20 + 10 * Math.log10(5 / 16), 1);
   });
 });
 

@@ -23,7 +23,8 @@ export type FrameWorkerRequest =
       /** false: decode only (the decoder needs every frame), no detection (ANALYSIS_FPS skipped it). */
       analyze: boolean;
     }
-  | { type: 'audio'; jobId: number; streamId: string; data: Uint8Array }
+  /** Opus packets of one stream, in order, decoded for their levels (one message for several: see AudioProcessor). */
+  | { type: 'audio'; jobId: number; streamId: string; packets: Uint8Array[] }
   | { type: 'end'; streamId: string };
 
 export type FrameWorkerReply =
@@ -36,5 +37,6 @@ export type FrameWorkerReply =
       decodeMs: number;
       detectMs: number;
     }
-  | { jobId: number; ok: true; levelDbov: number }
+  /** The level of each packet that decoded, in order. */
+  | { jobId: number; ok: true; levelsDbov: number[] }
   | { jobId: number; ok: false; reason: Extract<AnalysisDropReason, 'decode_error' | 'analysis_error' | 'analysis_timeout'>; error: string };

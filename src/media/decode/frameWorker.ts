@@ -9,10 +9,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detectors/registry';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
-import { rmsDbov } from '../audioLevel';
 import { DetectionRunner } from './detectionRunner';
 import { InOrderReplies } from './inOrderReplies';
-import { OpusDecoder } from './opusDecoder';
+import type { OpusLevelMeter } from './opusDecoder';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 import { decoderBackend } from './videoDecoders';
 
@@ -21,9 +20,10 @@ type FrameRequest = Extract<FrameWorkerRequest, { type: 'frame' }>;
 
 const setup = workerData as FrameWorkerSetup;
 const detection = new DetectionRunner(createDetector(setup.detector, setup.detectorOptions), setup.detectTimeoutMs);
-const videoDecoders = decoderBackend(setup.decoder);
+/** The backend's video decoders and Opus level meters. */
+const backend = decoderBackend(setup.decoder);
 const decoders = new Map<string, Promise<VideoDecoder>>();
-const audioDecoders = new Map<string, Promise<OpusDecoder>>();
+const levelMeters = new Map<string, Promise<OpusLevelMeter>>();
 // A reply that cannot be posted is not retried: its frame times out in the pool.
 const replies = new InOrderReplies<FrameWorkerReply>((reply) => {
   try {
@@ -35,17 +35,17 @@ let queue: Promise<void> = Promise.resolve();
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
   let decoder = decoders.get(streamId);
   if (!decoder) {
-    decoder = videoDecoders.create(codec);
+    decoder = backend.create(codec);
     decoders.set(streamId, decoder);
   }
   return decoder;
 }
 
-function audioDecoderFor(streamId: string): Promise<OpusDecoder> {
-  let decoder = audioDecoders.get(streamId);
+function levelMeterFor(streamId: string): Promise<OpusLevelMeter> {
+  let decoder = levelMeters.get(streamId);
   if (!decoder) {
-    decoder = OpusDecoder.create();
-    audioDecoders.set(streamId, decoder);
+    decoder = backend.createOpusLevelMeter();
+    levelMeters.set(streamId, decoder);
   }
   return decoder;
 }
@@ -80,19 +80,28 @@ async function decodeAndDetect(request: FrameRequest, reply: Reply): Promise<voi
 
 async function handle(request: FrameWorkerRequest, reply: Reply): Promise<void> {
   if (request.type === 'end') {
-    const decoder = decoders.get(request.streamId) ?? audioDecoders.get(request.streamId);
+    const decoder = decoders.get(request.streamId) ?? levelMeters.get(request.streamId);
     decoders.delete(request.streamId);
-    audioDecoders.delete(request.streamId);
+    levelMeters.delete(request.streamId);
     (await decoder)?.close();
     return;
   }
   if (request.type === 'frame') return decodeAndDetect(request, reply);
+  let decoder: OpusLevelMeter;
   try {
-    const samples = (await audioDecoderFor(request.streamId)).decode(request.data);
-    reply({ jobId: request.jobId, ok: true, levelDbov: rmsDbov(samples) });
+    decoder = await levelMeterFor(request.streamId);
   } catch (error) {
-    reply({ jobId: request.jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
+    return reply({ jobId: request.jobId, ok: false, reason: 'decode_error', error: messageOf(error) });
   }
+  const levelsDbov: number[] = [];
+  for (const packet of request.packets) {
+    try {
+      levelsDbov.push(decoder.level(packet));
+    } catch {
+      // A packet that does not decode has no level; the others of the message still do.
+    }
+  }
+  reply({ jobId: request.jobId, ok: true, levelsDbov });
 }
 
 parentPort!.on('message', (request: FrameWorkerRequest) => {

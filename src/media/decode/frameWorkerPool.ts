@@ -189,10 +189,10 @@ export class FrameWorkerPool {
   }
 
   /** @internal */
-  async measureAudio(streamId: string, data: Uint8Array): Promise<number> {
-    const reply = await this.workerFor(streamId).run({ type: 'audio', jobId: this.nextJobId++, streamId, data });
-    if (!('levelDbov' in reply)) throw new Error('the worker answered an audio packet with a video outcome');
-    return reply.levelDbov;
+  async measureAudio(streamId: string, packets: Uint8Array[]): Promise<number[]> {
+    const reply = await this.workerFor(streamId).run({ type: 'audio', jobId: this.nextJobId++, streamId, packets });
+    if (!('levelsDbov' in reply)) throw new Error('the worker answered audio packets with a video outcome');
+    return reply.levelsDbov;
   }
 
   private workerFor(streamId: string): PooledWorker {
@@ -262,10 +262,10 @@ export class DecodingStream {
     return this.videoFrame(data, keyframe, false);
   }
 
-  /** The level of one Opus packet in dBov, decoded in the worker. */
-  measureAudio(packet: Uint8Array): Promise<number> {
+  /** The levels in dBov of Opus packets (in order, one message), decoded in the worker; a packet that does not decode has none. */
+  measureAudio(packets: Uint8Array[]): Promise<number[]> {
     if (this.closed) return Promise.reject(new FrameDropped('worker_restarted', 'the stream is closed'));
-    return this.pool.measureAudio(this.streamId, packet);
+    return this.pool.measureAudio(this.streamId, packets);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { SILENCE_DBOV } from '../audioLevel';
 import type { I420Frame } from '../i420Frame';
+import type { OpusLevelMeter } from './opusDecoder';
 import { i420FromPacked, type VideoCodecName, type VideoDecoder } from './videoDecoder';
 
 /** What `npm install` (or `npm run build:native`) builds from native/decoders/src/decoder.cc. */
@@ -15,6 +17,12 @@ interface NativeAddon {
      * enough, else into a new buffer; null if none.
      */
     decode(data: Uint8Array, target?: Uint8Array): { width: number; height: number; data: Uint8Array } | null;
+    /** Idempotent. */
+    close(): void;
+  };
+  OpusLevelMeter: new () => {
+    /** Decodes one Opus packet (the stream's next) and gives the RMS of its samples in dBov, floored at -127. */
+    level(data: Uint8Array): number;
     /** Idempotent. */
     close(): void;
   };
@@ -96,5 +104,25 @@ export class NativeDecoder implements VideoDecoder {
 
   close(): void {
     this.decoder.close();
+  }
+}
+
+/** One Opus stream's levels, decoded by libopus in native code; the samples stay there. */
+export class NativeOpusLevelMeter implements OpusLevelMeter {
+  private readonly meter: InstanceType<NativeAddon['OpusLevelMeter']>;
+
+  constructor() {
+    const addon = loadNativeAddon();
+    if (addon instanceof Error) throw addon;
+    this.meter = new addon.OpusLevelMeter();
+  }
+
+  level(packet: Uint8Array): number {
+    // An empty packet carries nothing (libopus would conceal a lost one).
+    return packet.length === 0 ? SILENCE_DBOV : this.meter.level(packet);
+  }
+
+  close(): void {
+    this.meter.close();
   }
 }

@@ -1,6 +1,30 @@
 import LibAV from '@libav.js/variant-webm-vp9';
+import { rmsDbov } from '../audioLevel';
 
 type LibAVInstance = LibAV.LibAV & LibAV.LibAVSync;
+
+/** One Opus stream's level meter: each packet decoded in order, its RMS level in dBov (-127 for silence). */
+export interface OpusLevelMeter {
+  level(packet: Uint8Array): number;
+  close(): void;
+}
+
+/** The WebAssembly decoder below as a level meter (the wasm backend's). */
+export class WasmOpusLevelMeter implements OpusLevelMeter {
+  private constructor(private readonly decoder: OpusDecoder) {}
+
+  static async create(): Promise<WasmOpusLevelMeter> {
+    return new WasmOpusLevelMeter(await OpusDecoder.create());
+  }
+
+  level(packet: Uint8Array): number {
+    return rmsDbov(this.decoder.decode(packet));
+  }
+
+  close(): void {
+    this.decoder.close();
+  }
+}
 
 /**
  * Opus through libopus compiled to WebAssembly (libav.js), one wasm instance per stream, run

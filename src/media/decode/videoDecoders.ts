@@ -1,6 +1,7 @@
 import { H264Decoder } from './h264Decoder';
 import { LibvpxDecoder } from './libvpxDecoder';
-import { loadNativeAddon, NativeDecoder } from './nativeDecoder';
+import { loadNativeAddon, NativeDecoder, NativeOpusLevelMeter } from './nativeDecoder';
+import { WasmOpusLevelMeter, type OpusLevelMeter } from './opusDecoder';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 
@@ -15,22 +16,26 @@ export interface DecoderBackend extends ReceivedVideo {
   name: DecoderBackendName;
   /** A new decoder for one stream of `codec`. */
   create(codec: VideoCodecName): Promise<VideoDecoder>;
+  /** A new level meter for one Opus stream. */
+  createOpusLevelMeter(): Promise<OpusLevelMeter>;
 }
 
 const BACKENDS: Record<DecoderBackendName, DecoderBackend> = {
   /**
    * The system's libvpx (VP8, VP9), OpenH264 (H264 up to high profile, as WebRTC sends it: no
-   * interlace, 8-bit 4:2:0) and dav1d (AV1) through an addon of this repository (native/decoders).
+   * interlace, 8-bit 4:2:0) and dav1d (AV1) through an addon of this repository (native/decoders);
+   * Opus levels by libopus.
    */
   native: {
     name: 'native',
     videoCodecs: ['VP8', 'VP9', 'H264', 'AV1'],
     h264Profiles: ['constrained baseline', 'baseline', 'main', 'constrained high', 'high'],
     create: async (codec) => new NativeDecoder(codec),
+    createOpusLevelMeter: async () => new NativeOpusLevelMeter(),
   },
   /**
    * Always available: libvpx in WebAssembly (libav.js) for VP8 and VP9, h264bsd in WebAssembly
-   * for H264 constrained baseline. No AV1.
+   * for H264 constrained baseline, libopus in WebAssembly for Opus levels. No AV1.
    */
   wasm: {
     name: 'wasm',
@@ -41,6 +46,7 @@ const BACKENDS: Record<DecoderBackendName, DecoderBackend> = {
       if (codec === 'AV1') return Promise.reject(new Error('the wasm decoders do not decode AV1'));
       return LibvpxDecoder.create(codec);
     },
+    createOpusLevelMeter: () => WasmOpusLevelMeter.create(),
   },
 };
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { readVideoFile } from '../../../src/client/videoFile';
-import { loadNativeAddon, NATIVE_ADDON_PATH, NativeDecoder } from '../../../src/media/decode/nativeDecoder';
+import { loadNativeAddon, NATIVE_ADDON_PATH, NativeDecoder, NativeOpusLevelMeter } from '../../../src/media/decode/nativeDecoder';
+import { WasmOpusLevelMeter } from '../../../src/media/decode/opusDecoder';
+import { encodeOpusTone } from '../../helpers/opusTone';
 import { availableDecoderBackends, chooseDecoderBackend } from '../../../src/media/decode/videoDecoders';
 import { assertI420, type I420Frame } from '../../../src/media/i420Frame';
 import { GREY_YUV, RED_YUV, garbage, h264AccessUnits, readAnnexB, yuvAt } from '../../fixtures/decode/encodedFixtures';
@@ -184,5 +186,27 @@ describe('DECODER resolution', () => {
       rmSync(folder, { recursive: true, force: true });
     }
     expect(loadNativeAddon(NATIVE_ADDON_PATH)).not.toBeInstanceOf(Error);
+  });
+});
+
+describe('NativeOpusLevelMeter', () => {
+  it('gives the level libopus decodes, as the wasm meter does: a tone, then silence; garbage throws', async () => {
+    const tone = await encodeOpusTone(10, { amplitude: 0.1 });
+    const silence = await encodeOpusTone(5, { amplitude: 0 });
+    const native = new NativeOpusLevelMeter();
+    const wasm = await WasmOpusLevelMeter.create();
+    try {
+      const levels = [...tone, ...silence].map((packet) => native.level(packet));
+      [...tone, ...silence].forEach((packet, i) => expect(levels[i]).toBeCloseTo(wasm.level(packet), 1));
+      // A sine of amplitude 0.1 is -23 dBov RMS (once the decoder has warmed up); silence is the floor.
+      expect(levels[5]).toBeCloseTo(-23, 0);
+      expect(levels.at(-1)).toBe(-127);
+      expect(native.level(new Uint8Array(0))).toBe(-127);
+      expect(() => native.level(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]))).toThrow(/^libopus: /);
+    } finally {
+      native.close();
+      native.close();
+      wasm.close();
+    }
   });
 });
