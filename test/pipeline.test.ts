@@ -193,8 +193,9 @@ describe('lost frames', () => {
 
 describe('a decoder that hangs', () => {
   it('ends in counted analysis_timeout drops and a replaced worker, not a stuck session', async () => {
-    // 5 ms is shorter than a VP8 decode here: every frame that reaches a worker "hangs".
-    server = await startTestServer({ ...commonConfig, frameTimeoutMs: 5, decodeWorkers: 1 });
+    // 5 ms is shorter than a VP8 decode in wasm (about 7 ms, and a new worker's first one loads
+    // the wasm decoder): every frame that reaches a worker "hangs". Native decoding takes 1 ms.
+    server = await startTestServer({ ...commonConfig, decoder: 'wasm', frameTimeoutMs: 5, decodeWorkers: 1 });
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
     await client.sendVideoFrames(30);
     client.stopVideo();
