@@ -10,7 +10,7 @@
  *   per CPU-second of the whole process (process.cpuUsage(): every thread, the workers' decoding
  *   and detection, the main thread's share and the garbage collector), per codec and backend
  *   (BENCH_DECODERS=native,wasm by default: each that loads here);
- * - audio: decoding a 20 ms Opus packet (a tone, libopus wasm) and measuring its level.
+ * - audio: decoding a 20 ms Opus packet (a tone) and measuring its level, with each backend's level meter (libopus native or wasm).
  * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
  * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
  * (write elsewhere, for a trial run).
@@ -21,9 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { VideoRtpPacketizer } from '../src/client/rtpPacketizers';
 import { readVideoFile, type VideoFile } from '../src/client/videoFile';
 import { createLogger } from '../src/logger';
-import { rmsDbov } from '../src/media/audioLevel';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
-import { OpusDecoder } from '../src/media/decode/opusDecoder';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
 import { decoderBackend, type DecoderBackend, type DecoderBackendName } from '../src/media/decode/videoDecoders';
 import { createDetector } from '../src/media/detectors/registry';
@@ -156,19 +154,19 @@ async function poolThroughput(pool: FrameWorkerPool, file: VideoFile): Promise<{
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** Per-packet time of decoding 20 ms of Opus and measuring its RMS level. */
-async function audioCost(): Promise<number[]> {
+/** Per-packet time of decoding 20 ms of Opus and measuring its RMS level, with a backend's level meter. */
+async function audioCost(backend: DecoderBackend): Promise<number[]> {
   const packets = await encodeOpusTone(250);
-  const decoder = await OpusDecoder.create();
+  const meter = await backend.createOpusLevelMeter();
   const times: number[] = [];
   for (let pass = 0; pass < PASSES; pass++) {
     for (const packet of packets) {
       const started = performance.now();
-      rmsDbov(decoder.decode(packet));
+      meter.level(packet);
       times.push(performance.now() - started);
     }
   }
-  decoder.close();
+  meter.close();
   return times;
 }
 
@@ -182,8 +180,8 @@ async function main() {
     } finally {
       await pool.close();
     }
+    results[`OPUS ${backend.name}`] = { audio_decode_and_level_ms: measure(await audioCost(backend), 3) };
   }
-  results.OPUS = { audio_decode_and_level_ms: measure(await audioCost(), 3) };
   report(results);
 }
 
@@ -219,7 +217,7 @@ function report(results: Record<string, unknown>): void {
         .map(([stage, value]) => ({ codec, stage, n: value.n, median: value.median, p95: value.p95, max: value.max })),
     ),
   );
-  const video = Object.entries(results).filter(([codec]) => codec !== 'OPUS') as Array<
+  const video = Object.entries(results).filter(([codec]) => !codec.startsWith('OPUS')) as Array<
     [string, { backend: string; pool_frames_per_second: number; pool_cpu: CpuCost }]
   >;
   console.log(`Pool, ${availableParallelism()} workers, one stream each:`);
