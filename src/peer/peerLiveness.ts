@@ -13,11 +13,17 @@ export interface PeerLivenessHandlers {
 }
 
 /**
- * Watches a connected peer's transports for the ways a peer says goodbye that werift does not
- * turn into a track end or a timely connection state: an RTCP BYE for a track's SSRC, a DTLS
- * close_notify, an SCTP ABORT or SHUTDOWN (a remote pc.close() sends one; werift's connection
- * state only fails ~30 s later). Also remembers when the peer last sent anything (media, RTCP,
- * SCTP, STUN): is anyone still there? `close()` is the one undo of every watch.
+ * Watches a peer's transports for the ways a peer says goodbye that werift does not turn into a
+ * track end or a timely connection state: an RTCP BYE for a track's SSRC, a DTLS close_notify,
+ * an SCTP ABORT or SHUTDOWN (a remote pc.close() sends one; werift's connection state only
+ * fails ~30 s later). Also remembers when the peer last sent anything (media, RTCP, SCTP, STUN):
+ * is anyone still there? `close()` is the one undo of every watch.
+ *
+ * Made once the answer is set, not once werift says `connected`: werift says that only when the
+ * SCTP association is up too, and a lost SCTP packet (a COOKIE ECHO in a burst that overflowed
+ * the UDP receive buffer) delays it by the peer's retransmission, 3 s for aiortc, while media,
+ * and an RTCP BYE, already flow. Each transport's SRTCP is watched from the moment its DTLS
+ * handshake is done (werift makes the SRTP sessions then).
  */
 export class PeerLiveness {
   private readonly undo: Array<() => void> = [];
@@ -32,17 +38,20 @@ export class PeerLiveness {
   ) {
     this.lastHeardAt = now();
     for (const transport of pc.dtlsTransports) {
-      this.undo.push(
-        tapInboundPackets(transport, {
-          rtcp: (plain) => {
-            const ssrcs = byeSsrcs(plain);
-            if (ssrcs.length > 0) guardCallback(log, 'rtcpBye', () => handlers.bye(ssrcs));
-          },
-          rejected: (kind, problem) => this.badPacket(kind, problem),
-        }),
-      );
+      const tap = () =>
+        this.undo.push(
+          tapInboundPackets(transport, {
+            rtcp: (plain) => {
+              const ssrcs = byeSsrcs(plain);
+              if (ssrcs.length > 0) guardCallback(log, 'rtcpBye', () => handlers.bye(ssrcs));
+            },
+            rejected: (kind, problem) => this.badPacket(kind, problem),
+          }),
+        );
+      if (transport.state === 'connected') tap();
       const dtls = transport.onStateChange.subscribe((state) => {
-        if (state === 'closed') handlers.closed();
+        if (state === 'connected') tap();
+        else if (state === 'closed') handlers.closed();
       });
       this.undo.push(() => dtls.unSubscribe());
     }

@@ -66,7 +66,7 @@ export class PeerSession {
   private readonly events: EventChannel;
   private readonly detectionEvents: DetectionEvents;
   private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
-  /** Watches installed once connected; closed with the connection. */
+  /** Watches installed once the answer is set; closed with the connection. */
   private liveness: PeerLiveness | null = null;
   private connected = false;
   private connectTimer: NodeJS.Timeout | null = null;
@@ -168,6 +168,8 @@ export class PeerSession {
   async negotiate(offerSdp: string): Promise<string> {
     const { pc, peerOptions, released, options: { receivedVideo } } = this;
     const answer = await answerOffer({ pc, peerOptions, receivedVideo, released, isActive: () => this.state === 'Active' }, offerSdp);
+    // A session closed while the answer was made has closed its connection already: nothing to watch.
+    if (this.state === 'Active') this.watchLiveness();
     if (!this.connected && !this.isReleased) {
       this.connectTimer = setTimeout(() => {
         this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connectTimeout });
@@ -275,7 +277,11 @@ export class PeerSession {
       this.log.warn('No media track arrived after connecting: closing the session');
       this.send({ type: 'SESSION_FAILED' });
     });
-    this.liveness = new PeerLiveness(this.pc, this.session, this.log, {
+  }
+
+  /** The goodbyes werift does not report in time (see PeerLiveness); once, after the answer. */
+  private watchLiveness(): void {
+    this.liveness ??= new PeerLiveness(this.pc, this.session, this.log, {
       bye: (ssrcs) => {
         for (const trackId of this.media.trackIdsOf(ssrcs)) this.send({ type: 'TRACK_ENDED', trackId, reason: 'rtcp_bye' });
       },
