@@ -106,7 +106,7 @@ function libavBackend(variant: string, decoderNames: Partial<Record<ClipCodec, s
 }
 
 /**
- * The decoders the server uses today (wasm): src/media/decode/ (libvpx for VP8 and VP9,
+ * The server's fallback decoders (DECODER=wasm): src/media/decode/ (libvpx for VP8 and VP9,
  * h264bsd for H264). Imported here only: libav.js keeps one variant per process (a global), so
  * the other libav.js candidates must not load webm-vp9 first.
  */
@@ -245,7 +245,7 @@ const EVERY_H264 = (decoder: string) => ({ 'H264-CB': decoder, 'H264-MAIN': deco
 export const CANDIDATES: readonly Candidate[] = [
   {
     id: 'wasm-today',
-    title: 'wasm today: libav.js webm-vp9 + h264decoder',
+    title: 'wasm, the server\'s fallback: libav.js webm-vp9 + h264decoder',
     module: '@libav.js/variant-webm-vp9',
     packages: ['@libav.js/variant-webm-vp9', 'h264decoder'],
     minNodeMajor: 20,
