@@ -110,7 +110,7 @@ function libavBackend(variant: string, decoderNames: Partial<Record<ClipCodec, s
  * h264bsd for H264). Imported here only: libav.js keeps one variant per process (a global), so
  * the other libav.js candidates must not load webm-vp9 first.
  */
-async function wasmToday(): Promise<Backend> {
+async function wasmFallback(): Promise<Backend> {
   const { decoderBackend } = await import('../src/media/decode/videoDecoders.js');
   return {
     async open(clip) {
@@ -251,7 +251,7 @@ export const CANDIDATES: readonly Candidate[] = [
     minNodeMajor: 20,
     decoders: { VP8: 'libvpx (wasm)', VP9: 'libvpx-vp9 (wasm)', ...EVERY_H264('h264bsd (wasm)') },
     licence: { package: 'LGPL-2.1 (libav.js) + ISC (h264decoder)', binaries: 'wasm: FFmpeg LGPL-2.1, libvpx BSD-3; h264bsd Apache-2.0' },
-    load: wasmToday,
+    load: wasmFallback,
   },
   ...(
     [
