@@ -16,8 +16,9 @@
  * elsewhere (a trial run). BENCH_K / --k 1,10,25, BENCH_SECONDS / --seconds (default 10),
  * --compare aiortc (BENCH_COMPARE) adds the aiortc server. The server's own variables
  * (DETECTOR, DECODER, ...) pass through and are recorded: `DETECTOR=off` measures ingest alone.
+ * --from bench/results/bench.json recomputes the rows, table and charts of an earlier run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +30,9 @@ import type { ServerKind } from './serverProcess';
 import { aiortcVersion, measure, ratio, round, serverEnv, type Measurement } from './serverUnderLoad';
 import { lineChart, type Series } from './svgChart';
 
-const { values: argv } = parseArgs({ options: { k: { type: 'string' }, seconds: { type: 'string' }, compare: { type: 'string' } } });
+const { values: argv } = parseArgs({
+  options: { k: { type: 'string' }, seconds: { type: 'string' }, compare: { type: 'string' }, from: { type: 'string' } },
+});
 const KS = (argv.k ?? process.env.BENCH_K ?? '1,10,25,50,100,200').split(',').map(Number);
 const SECONDS = Number(argv.seconds ?? process.env.BENCH_SECONDS ?? 10);
 const COMPARE = argv.compare ?? process.env.BENCH_COMPARE;
@@ -44,8 +47,10 @@ interface Row {
   server: ServerKind;
   decoder: string | null;
   k: number;
-  /** Sessions that reached `connected` (the session-seconds are theirs). */
+  /** Sessions that reached `connected`. */
   sessions_connected: number;
+  /** Video frames the load generator sent / 30: the session-seconds actually streamed (it may fall behind). */
+  session_seconds: number;
   summaries_per_session: number;
   setup_ms: Stats;
   teardown_ms: Stats;
@@ -67,19 +72,24 @@ interface Row {
   failures: number;
 }
 
+/** The clip's frame rate: frames sent / FPS are the seconds actually streamed. */
+const FPS = 30;
+
 function row(m: Measurement): Row {
   const connected = m.setup_ms.length;
+  const sessionSeconds = m.video_frames_sent / FPS;
   const analysedCounts = m.frames_analyzed === null || m.frames_analyzed === 0 ? 'decoded' : 'analysed';
   return {
     server: m.server,
     decoder: m.decoder,
     k: m.k,
     sessions_connected: connected,
+    session_seconds: round(sessionSeconds, 1),
     summaries_per_session: round(m.summaries / m.k, 4),
     setup_ms: summarize(m.setup_ms, 1),
     teardown_ms: summarize(m.teardown_ms, 1),
     cpu_seconds: m.cpu_seconds,
-    cpu_seconds_per_session_second: connected > 0 ? round(m.cpu_seconds / (connected * SECONDS), 4) : null,
+    cpu_seconds_per_session_second: sessionSeconds > 0 ? round(m.cpu_seconds / sessionSeconds, 4) : null,
     peak_rss_per_session_mb: round((m.peak_rss_mb - m.rss_before_mb) / m.k, 2),
     rss_after_close_per_session_mb: round((m.rss_idle_after_mb - m.rss_before_mb) / m.k, 2),
     rss_idle_before_mb: m.rss_before_mb,
@@ -100,12 +110,13 @@ const serverName = (kind: ServerKind): string => (kind === 'this' ? 'this server
 
 function markdown(rows: Row[]): string {
   const header =
-    '| server | K | setup p50 / p95 ms | teardown p50 / p95 ms | CPU-s per session-s | peak RSS per session MB | RSS after close per session MB | ' +
+    '| server | K | session-s streamed | setup p50 / p95 ms | teardown p50 / p95 ms | CPU-s per session-s | peak RSS per session MB | RSS after close per session MB | ' +
     'frames received / sent | analysed / received | summaries / sessions |';
   const lines = rows.map((r) =>
     [
       `${serverName(r.server)} (${r.decoder ?? '?'})`,
       r.k,
+      r.session_seconds,
       p50p95(r.setup_ms),
       p50p95(r.teardown_ms),
       r.cpu_seconds_per_session_second ?? '-',
@@ -116,14 +127,14 @@ function markdown(rows: Row[]): string {
       `${round(r.summaries_per_session * r.k, 0)} / ${r.k}`,
     ].join(' | '),
   );
-  return [header, `|${'---|'.repeat(10)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
+  return [header, `|${'---|'.repeat(11)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
 }
 
-function charts(rows: Row[], config: string): Record<string, string> {
+function charts(rows: Row[], config: string, servers: ServerKind[], seconds: number): Record<string, string> {
   const series = (pick: (r: Row) => { y: number | null; hollow?: boolean }): Series[] =>
-    SERVERS.map((kind) => ({ name: serverName(kind), points: rows.filter((r) => r.server === kind).map((r) => ({ x: r.k, ...pick(r) })) }));
+    servers.map((kind) => ({ name: serverName(kind), points: rows.filter((r) => r.server === kind).map((r) => ({ x: r.k, ...pick(r) })) }));
   const pct = (v: number) => `${round(v * 100, 2)}%`;
-  const xLabel = `concurrent sessions K (640x480 30 fps VP8 + Opus, ${SECONDS} s each; ${config})`;
+  const xLabel = `concurrent sessions K (640x480 30 fps VP8 + Opus, ${seconds} s each; ${config})`;
   return {
     'bench-cpu-per-session.svg': lineChart({
       title: 'Server CPU seconds per session-second',
@@ -157,7 +168,18 @@ function charts(rows: Row[], config: string): Record<string, string> {
   };
 }
 
-async function main() {
+interface Report {
+  date: string;
+  node: string;
+  aiortc: string;
+  machine: { cpus: number; model?: string; load_average_at_end: number[] };
+  settings: { k: number[]; seconds: number; servers: ServerKind[]; idle_after_ms: number; clip: string; server_env: Record<string, string> };
+  rows: Row[];
+  measurements: Measurement[];
+}
+
+/** Runs the sweep: every K, every server, one after the other. */
+async function sweep(): Promise<Report> {
   requireAiortc(); // the load generator is aiortc, whichever server it loads
   const clip = await prepareClip();
   const measurements: Measurement[] = [];
@@ -171,24 +193,33 @@ async function main() {
       );
     }
   }
-  const rows = measurements.map(row);
-  const env = serverEnv();
-  const config = Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ') || 'default configuration';
-  const table = markdown(rows);
-  console.log(`\n${table}\n`);
-  writeResults('bench', {
+  return {
     date: new Date().toISOString(),
     node: process.version,
     aiortc: aiortcVersion(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, load_average_at_end: loadavg().map((v) => round(v, 2)) },
-    settings: { k: KS, seconds: SECONDS, servers: SERVERS, idle_after_ms: IDLE_AFTER_MS, clip, server_env: env },
-    rows,
+    settings: { k: KS, seconds: SECONDS, servers: SERVERS, idle_after_ms: IDLE_AFTER_MS, clip, server_env: serverEnv() },
+    rows: measurements.map(row),
     measurements,
-  });
+  };
+}
+
+/**
+ * Measures (or, with --from results.json, takes the measurements of an earlier run and only
+ * recomputes rows, table and charts), then writes the results, the table and the charts.
+ */
+async function main() {
+  const measured: Report = argv.from ? (JSON.parse(readFileSync(argv.from, 'utf8')) as Report) : await sweep();
+  const report = { ...measured, rows: measured.measurements.map(row) };
+  const { k, seconds, servers, server_env: env } = report.settings;
+  const config = Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ') || 'default configuration';
+  const table = markdown(report.rows);
+  console.log(`\n${table}\n`);
+  writeResults('bench', report);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'bench.md'), `Configuration: ${config}; K = ${KS.join(', ')}, ${SECONDS} s per session.\n\n${table}\n`);
+  writeFileSync(join(RESULTS_DIR, 'bench.md'), `Configuration: ${config}; K = ${k.join(', ')}, ${seconds} s per session.\n\n${table}\n`);
   mkdirSync(CHARTS_DIR, { recursive: true });
-  for (const [name, svg] of Object.entries(charts(rows, config))) writeFileSync(join(CHARTS_DIR, name), svg);
+  for (const [name, svg] of Object.entries(charts(report.rows, config, servers, seconds))) writeFileSync(join(CHARTS_DIR, name), svg);
   console.log(`wrote ${join(RESULTS_DIR, 'bench.md')} and the charts in ${CHARTS_DIR}`);
 }
 
