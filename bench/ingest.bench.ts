@@ -145,7 +145,8 @@ function charts(rows: Row[], config: string, servers: ServerKind[], seconds: num
     'bench-teardown-p95.svg': lineChart({
       title: 'Teardown p95: RTCP BYE sent -> stream_closed received',
       xLabel,
-      yLabel: 'ms',
+      yLabel: 'ms (logarithmic)',
+      yLog: true,
       series: series((r) => (r.teardown_ms.p95 !== null ? { y: r.teardown_ms.p95 } : { y: r.teardown_ms.max, hollow: true })),
       hollowNote: 'maximum: fewer than\n20 sessions, no p95',
     }),

@@ -29,6 +29,8 @@ export interface ChartSpec {
   hollowNote?: string;
   /** The y axis reaches at least this (e.g. 1 for a share). */
   yMinTop?: number;
+  /** A logarithmic y axis (ticks at powers of ten), for values spanning orders of magnitude; values must be > 0. */
+  yLog?: boolean;
 }
 
 const WIDTH = 640;
@@ -51,12 +53,22 @@ export function lineChart(spec: ChartSpec): string {
   const xs = [...new Set(spec.series.flatMap((s) => s.points.map((p) => p.x)))].sort((a, b) => a - b);
   const ys = spec.series.flatMap((s) => s.points.flatMap((p) => (p.y === null ? [] : [p.y])));
   const highest = Math.max(spec.yMinTop ?? 0, ...ys, 0);
-  const step = highest > 0 ? niceStep(highest) : 1;
-  const top = Math.max(step, Math.ceil(highest / step) * step);
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const xAt = (x: number) => MARGIN.left + (xs.length === 1 ? plotW / 2 : (xs.indexOf(x) / (xs.length - 1)) * plotW);
-  const yAt = (y: number) => MARGIN.top + plotH - (y / top) * plotH;
+  let ticks: number[];
+  let yAt: (y: number) => number;
+  if (spec.yLog) {
+    const low = Math.floor(Math.log10(Math.min(...ys.filter((y) => y > 0), highest || 1)));
+    const high = Math.max(low + 1, Math.ceil(Math.log10(highest || 1)));
+    ticks = Array.from({ length: high - low + 1 }, (_, i) => 10 ** (low + i));
+    yAt = (y: number) => MARGIN.top + plotH - ((Math.log10(Math.max(y, 10 ** low)) - low) / (high - low)) * plotH;
+  } else {
+    const step = highest > 0 ? niceStep(highest) : 1;
+    const top = Math.max(step, Math.ceil(highest / step) * step);
+    ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+    yAt = (y: number) => MARGIN.top + plotH - (y / top) * plotH;
+  }
   const format = spec.yFormat ?? ((v: number) => String(Math.round(v * 1e6) / 1e6));
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
@@ -64,7 +76,7 @@ export function lineChart(spec: ChartSpec): string {
     `<text x="${WIDTH / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(spec.title)}</text>`,
   ];
   // y ticks and grid lines
-  for (let value = 0; value <= top + step / 1e6; value += step) {
+  for (const value of ticks) {
     const y = fixed(yAt(value));
     out.push(`<line x1="${MARGIN.left}" y1="${y}" x2="${MARGIN.left + plotW}" y2="${y}" stroke="#e5e5e5"/>`);
     out.push(`<line x1="${MARGIN.left - 5}" y1="${y}" x2="${MARGIN.left}" y2="${y}" stroke="black"/>`);
