@@ -19,16 +19,14 @@
  * --servers this,aiortc. BENCH_RESULTS_DIR writes elsewhere (a trial run). The server's own
  * variables (DETECTOR, DECODER, ANALYSIS_FPS, ...) pass through to it and are recorded.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { AIORTC_PYTHON, requireAiortc } from '../test/foreign/aiortcClient';
+import { requireAiortc } from '../test/foreign/aiortcClient';
 import { summarize, type Summary as Stats } from '../test/helpers/stats';
-import { prepareClip, runLoadGenerator, type LoadRun } from './aiortc/loadGenerator';
-import { cpuSeconds, memory } from './procStats';
+import { prepareClip } from './aiortc/loadGenerator';
 import { runBench, writeResults } from './report';
-import { SERVER_KINDS, startServerProcess, type ServerKind, type ServerProcess } from './serverProcess';
+import { SERVER_KINDS, type ServerKind } from './serverProcess';
+import { aiortcVersion, measure, ratio, round, serverEnv, total, type Measurement } from './serverUnderLoad';
 
 const { values: argv } = parseArgs({
   options: { k: { type: 'string' }, seconds: { type: 'string' }, runs: { type: 'string' }, servers: { type: 'string' } },
@@ -37,155 +35,8 @@ const KS = (argv.k ?? process.env.BENCH_K ?? '5,10,20').split(',').map(Number);
 const SECONDS = Number(argv.seconds ?? process.env.BENCH_SECONDS ?? 10);
 const RUNS = Number(argv.runs ?? process.env.BENCH_RUNS ?? 1);
 const SERVERS = (argv.servers ?? process.env.BENCH_SERVERS ?? SERVER_KINDS.join(',')).split(',') as ServerKind[];
-/** This server's variables that change what it analyses and how: recorded with the results. */
-const SERVER_VARIABLES = ['DETECTOR', 'DETECTOR_OPTIONS', 'DECODER', 'ANALYSIS_FPS', 'DECODE_WORKERS', 'FRAME_BUFFER_SIZE', 'FRAME_BUFFER_POLICY'];
-const SETTLE_MS = 1000;
 /** After the load: how long the server idles before its resident memory is read again. */
 const IDLE_AFTER_MS = Number(process.env.BENCH_IDLE_AFTER_MS ?? 5000);
-const SAMPLE_MS = 100;
-const MB = 1024 * 1024;
-
-/** One server under one load generator run. */
-interface Measurement {
-  server: ServerKind;
-  /** The video decoder this server said it uses at start (`decoder=native|wasm`); aiortc's is PyAV's libvpx. */
-  decoder: string | null;
-  k: number;
-  run: number;
-  load_average_before: number[];
-  sessions_ok: number;
-  summaries: number;
-  video_frames_sent: number;
-  /** Video frames sent by the sessions that got a summary: what frames_received compares with. */
-  video_frames_sent_summarised: number;
-  frames_received: number;
-  frames_processed: number;
-  /** This server only: frames the detector looked at, and frames decoded but not sampled (ANALYSIS_FPS). */
-  frames_analyzed: number | null;
-  frames_not_sampled: number | null;
-  frames_dropped: number;
-  dropped_by_reason: Record<string, number>;
-  close_reasons: Record<string, number>;
-  /** Keyframe requests the load generator answered (the server asked after a loss or drop). */
-  keyframes_on_request: number;
-  /** Frames the load generator sent more than a frame period late (it could not keep up), and the latest. */
-  late_frames: number;
-  max_late_ms: number;
-  /** Load generator start to exit. */
-  window_seconds: number;
-  cpu_seconds: number;
-  rss_before_mb: number;
-  /** Highest VmRSS sampled in the window, and VmHWM (the process's high-water mark) at its end. */
-  peak_rss_mb: number;
-  vm_hwm_mb: number;
-  rss_end_mb: number;
-  /** BENCH_IDLE_AFTER_MS after the load: what a burst of sessions left behind (against rss_before_mb). */
-  rss_idle_after_mb: number;
-  threads: number;
-  load_generator_cpu_seconds: number | null;
-  failures: string[];
-}
-
-const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function add(into: Record<string, number>, from: unknown): void {
-  if (typeof from !== 'object' || from === null) return;
-  for (const [key, value] of Object.entries(from)) if (typeof value === 'number') into[key] = (into[key] ?? 0) + value;
-}
-
-/** The sessions' summaries and failures, added up. */
-function tally(load: LoadRun) {
-  const summaries = load.sessions.flatMap((session) => (session.summary ? [session.summary] : []));
-  const sum = (field: string): number | null => {
-    const values = summaries.map((summary) => summary[field]).filter((value): value is number => typeof value === 'number');
-    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
-  };
-  const droppedByReason: Record<string, number> = {};
-  const closeReasons: Record<string, number> = {};
-  for (const session of load.sessions) {
-    add(droppedByReason, session.summary?.dropped_by_reason);
-    if (session.reason) closeReasons[session.reason] = (closeReasons[session.reason] ?? 0) + 1;
-  }
-  const failures = [
-    ...load.sessions.flatMap((session) => session.errors.map((error) => `session ${session.session}: ${error}`)),
-    ...(load.exitCode === 0 ? [] : [`load generator exit code ${load.exitCode}: ${load.stderr.trim().split('\n').slice(-3).join(' | ')}`]),
-    ...load.unparsed.slice(0, 5).map((line) => `unparsed: ${line.slice(0, 200)}`),
-  ];
-  return {
-    sessions_ok: load.sessions.filter((session) => session.ok).length,
-    summaries: summaries.length,
-    video_frames_sent: load.sessions.reduce((total, session) => total + session.video_frames_sent, 0),
-    video_frames_sent_summarised: load.sessions.reduce((total, session) => total + (session.summary ? session.video_frames_sent : 0), 0),
-    frames_received: sum('total_frames_received') ?? 0,
-    frames_processed: sum('total_frames_processed') ?? 0,
-    frames_analyzed: sum('total_frames_analyzed'),
-    frames_not_sampled: sum('total_frames_not_sampled'),
-    frames_dropped: sum('total_frames_dropped') ?? 0,
-    dropped_by_reason: droppedByReason,
-    close_reasons: closeReasons,
-    keyframes_on_request: load.sessions.reduce((total, session) => total + session.keyframes_on_request, 0),
-    late_frames: load.sessions.reduce((total, session) => total + session.late_frames, 0),
-    max_late_ms: Math.max(0, ...load.sessions.map((session) => session.max_late_ms)),
-    failures: failures.slice(0, 20),
-  };
-}
-
-function decoderOf(server: ServerProcess): string | null {
-  if (server.kind === 'aiortc') return 'PyAV libvpx';
-  const said = server.startupLines.map((line) => /decoder=(\w+)/.exec(line)?.[1]).find(Boolean);
-  return said ?? null;
-}
-
-async function measure(kind: ServerKind, k: number, run: number): Promise<Measurement> {
-  const env: Record<string, string> = {};
-  // Only so that the load is admitted at all: the defaults are 60 offers a minute and 100 sessions.
-  if (k > 60) env.RATE_LIMIT_OFFERS_PER_MINUTE = String(k);
-  if (k > 100) env.MAX_SESSIONS = String(k);
-  const server: ServerProcess = await startServerProcess(kind, { env });
-  try {
-    await sleep(SETTLE_MS);
-    const loadAverageBefore = loadavg().map((value) => round(value, 2));
-    const rssBefore = memory(server.pid).rssBytes;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => {
-      try {
-        peakRss = Math.max(peakRss, memory(server.pid).rssBytes);
-      } catch {
-        // the server exited: the failure shows in the load generator's sessions
-      }
-    }, SAMPLE_MS);
-    const cpuBefore = cpuSeconds(server.pid);
-    const started = performance.now();
-    const load = await runLoadGenerator({ url: server.url, sessions: k, seconds: SECONDS });
-    const windowSeconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    const cpu = cpuSeconds(server.pid) - cpuBefore;
-    const end = memory(server.pid);
-    await sleep(IDLE_AFTER_MS);
-    const idleAfter = memory(server.pid).rssBytes;
-    return {
-      server: kind,
-      decoder: decoderOf(server),
-      k,
-      run,
-      load_average_before: loadAverageBefore,
-      ...tally(load),
-      window_seconds: round(windowSeconds),
-      cpu_seconds: round(cpu, 2),
-      rss_before_mb: round(rssBefore / MB, 1),
-      peak_rss_mb: round(Math.max(peakRss, end.rssBytes) / MB, 1),
-      vm_hwm_mb: round(end.peakRssBytes / MB, 1),
-      rss_end_mb: round(end.rssBytes / MB, 1),
-      rss_idle_after_mb: round(idleAfter / MB, 1),
-      threads: end.threads,
-      load_generator_cpu_seconds: load.totals?.cpu_seconds ?? null,
-    };
-  } catch (error) {
-    throw new Error(`${kind} K=${k}: ${error instanceof Error ? error.message : String(error)}\n${server.recentOutput()}`);
-  } finally {
-    await server.stop();
-  }
-}
 
 /** One table row: a server at one K, over its runs. */
 interface Row {
@@ -212,8 +63,6 @@ interface Row {
   load_generator_late_frames: number;
 }
 
-const ratio = (part: number, whole: number): number | null => (whole > 0 ? round(part / whole, 4) : null);
-const total = (items: Measurement[], pick: (m: Measurement) => number | null): number => items.reduce((sum, m) => sum + (pick(m) ?? 0), 0);
 
 function row(items: Measurement[]): Row {
   const { server, k } = items[0]!;
@@ -283,9 +132,6 @@ function targets(rows: Row[]) {
   };
 }
 
-function aiortcVersion(): string {
-  return execFileSync(AIORTC_PYTHON, ['-c', 'import aiortc; print(aiortc.__version__)'], { encoding: 'utf8' }).trim();
-}
 
 async function main() {
   requireAiortc(); // the load generator is aiortc, whichever server it loads
@@ -296,7 +142,7 @@ async function main() {
       // Alternate which server goes first, so that neither always meets the machine as the other left it.
       const order = run % 2 === 1 ? SERVERS : [...SERVERS].reverse();
       for (const kind of order) {
-        const m = await measure(kind, k, run);
+        const m = await measure(kind, k, run, { seconds: SECONDS, idleAfterMs: IDLE_AFTER_MS });
         measurements.push(m);
         process.stderr.write(
           `${kind} K=${k} run ${run}: ${m.summaries}/${k} summaries, ${m.frames_processed}/${m.frames_received} frames processed, ` +
@@ -318,7 +164,7 @@ async function main() {
       runs: RUNS,
       servers: SERVERS,
       clip,
-      server_env: Object.fromEntries(SERVER_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]]]))),
+      server_env: serverEnv(),
     },
     rows,
     targets: targets(rows),

@@ -1,0 +1,227 @@
+/**
+ * `npm run bench`: ingest sessions against K, this server alone or beside the aiortc server.
+ *
+ * For each K (default 1, 10, 25, 50, 100, 200) and each server: the server starts in a child
+ * process of its own, the aiortc load generator (bench/aiortc/load.py: K sessions of pre-encoded
+ * 640x480 30 fps VP8 + Opus, each streaming --seconds once connected, then RTCP BYE) runs against
+ * it, and the server is stopped (bench/serverUnderLoad.ts, shared with the analysis bench).
+ * Per K and server: setup p50/p95 (offer POST -> connected, as the load generator saw it),
+ * teardown p50/p95 (its senders stopped -> `stream_closed` received), server CPU seconds per
+ * session-second, peak RSS and RSS after close (idle, BENCH_IDLE_AFTER_MS after the load) above
+ * the idle RSS before, per session; frames received / sent, analysed / received, summaries /
+ * sessions. Percentiles by nearest rank (test/helpers/stats.ts: no p95 below 20 sessions; n given).
+ *
+ * Writes bench/results/bench.json (every measurement) and bench/results/bench.md (the table), and
+ * draws docs/bench-*.svg (bench/svgChart.ts). BENCH_RESULTS_DIR writes results and charts
+ * elsewhere (a trial run). BENCH_K / --k 1,10,25, BENCH_SECONDS / --seconds (default 10),
+ * --compare aiortc (BENCH_COMPARE) adds the aiortc server. The server's own variables
+ * (DETECTOR, DECODER, ...) pass through and are recorded: `DETECTOR=off` measures ingest alone.
+ * --from bench/results/bench.json recomputes the rows, table and charts of an earlier run.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { requireAiortc } from '../test/foreign/aiortcClient';
+import { summarize, type Summary as Stats } from '../test/helpers/stats';
+import { prepareClip } from './aiortc/loadGenerator';
+import { runBench, writeResults } from './report';
+import type { ServerKind } from './serverProcess';
+import { aiortcVersion, measure, ratio, round, serverEnv, type Measurement } from './serverUnderLoad';
+import { lineChart, type Series } from './svgChart';
+
+const { values: argv } = parseArgs({
+  options: { k: { type: 'string' }, seconds: { type: 'string' }, compare: { type: 'string' }, from: { type: 'string' } },
+});
+const KS = (argv.k ?? process.env.BENCH_K ?? '1,10,25,50,100,200').split(',').map(Number);
+const SECONDS = Number(argv.seconds ?? process.env.BENCH_SECONDS ?? 10);
+const COMPARE = argv.compare ?? process.env.BENCH_COMPARE;
+if (COMPARE !== undefined && COMPARE !== 'aiortc') throw new Error(`--compare takes "aiortc", got "${COMPARE}"`);
+const SERVERS: ServerKind[] = COMPARE ? ['this', 'aiortc'] : ['this'];
+const IDLE_AFTER_MS = Number(process.env.BENCH_IDLE_AFTER_MS ?? 5000);
+const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(__dirname, 'results');
+const CHARTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(__dirname, '..', 'docs');
+
+/** One table row: a server at one K. */
+interface Row {
+  server: ServerKind;
+  decoder: string | null;
+  k: number;
+  /** Sessions that reached `connected`. */
+  sessions_connected: number;
+  /** Video frames the load generator sent / 30: the session-seconds actually streamed (it may fall behind). */
+  session_seconds: number;
+  summaries_per_session: number;
+  setup_ms: Stats;
+  teardown_ms: Stats;
+  cpu_seconds: number;
+  cpu_seconds_per_session_second: number | null;
+  /** (peak RSS - idle RSS before) / K, and (idle RSS after close - idle RSS before) / K. */
+  peak_rss_per_session_mb: number;
+  rss_after_close_per_session_mb: number;
+  rss_idle_before_mb: number;
+  peak_rss_mb: number;
+  rss_idle_after_mb: number;
+  /** Of the sessions with a summary: frames the server counted as received per frame sent. */
+  frames_received_per_sent: number | null;
+  /** Frames the detector looked at per received (this server); decoded per received (aiortc, which analyses none, or DETECTOR=off). */
+  frames_analysed_per_received: number | null;
+  analysed_counts: 'analysed' | 'decoded';
+  frames_dropped: number;
+  load_generator_late_frames: number;
+  failures: number;
+}
+
+/** The clip's frame rate: frames sent / FPS are the seconds actually streamed. */
+const FPS = 30;
+
+function row(m: Measurement): Row {
+  const connected = m.setup_ms.length;
+  const sessionSeconds = m.video_frames_sent / FPS;
+  const analysedCounts = m.frames_analyzed === null || m.frames_analyzed === 0 ? 'decoded' : 'analysed';
+  return {
+    server: m.server,
+    decoder: m.decoder,
+    k: m.k,
+    sessions_connected: connected,
+    session_seconds: round(sessionSeconds, 1),
+    summaries_per_session: round(m.summaries / m.k, 4),
+    setup_ms: summarize(m.setup_ms, 1),
+    teardown_ms: summarize(m.teardown_ms, 1),
+    cpu_seconds: m.cpu_seconds,
+    cpu_seconds_per_session_second: sessionSeconds > 0 ? round(m.cpu_seconds / sessionSeconds, 4) : null,
+    peak_rss_per_session_mb: round((m.peak_rss_mb - m.rss_before_mb) / m.k, 2),
+    rss_after_close_per_session_mb: round((m.rss_idle_after_mb - m.rss_before_mb) / m.k, 2),
+    rss_idle_before_mb: m.rss_before_mb,
+    peak_rss_mb: m.peak_rss_mb,
+    rss_idle_after_mb: m.rss_idle_after_mb,
+    frames_received_per_sent: ratio(m.frames_received, m.video_frames_sent_summarised),
+    frames_analysed_per_received: ratio(analysedCounts === 'analysed' ? m.frames_analyzed! : m.frames_processed, m.frames_received),
+    analysed_counts: analysedCounts,
+    frames_dropped: m.frames_dropped,
+    load_generator_late_frames: m.late_frames,
+    failures: m.failures.length,
+  };
+}
+
+const percent = (value: number | null): string => (value === null ? '-' : `${round(value * 100, 1)}%`);
+const p50p95 = (s: Stats): string => (s.n === 0 ? '-' : `${s.median} / ${s.p95 ?? `- (max ${s.max})`} (n ${s.n})`);
+const serverName = (kind: ServerKind): string => (kind === 'this' ? 'this server' : 'aiortc server');
+
+function markdown(rows: Row[]): string {
+  const header =
+    '| server | K | session-s streamed | setup p50 / p95 ms | teardown p50 / p95 ms | CPU-s per session-s | peak RSS per session MB | RSS after close per session MB | ' +
+    'frames received / sent | analysed / received | summaries / sessions |';
+  const lines = rows.map((r) =>
+    [
+      `${serverName(r.server)} (${r.decoder ?? '?'})`,
+      r.k,
+      r.session_seconds,
+      p50p95(r.setup_ms),
+      p50p95(r.teardown_ms),
+      r.cpu_seconds_per_session_second ?? '-',
+      r.peak_rss_per_session_mb,
+      r.rss_after_close_per_session_mb,
+      percent(r.frames_received_per_sent),
+      `${percent(r.frames_analysed_per_received)}${r.analysed_counts === 'decoded' ? ' decoded' : ''}`,
+      `${round(r.summaries_per_session * r.k, 0)} / ${r.k}`,
+    ].join(' | '),
+  );
+  return [header, `|${'---|'.repeat(11)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
+}
+
+function charts(rows: Row[], config: string, servers: ServerKind[], seconds: number): Record<string, string> {
+  const series = (pick: (r: Row) => { y: number | null; hollow?: boolean }): Series[] =>
+    servers.map((kind) => ({ name: serverName(kind), points: rows.filter((r) => r.server === kind).map((r) => ({ x: r.k, ...pick(r) })) }));
+  const pct = (v: number) => `${round(v * 100, 2)}%`;
+  const xLabel = `concurrent sessions K (640x480 30 fps VP8 + Opus, ${seconds} s each; ${config})`;
+  return {
+    'bench-cpu-per-session.svg': lineChart({
+      title: 'Server CPU seconds per session-second',
+      xLabel,
+      yLabel: 'CPU-s / session-s',
+      series: series((r) => ({ y: r.cpu_seconds_per_session_second })),
+    }),
+    'bench-teardown-p95.svg': lineChart({
+      title: 'Teardown p95: RTCP BYE sent -> stream_closed received',
+      xLabel,
+      yLabel: 'ms (logarithmic)',
+      yLog: true,
+      series: series((r) => (r.teardown_ms.p95 !== null ? { y: r.teardown_ms.p95 } : { y: r.teardown_ms.max, hollow: true })),
+      hollowNote: 'maximum: fewer than\n20 sessions, no p95',
+    }),
+    'bench-frames-analysed.svg': lineChart({
+      title: 'Frames analysed (aiortc: decoded) / received',
+      xLabel,
+      yLabel: 'share of frames received',
+      series: series((r) => ({ y: r.frames_analysed_per_received })),
+      yFormat: pct,
+      yMinTop: 1,
+    }),
+    'bench-frame-loss.svg': lineChart({
+      title: 'Frame loss: 1 - frames received / sent',
+      xLabel,
+      yLabel: 'share of frames sent',
+      series: series((r) => ({ y: r.frames_received_per_sent === null ? null : round(1 - r.frames_received_per_sent, 4) })),
+      yFormat: pct,
+      yMinTop: 0.01,
+    }),
+  };
+}
+
+interface Report {
+  date: string;
+  node: string;
+  aiortc: string;
+  machine: { cpus: number; model?: string; load_average_at_end: number[] };
+  settings: { k: number[]; seconds: number; servers: ServerKind[]; idle_after_ms: number; clip: string; server_env: Record<string, string> };
+  rows: Row[];
+  measurements: Measurement[];
+}
+
+/** Runs the sweep: every K, every server, one after the other. */
+async function sweep(): Promise<Report> {
+  requireAiortc(); // the load generator is aiortc, whichever server it loads
+  const clip = await prepareClip();
+  const measurements: Measurement[] = [];
+  for (const k of KS) {
+    for (const kind of SERVERS) {
+      const m = await measure(kind, k, 1, { seconds: SECONDS, idleAfterMs: IDLE_AFTER_MS });
+      measurements.push(m);
+      process.stderr.write(
+        `${kind} K=${k}: ${m.summaries}/${k} summaries, ${m.frames_received}/${m.video_frames_sent_summarised} frames received, ` +
+          `${m.cpu_seconds} CPU-s, peak ${m.peak_rss_mb} MB${m.failures.length ? `; ${m.failures.length} failures: ${m.failures[0]}` : ''}\n`,
+      );
+    }
+  }
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    aiortc: aiortcVersion(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, load_average_at_end: loadavg().map((v) => round(v, 2)) },
+    settings: { k: KS, seconds: SECONDS, servers: SERVERS, idle_after_ms: IDLE_AFTER_MS, clip, server_env: serverEnv() },
+    rows: measurements.map(row),
+    measurements,
+  };
+}
+
+/**
+ * Measures (or, with --from results.json, takes the measurements of an earlier run and only
+ * recomputes rows, table and charts), then writes the results, the table and the charts.
+ */
+async function main() {
+  const measured: Report = argv.from ? (JSON.parse(readFileSync(argv.from, 'utf8')) as Report) : await sweep();
+  const report = { ...measured, rows: measured.measurements.map(row) };
+  const { k, seconds, servers, server_env: env } = report.settings;
+  const config = Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ') || 'default configuration';
+  const table = markdown(report.rows);
+  console.log(`\n${table}\n`);
+  writeResults('bench', report);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'bench.md'), `Configuration: ${config}; K = ${k.join(', ')}, ${seconds} s per session.\n\n${table}\n`);
+  mkdirSync(CHARTS_DIR, { recursive: true });
+  for (const [name, svg] of Object.entries(charts(report.rows, config, servers, seconds))) writeFileSync(join(CHARTS_DIR, name), svg);
+  console.log(`wrote ${join(RESULTS_DIR, 'bench.md')} and the charts in ${CHARTS_DIR}`);
+}
+
+runBench(main);

@@ -1,0 +1,198 @@
+/**
+ * One server under the aiortc load generator, measured: what the analysis bench
+ * (bench/analysis.bench.ts) and the K sweep (bench/ingest.bench.ts) both run. The server starts
+ * in a child process of its own (bench/serverProcess.ts), settles for a second, the load
+ * generator (bench/aiortc/load.py) runs K sessions against it, and the server is stopped.
+ * Measured: the server's CPU seconds from /proc/<pid>/stat (user + system, every thread) over
+ * the load window (load generator start to exit), its resident memory (sampled every 100 ms,
+ * and VmHWM), idle before and some seconds after, the summaries' frame counters added up, and
+ * each session's setup and teardown times as the load generator saw them.
+ */
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AIORTC_PYTHON } from '../test/foreign/aiortcClient';
+import { runLoadGenerator, type LoadRun } from './aiortc/loadGenerator';
+import { cpuSeconds, memory } from './procStats';
+import { startServerProcess, type ServerKind, type ServerProcess } from './serverProcess';
+
+const SETTLE_MS = 1000;
+const SAMPLE_MS = 100;
+const MB = 1024 * 1024;
+
+/** One server under one load generator run. */
+export interface Measurement {
+  server: ServerKind;
+  /** The video decoder this server said it uses at start (`decoder=native|wasm`); aiortc's is PyAV's libvpx. */
+  decoder: string | null;
+  k: number;
+  run: number;
+  load_average_before: number[];
+  sessions_ok: number;
+  summaries: number;
+  video_frames_sent: number;
+  /** Video frames sent by the sessions that got a summary: what frames_received compares with. */
+  video_frames_sent_summarised: number;
+  frames_received: number;
+  frames_processed: number;
+  /** This server only: frames the detector looked at, and frames decoded but not sampled (ANALYSIS_FPS). */
+  frames_analyzed: number | null;
+  frames_not_sampled: number | null;
+  frames_dropped: number;
+  dropped_by_reason: Record<string, number>;
+  close_reasons: Record<string, number>;
+  /** Keyframe requests the load generator answered (the server asked after a loss or drop). */
+  keyframes_on_request: number;
+  /** Frames the load generator sent more than a frame period late (it could not keep up), and the latest. */
+  late_frames: number;
+  max_late_ms: number;
+  /** Load generator start to exit. */
+  window_seconds: number;
+  cpu_seconds: number;
+  rss_before_mb: number;
+  /** Highest VmRSS sampled in the window, and VmHWM (the process's high-water mark) at its end. */
+  peak_rss_mb: number;
+  vm_hwm_mb: number;
+  rss_end_mb: number;
+  /** BENCH_IDLE_AFTER_MS after the load: what a burst of sessions left behind (against rss_before_mb). */
+  rss_idle_after_mb: number;
+  threads: number;
+  load_generator_cpu_seconds: number | null;
+  /** Per session that got there, as the load generator saw it: offer POST -> connectionState connected. */
+  setup_ms: number[];
+  /** Per session that got there: its senders stopped (RTCP BYE) -> `stream_closed` received. */
+  teardown_ms: number[];
+  failures: string[];
+}
+
+export const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export const ratio = (part: number, whole: number): number | null => (whole > 0 ? round(part / whole, 4) : null);
+export const total = (items: Measurement[], pick: (m: Measurement) => number | null): number => items.reduce((sum, m) => sum + (pick(m) ?? 0), 0);
+
+/** This server's variables that change what it analyses and how: recorded with the results. */
+const SERVER_VARIABLES = ['DETECTOR', 'DETECTOR_OPTIONS', 'DECODER', 'ANALYSIS_FPS', 'DECODE_WORKERS', 'FRAME_BUFFER_SIZE', 'FRAME_BUFFER_POLICY'];
+
+/** The SERVER_VARIABLES set in this process's environment (they pass through to the server). */
+export function serverEnv(): Record<string, string> {
+  return Object.fromEntries(SERVER_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+}
+
+export function aiortcVersion(): string {
+  return execFileSync(AIORTC_PYTHON, ['-c', 'import aiortc; print(aiortc.__version__)'], { encoding: 'utf8' }).trim();
+}
+
+function add(into: Record<string, number>, from: unknown): void {
+  if (typeof from !== 'object' || from === null) return;
+  for (const [key, value] of Object.entries(from)) if (typeof value === 'number') into[key] = (into[key] ?? 0) + value;
+}
+
+/** The sessions' summaries and failures, added up. */
+function tally(load: LoadRun) {
+  const summaries = load.sessions.flatMap((session) => (session.summary ? [session.summary] : []));
+  const sum = (field: string): number | null => {
+    const values = summaries.map((summary) => summary[field]).filter((value): value is number => typeof value === 'number');
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+  };
+  const droppedByReason: Record<string, number> = {};
+  const closeReasons: Record<string, number> = {};
+  for (const session of load.sessions) {
+    add(droppedByReason, session.summary?.dropped_by_reason);
+    if (session.reason) closeReasons[session.reason] = (closeReasons[session.reason] ?? 0) + 1;
+  }
+  const failures = [
+    ...load.sessions.flatMap((session) => session.errors.map((error) => `session ${session.session}: ${error}`)),
+    ...(load.exitCode === 0 ? [] : [`load generator exit code ${load.exitCode}: ${load.stderr.trim().split('\n').slice(-3).join(' | ')}`]),
+    ...load.unparsed.slice(0, 5).map((line) => `unparsed: ${line.slice(0, 200)}`),
+  ];
+  return {
+    sessions_ok: load.sessions.filter((session) => session.ok).length,
+    summaries: summaries.length,
+    video_frames_sent: load.sessions.reduce((total, session) => total + session.video_frames_sent, 0),
+    video_frames_sent_summarised: load.sessions.reduce((total, session) => total + (session.summary ? session.video_frames_sent : 0), 0),
+    frames_received: sum('total_frames_received') ?? 0,
+    frames_processed: sum('total_frames_processed') ?? 0,
+    frames_analyzed: sum('total_frames_analyzed'),
+    frames_not_sampled: sum('total_frames_not_sampled'),
+    frames_dropped: sum('total_frames_dropped') ?? 0,
+    dropped_by_reason: droppedByReason,
+    close_reasons: closeReasons,
+    keyframes_on_request: load.sessions.reduce((total, session) => total + session.keyframes_on_request, 0),
+    late_frames: load.sessions.reduce((total, session) => total + session.late_frames, 0),
+    max_late_ms: Math.max(0, ...load.sessions.map((session) => session.max_late_ms)),
+    failures: failures.slice(0, 20),
+  };
+}
+
+function decoderOf(server: ServerProcess): string | null {
+  if (server.kind === 'aiortc') return 'PyAV libvpx';
+  const said = server.startupLines.map((line) => /decoder=(\w+)/.exec(line)?.[1]).find(Boolean);
+  return said ?? null;
+}
+
+export interface MeasureOptions {
+  /** How long each session streams once connected. */
+  seconds: number;
+  /** After the load: how long the server idles before its resident memory is read again. */
+  idleAfterMs: number;
+  /** Added to the server's environment (this server's configuration). */
+  env?: Record<string, string>;
+}
+
+/**
+ * One server in a child process of its own under one run of the aiortc load generator (K
+ * sessions of `seconds`), then stopped: its CPU seconds over the load window, its memory, and
+ * the load generator's sessions added up.
+ */
+export async function measure(kind: ServerKind, k: number, run: number, options: MeasureOptions): Promise<Measurement> {
+  const env: Record<string, string> = { ...options.env };
+  // Only so that the load is admitted at all: the defaults are 60 offers a minute and 100 sessions.
+  if (k > 60) env.RATE_LIMIT_OFFERS_PER_MINUTE = String(k);
+  if (k > 100) env.MAX_SESSIONS = String(k);
+  const server: ServerProcess = await startServerProcess(kind, { env });
+  try {
+    await sleep(SETTLE_MS);
+    const loadAverageBefore = loadavg().map((value) => round(value, 2));
+    const rssBefore = memory(server.pid).rssBytes;
+    let peakRss = rssBefore;
+    const sampler = setInterval(() => {
+      try {
+        peakRss = Math.max(peakRss, memory(server.pid).rssBytes);
+      } catch {
+        // the server exited: the failure shows in the load generator's sessions
+      }
+    }, SAMPLE_MS);
+    const cpuBefore = cpuSeconds(server.pid);
+    const started = performance.now();
+    const load = await runLoadGenerator({ url: server.url, sessions: k, seconds: options.seconds });
+    const windowSeconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const cpu = cpuSeconds(server.pid) - cpuBefore;
+    const end = memory(server.pid);
+    await sleep(options.idleAfterMs);
+    const idleAfter = memory(server.pid).rssBytes;
+    return {
+      server: kind,
+      decoder: decoderOf(server),
+      k,
+      run,
+      load_average_before: loadAverageBefore,
+      ...tally(load),
+      window_seconds: round(windowSeconds),
+      cpu_seconds: round(cpu, 2),
+      rss_before_mb: round(rssBefore / MB, 1),
+      peak_rss_mb: round(Math.max(peakRss, end.rssBytes) / MB, 1),
+      vm_hwm_mb: round(end.peakRssBytes / MB, 1),
+      rss_end_mb: round(end.rssBytes / MB, 1),
+      rss_idle_after_mb: round(idleAfter / MB, 1),
+      threads: end.threads,
+      load_generator_cpu_seconds: load.totals?.cpu_seconds ?? null,
+      setup_ms: load.sessions.flatMap((session) => (session.setup_ms === null ? [] : [session.setup_ms])),
+      teardown_ms: load.sessions.flatMap((session) => (session.end_to_closed_ms === null ? [] : [session.end_to_closed_ms])),
+    };
+  } catch (error) {
+    throw new Error(`${kind} K=${k}: ${error instanceof Error ? error.message : String(error)}\n${server.recentOutput()}`);
+  } finally {
+    await server.stop();
+  }
+}
