@@ -12,6 +12,11 @@
  * At the end, RSS and heap are compared with the level after the first wave (target: within
  * 5%), summaries received against sessions opened, and what is left once the server is closed.
  *
+ * Closed sessions' records stay readable for SUMMARY_RETENTION_MS (default 10 minutes, at most
+ * 10,000 records): memory the server keeps on purpose, which would grow through most of a run
+ * shorter than the retention. The soak sets the retention to BENCH_RETENTION_MS (default 2000 ms)
+ * so that the archive holds the last few waves only, and reports how many records it holds.
+ *
  * BENCH_SESSIONS (default 10000), BENCH_WAVE (sessions per wave, default 50), BENCH_FRAMES
  * (video and audio frames each session sends, default 5), BENCH_PRINT_EVERY (table rows, default
  * every 20th wave), BENCH_RESULTS_DIR (write elsewhere, for a trial run).
@@ -25,6 +30,7 @@ const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const WAVE = Number(process.env.BENCH_WAVE ?? 50);
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 5);
 const PRINT_EVERY = Number(process.env.BENCH_PRINT_EVERY ?? 20);
+const RETENTION_MS = Number(process.env.BENCH_RETENTION_MS ?? 2000);
 const TARGET_PERCENT = 5;
 const MB = 1024 * 1024;
 
@@ -80,7 +86,7 @@ async function untilEmpty(count: () => number, timeoutMs = 10_000): Promise<void
 async function main() {
   if (!gc) throw new Error('run with --expose-gc (npm run bench:soak)');
   const waves = Math.ceil(SESSIONS / WAVE);
-  const server = await startLoopbackServer({ logLevel: 'warn' });
+  const server = await startLoopbackServer({ logLevel: 'warn', config: { summaryRetentionMs: RETENTION_MS } });
   const startedAt = Date.now();
   const resourcesBefore = activeResources();
   const rows = [];
@@ -107,6 +113,7 @@ async function main() {
         heap_used_mb: mb(memory.heapUsed),
         manager_count: server.manager.count,
         manager_live: server.manager.live().length,
+        archived_records: server.manager.list().length,
         active_resources: total(resources),
         active_resources_by_type: resources,
       });
@@ -128,6 +135,7 @@ async function main() {
     sessions: SESSIONS,
     wave_size: WAVE,
     frames_per_track: FRAMES,
+    summary_retention_ms: RETENTION_MS,
     seconds: (Date.now() - startedAt) / 1000,
     summaries,
     summaries_per_session: summaries / opened,
@@ -148,10 +156,10 @@ async function main() {
   };
 
   const shown = rows.filter((row) => row.wave === 1 || row.wave % PRINT_EVERY === 0 || row.wave === waves);
-  console.log('| wave | sessions | summaries | RSS MB | heap MB | manager count / live | active resources |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| wave | sessions | summaries | RSS MB | heap MB | manager count / live | archived records | active resources |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of shown) {
-    console.log(`| ${row.wave} | ${row.sessions} | ${row.summaries} | ${row.rss_mb} | ${row.heap_used_mb} | ${row.manager_count} / ${row.manager_live} | ${row.active_resources} |`);
+    console.log(`| ${row.wave} | ${row.sessions} | ${row.summaries} | ${row.rss_mb} | ${row.heap_used_mb} | ${row.manager_count} / ${row.manager_live} | ${row.archived_records} | ${row.active_resources} |`);
   }
   console.log(
     `\n${summaries}/${opened} summaries in ${report.seconds} s; after the last wave vs the first: ` +
