@@ -13,7 +13,7 @@
  * gets its `stream_closed`, and the process exits within 2 s of the drain's end.
  *
  * BENCH_SESSIONS (K, default 200), BENCH_DRAIN_MS (the server's DRAIN_TIMEOUT_MS, default 2000),
- * BENCH_RUNS (default 1; each run starts a fresh server), BENCH_RESULTS_DIR (write elsewhere).
+ * BENCH_RUNS (default 3; each run starts a fresh server), BENCH_RESULTS_DIR (write elsewhere).
  * Writes bench/results/shutdown.json, prints a Markdown table.
  */
 import { performance } from 'node:perf_hooks';
@@ -24,7 +24,7 @@ import { startServerProcess } from './serverProcess';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_MS ?? 2000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Sessions connecting at once (all K at once would time out on 2 cores). */
 const CONNECT_WAVE = 50;
 const FRAMES = 5;
