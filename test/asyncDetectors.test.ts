@@ -13,7 +13,7 @@ import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import type { DetectionEvent, StreamSummary } from '../src/protocol';
 import type { PeerSession } from '../src/peer/peerSession';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 const CLIPS = { VP8: join(FIXTURES, 'vp8_red_square.ivf'), H264: join(FIXTURES, 'h264_red_square.h264') };
@@ -22,9 +22,7 @@ const FRAMES = 60;
 let server: TestServer | undefined;
 
 afterEach(async () => {
-  if (!server) return;
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   server = undefined;
 });
 

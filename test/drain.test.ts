@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { StreamingClient } from '../src/client/streamingClient';
-import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, messages, startTestServer, type TestServer } from './helpers/testServer';
 
 /** Long enough that a quiet session never ends by itself during a test. */
 const quietTracksStayOpen = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
@@ -21,8 +21,7 @@ describe('RunningServer.drain', () => {
   let server: TestServer;
 
   afterEach(async () => {
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 
   it('refuses new sessions at once and finishes as soon as the open session ends on its own', async () => {

@@ -4,13 +4,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
 
 let server: TestServer;
 
 afterEach(async () => {
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
 });
 
 /** Sample values from the Prometheus text format, keyed by `name{labels}` as written. */

@@ -12,7 +12,7 @@ import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import { encodeOpusTone } from './helpers/opusTone';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 /** Where the fixtures' red square is (test/fixtures/video/README.md). */
@@ -22,9 +22,7 @@ const commonConfig = { detector: 'colour-region', decodeWorkers: 2, videoInactiv
 let server: TestServer | undefined;
 
 afterEach(async () => {
-  if (!server) return;
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   server = undefined;
 });
 

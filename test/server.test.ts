@@ -5,7 +5,7 @@
 import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
-import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, messages, startTestServer, type TestServer } from './helpers/testServer';
 import { eventProblems } from './helpers/wireContract';
 
 const INACTIVITY_MS = 300;
@@ -14,8 +14,7 @@ const fastEnding = { videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTI
 let server: TestServer;
 
 afterEach(async () => {
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
 });
 
 describe('session closure over real werift connections', () => {

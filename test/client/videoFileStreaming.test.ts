@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { StreamingClient } from '../../src/client/streamingClient';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 const INACTIVITY_MS = 300;
@@ -13,9 +13,7 @@ const fastEnding = { videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTI
 let server: TestServer | undefined;
 
 afterEach(async () => {
-  if (!server) return;
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   server = undefined;
 });
 

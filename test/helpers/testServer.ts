@@ -54,6 +54,12 @@ export async function expectNothingLeft(server: TestServer): Promise<void> {
   await Promise.all(server.clients.map((client) => client.close()));
 }
 
+/** The end of a test that started `server` (if it did): nothing may be left, then it closes. */
+export async function finishTestServer(server: TestServer | null | undefined): Promise<void> {
+  if (!server) return;
+  await finishTestServer(server);
+}
+
 export function messages(server: TestServer, sessionId?: string): string[] {
   return server.logs.filter((entry) => !sessionId || entry.session_id === sessionId).map((entry) => entry.message);
 }

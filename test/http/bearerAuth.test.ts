@@ -1,12 +1,11 @@
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const TOKEN = 'a-long-test-token-0123456789';
 let server: TestServer;
 
 afterEach(async () => {
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
 });
 
 async function videoOffer(): Promise<{ sdp: string; close: () => Promise<void> }> {

@@ -10,16 +10,14 @@ import { StreamingClient } from '../../src/client/streamingClient';
 import { offeredMedia } from '../../src/webrtc/offeredCodecOrder';
 import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 
 let server: TestServer | undefined;
 
 afterEach(async () => {
-  if (!server) return;
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   server = undefined;
 });
 

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import type { StatelyInspectionEvent, StatelySnapshotEvent } from '@statelyai/inspect';
 import type { PeerSession } from '../../src/peer/peerSession';
 import { launchChromium } from '../web/browserHarness';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const STAND_IN = `<!doctype html><script>
 window.received = [];
@@ -20,8 +20,7 @@ let browser: Browser;
 
 afterEach(async () => {
   await browser?.close();
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
 });
 
 it("passes every session's inspection events into the Stately inspector's frame, those from before it opened too", async () => {

@@ -5,7 +5,7 @@
 import type { StatelyActorEvent, StatelyEventEvent, StatelyInspectionEvent, StatelySnapshotEvent } from '@statelyai/inspect';
 import { WebSocket } from 'ws';
 import type { PeerSession } from '../../src/peer/peerSession';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const TOP_LEVEL_STATES = ['Active', 'TrackEnding', 'StoppingProcessor', 'ClosingSession', 'EmittingSummary', 'Cleanup', 'Released'];
 
@@ -13,8 +13,7 @@ let server: TestServer;
 const sockets: WebSocket[] = [];
 
 afterEach(async () => {
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   for (const socket of sockets.splice(0)) socket.terminate();
 });
 

@@ -7,14 +7,13 @@ import type { FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { PeerSession } from '../../src/peer/peerSession';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { eventually, expectNothingLeft, messages, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
 
 afterEach(async () => {
   jest.restoreAllMocks();
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
 });
 
 function expectBalancedSummary(summary: { total_frames_received: number; total_frames_processed: number; total_frames_dropped: number } | null) {

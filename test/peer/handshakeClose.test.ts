@@ -9,14 +9,13 @@ import { keepCandidatesOn, keepLoopbackCandidates } from '../../src/client/sdpCa
 import type { PeerSession } from '../../src/peer/peerSession';
 import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { eventually, expectNothingLeft, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
 let offerer: RTCPeerConnection | null = null;
 
 afterEach(async () => {
-  await expectNothingLeft(server);
-  await server.close();
+  await finishTestServer(server);
   if (offerer) await closeOfferer();
 });
 

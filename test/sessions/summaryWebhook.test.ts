@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { SessionView } from '../../src/protocol';
 import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
-import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, expectNothingLeft, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -248,8 +248,7 @@ describe('summary webhook end to end', () => {
     expect(server.manager.webhookStats()).toMatchObject({ delivered: 1, failed: 0, queued: 0 });
     expect(JSON.stringify(server.logs)).not.toContain(SECRET);
 
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 
   it('shutdown delivers the summaries of the sessions it closes before returning', async () => {
@@ -269,7 +268,6 @@ describe('summary webhook end to end', () => {
   it('has no webhook when no URL is configured', async () => {
     server = await startTestServer();
     expect(server.manager.webhookStats()).toBeNull();
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 });

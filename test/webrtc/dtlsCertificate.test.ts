@@ -3,7 +3,7 @@
  * presents that certificate: sessions one after another and side by side still connect.
  */
 import { RTCDtlsTransport } from 'werift';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 function fingerprints(sdp: string): string[] {
   return [...new Set([...sdp.matchAll(/^a=fingerprint:(\S+ \S+)/gm)].map((match) => match[1]!.toUpperCase()))];
@@ -12,8 +12,7 @@ function fingerprints(sdp: string): string[] {
 describe('the DTLS certificate', () => {
   let server: TestServer;
   afterEach(async () => {
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 
   it('exists once the server listens, and every session, sequential or concurrent, presents it and connects', async () => {

@@ -1,7 +1,7 @@
 import type { RTCPeerConnection } from 'werift';
 import { checkDtlsRecordNumbering, resetsBeforeFinished } from '../../src/webrtc/dtlsRecordNumbers';
 import { captureDtlsRecords, recordNumberingProblems, type DtlsCapture, type DtlsRecord } from '../helpers/dtlsRecords';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const APPLICATION_DATA = 23;
 const MESSAGES = 25;
@@ -27,8 +27,7 @@ describe('DTLS record numbers on the wire (werift Finished fix)', () => {
 
   afterEach(async () => {
     capture.stop();
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 
   it('never repeats an (epoch, sequence number) pair, on the server or on the client, over 25+ data channel messages each way', async () => {

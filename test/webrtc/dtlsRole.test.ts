@@ -7,7 +7,7 @@ import type { PeerSession } from '../../src/peer/peerSession';
 import { answerAsDtlsServer, keepsEarlyDtlsRecords, roleAnswering } from '../../src/webrtc/dtlsRole';
 import { runAiortc } from '../foreign/aiortcClient';
 import { closePeers, connected, negotiatePeers, setupAttributes } from '../helpers/loopbackPeers';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 describe('roleAnswering', () => {
   it('takes the server role for actpass and active offers, the client role for a passive one', () => {
@@ -81,8 +81,7 @@ describe('the server answers a=setup:passive', () => {
     server = await startTestServer({ videoInactivityMs: 300, audioInactivityMs: 300 });
   });
   afterEach(async () => {
-    await expectNothingLeft(server);
-    await server.close();
+    await finishTestServer(server);
   });
 
   it('to the werift client, which then leads the handshake; media flows and the session ends cleanly', async () => {
