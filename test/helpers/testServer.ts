@@ -57,7 +57,8 @@ export async function expectNothingLeft(server: TestServer): Promise<void> {
 /** The end of a test that started `server` (if it did): nothing may be left, then it closes. */
 export async function finishTestServer(server: TestServer | null | undefined): Promise<void> {
   if (!server) return;
-  await finishTestServer(server);
+  await expectNothingLeft(server);
+  await server.close();
 }
 
 export function messages(server: TestServer, sessionId?: string): string[] {
