@@ -22,6 +22,7 @@ import type { RunningServer } from '../src/server';
 import { runAiortc } from '../test/foreign/aiortcClient';
 import { startLoopbackServer } from '../test/helpers/loopbackServer';
 import { measure, summarize, type Measured, type Summary } from '../test/helpers/stats';
+import type { MediaPeer } from '../src/peer/mediaPeer';
 import { runBench, writeResults } from './report';
 import { restoreWeriftSetupBaseline } from './setupBaseline';
 import { STEPS, watchSetup, type SetupTimeline, type Step } from './setupTimeline';
@@ -130,9 +131,10 @@ async function startBenchServer(): Promise<BenchServer> {
   // Each new session is announced before its offer is negotiated: time it from there. Its
   // answer is sent as soon as createSession() returns.
   const server = await startLoopbackServer({
-    config: { maxSessions: 1000 },
+    // On the main thread: the timeline watches the werift connection's own events.
+    config: { maxSessions: 1000, mediaWorkers: 0 },
     logLevel: 'error',
-    onSessionCreated: (peer) => timelines.set(peer.id, watchSetup(peer.pc)),
+    onSessionCreated: (peer) => timelines.set(peer.id, watchSetup((peer.media as MediaPeer).pc)),
   });
   const createSession = server.manager.createSession.bind(server.manager);
   server.manager.createSession = async (offerSdp) => {

@@ -33,8 +33,10 @@ export interface ServerConfig {
   detectorOptions: Record<string, number>;
   /** Which decoders decode video (DECODER): native, wasm, or auto (native when built, else wasm). */
   decoder: DecoderChoice;
-  /** Threads decoding and analysing frames. */
+  /** Threads decoding and analysing frames (shared out among the media workers, at least one each). */
   decodeWorkers: number;
+  /** Threads owning the peer connections (ICE, DTLS, SRTP, SCTP, RTP, frame assembly); 0: the main thread. */
+  mediaWorkers: number;
   /** A frame not decoded and analysed within this time ends its worker (a hung decoder or detector). */
   frameTimeoutMs: number;
   /** An asynchronous detector's result later than this after decoding drops the frame; the worker goes on. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     analysisFps: optionalDecimal(env, 'ANALYSIS_FPS', 0.01, 1000),
     decoder: decoderChoice(env),
     decodeWorkers: integer(env, 'DECODE_WORKERS', availableParallelism(), 1, 256),
+    mediaWorkers: integer(env, 'MEDIA_WORKERS', availableParallelism(), 0, 256),
     ...frameTimeouts(env),
     keyframeRequestIntervalMs: integer(env, 'KEYFRAME_REQUEST_INTERVAL_MS', 1000, 0, 60_000),
     detectionEventsPerSecond: integer(env, 'DETECTION_EVENTS_PER_SECOND', 5, 1, 1000),

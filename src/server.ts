@@ -5,12 +5,13 @@ import type { ServerConfig } from './config';
 import { createApp } from './http/app';
 import { startStatelyInspector, type StatelyInspector } from './inspection/statelyInspector';
 import type { Logger } from './logger';
-import { acceptingAnalyzer, type AnalyzerSource } from './media/analyzer';
-import { FrameWorkerPool } from './media/decode/frameWorkerPool';
+import type { AnalyzerSource } from './media/analyzer';
+import { startAnalysis, type Analysis } from './media/analysis';
 import { chooseDecoderBackend } from './media/decode/videoDecoders';
-import { DecodingAnalyzerFactory } from './media/decodingAnalyzer';
 import { ServerMetrics } from './metrics';
+import { onMainThread, type OpenMedia } from './peer/mediaPlacement';
 import type { PeerSession } from './peer/peerSession';
+import { MediaWorkerPool } from './peer/worker/mediaWorkerPool';
 import { SessionManager } from './sessions/sessionManager';
 import { prepareDtlsCertificate } from './webrtc/dtlsCertificate';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
@@ -18,7 +19,10 @@ import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 export interface StartServerOptions {
   config: ServerConfig;
   logger: Logger;
-  /** Replaces the decoding pipeline (tests of the session lifecycle). */
+  /**
+   * Replaces the decoding pipeline (tests of the session lifecycle). It lives in this thread, so
+   * the sessions' media does too, whatever MEDIA_WORKERS says.
+   */
   analyzer?: AnalyzerSource;
   /** Called with each new session before its offer is negotiated (benches time setup from here). */
   onSessionCreated?: (peer: PeerSession) => void;
@@ -29,6 +33,8 @@ export interface RunningServer {
   port: number;
   manager: SessionManager;
   metrics: ServerMetrics;
+  /** The media workers holding the sessions' connections; null when they live on the main thread. */
+  mediaWorkers: MediaWorkerPool | null;
   /** With INSPECT=1, where the sessions' actors can be watched; null otherwise. */
   inspector: Pick<StatelyInspector, 'pageUrl' | 'webSocketUrl'> | null;
   /** A5: closes every session, then stops listening. Idempotent. */
@@ -44,34 +50,37 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
       unpatched: dtls.unpatched,
     });
   }
-  await prepareDtlsCertificate();
+  const certificate = await prepareDtlsCertificate();
   const { backend: decoders, fallbackReason } = chooseDecoderBackend(config.decoder);
   if (fallbackReason) {
     logger.warn('native decoders unavailable: decoding video with the WebAssembly decoders (several times slower, H264 constrained baseline only)', { reason: fallbackReason });
   }
   logger.info('video decoders', { decoder: decoders.name, video_codecs: decoders.videoCodecs, h264_profiles: decoders.h264Profiles });
   const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
-  const pool =
-    analyzer || config.detector === 'off'
-      ? null
-      : new FrameWorkerPool({
-          size: config.decodeWorkers,
-          decoder: decoders.name,
-          detector: config.detector,
-          detectorOptions: config.detectorOptions,
-          jobTimeoutMs: config.frameTimeoutMs,
-          detectTimeoutMs: config.detectTimeoutMs,
-          logger,
-        });
   if (config.analysisFps !== undefined && config.detector === 'off') {
     logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: config.analysisFps });
   }
-  analyzer ??= pool ? new DecodingAnalyzerFactory(pool, { analysisFps: config.analysisFps }) : acceptingAnalyzer;
+  const receivedVideo = { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles };
+  // Media workers each own their decode workers; on the main thread, the analysis is this thread's.
+  const mediaWorkers = analyzer || config.mediaWorkers === 0 ? null : await MediaWorkerPool.start({
+    size: config.mediaWorkers,
+    config,
+    logger,
+    decoder: decoders.name,
+    decodeWorkers: config.decodeWorkers,
+    receivedVideo,
+    certificate,
+  });
+  const analysis: Analysis | null = mediaWorkers || analyzer ? null : startAnalysis(config, decoders.name, config.decodeWorkers, logger);
+  const openMedia: OpenMedia = mediaWorkers
+    ? (media) => mediaWorkers.open(media)
+    : onMainThread(config, (analyzer ?? analysis?.analyzer)!, receivedVideo);
+  logger.info('media threads', { media_workers: mediaWorkers?.size ?? 0, decode_workers: config.detector === 'off' ? 0 : config.decodeWorkers });
   const manager: SessionManager = new SessionManager({
     config,
     logger,
-    analyzer,
-    receivedVideo: { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles },
+    openMedia,
+    receivedVideo,
     onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
     inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,
@@ -93,7 +102,8 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   }).catch(async (error: unknown) => {
-    await pool?.close();
+    await analysis?.close();
+    await mediaWorkers?.close();
     await inspector?.close();
     throw error;
   });
@@ -106,12 +116,14 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     port,
     manager,
     metrics,
+    mediaWorkers,
     inspector: inspector && { pageUrl: inspector.pageUrl, webSocketUrl: inspector.webSocketUrl },
     close() {
       closing ??= (async () => {
         await manager.shutdown();
         await inspector?.close();
-        await pool?.close();
+        await mediaWorkers?.close();
+        await analysis?.close();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
       })();

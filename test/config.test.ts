@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
 
 describe('loadConfig', () => {
@@ -58,6 +59,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ANALYSIS_FPS: ' 0.5 ' }).analysisFps).toBe(0.5);
     expect(loadConfig({ ANALYSIS_FPS: '.25' }).analysisFps).toBe(0.25);
     expect(loadConfig({ ANALYSIS_FPS: '1000' }).analysisFps).toBe(1000);
+  });
+
+  it('runs a media worker per core by default; MEDIA_WORKERS=0 keeps the connections on the main thread', () => {
+    expect(loadConfig({}).mediaWorkers).toBe(availableParallelism());
+    expect(loadConfig({ MEDIA_WORKERS: '0' }).mediaWorkers).toBe(0);
+    expect(loadConfig({ MEDIA_WORKERS: '6' }).mediaWorkers).toBe(6);
+    expect(() => loadConfig({ MEDIA_WORKERS: '-1' })).toThrow(/MEDIA_WORKERS/);
   });
 
   it('bounds an asynchronous detection by DETECT_TIMEOUT_MS, half of FRAME_TIMEOUT_MS by default', () => {

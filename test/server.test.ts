@@ -5,7 +5,7 @@
 import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
-import { eventually, finishTestServer, messages, startTestServer, type TestServer } from './helpers/testServer';
+import { eventually, finishTestServer, messages, serverConnection, startTestServer, type TestServer } from './helpers/testServer';
 import { eventProblems } from './helpers/wireContract';
 
 const INACTIVITY_MS = 300;
@@ -107,7 +107,7 @@ describe('session closure over real werift connections', () => {
     await peer.released;
 
     expect(server.manager.get(peer.id) !== undefined).toBe(false);
-    expect(peer.pc.connectionState).toBe('closed');
+    expect(await peer.media.transportsClosed()).toBe(true);
     const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as Record<string, unknown>;
     expect(record).toMatchObject({ session_id: peer.id, state: 'Released', summary: { total_frames_received: 5 } });
   });
@@ -275,10 +275,10 @@ describe('session closure over real werift connections', () => {
   });
 
   it('A4: pc.close() throwing is logged as a cleanup error and the session is still released', async () => {
-    server = await startTestServer(fastEnding);
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 0 });
     const { client, peer } = await server.connect({ audio: false });
-    const realClose = peer.pc.close.bind(peer.pc);
-    const closeSpy = jest.spyOn(peer.pc, 'close').mockRejectedValueOnce(new Error('transport already gone'));
+    const realClose = serverConnection(peer).close.bind(serverConnection(peer));
+    const closeSpy = jest.spyOn(serverConnection(peer), 'close').mockRejectedValueOnce(new Error('transport already gone'));
 
     await client.sendVideoFrames(5, { intervalMs: 10 });
     client.stopVideo();
@@ -295,10 +295,10 @@ describe('session closure over real werift connections', () => {
   });
 
   it('A4: a pc.close() that hangs is abandoned after the cleanup timeout', async () => {
-    server = await startTestServer({ ...fastEnding, timeouts: { cleanupTimeout: 200 } });
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 0, timeouts: { cleanupTimeout: 200 } });
     const { client, peer } = await server.connect({ audio: false });
-    const realClose = peer.pc.close.bind(peer.pc);
-    jest.spyOn(peer.pc, 'close').mockReturnValueOnce(new Promise(() => {}));
+    const realClose = serverConnection(peer).close.bind(serverConnection(peer));
+    jest.spyOn(serverConnection(peer), 'close').mockReturnValueOnce(new Promise(() => {}));
 
     client.stopVideo();
     await peer.released;
@@ -395,7 +395,7 @@ describe('session closure over real werift connections', () => {
     const summary = await peer.released;
     expect(peer.view()).toMatchObject({ state: 'Released', reason: 'peer_failed' });
     expect(summary).toMatchObject({ total_frames_received: 0 });
-    expect(peer.pc.connectionState).toBe('closed');
+    expect(await peer.media.transportsClosed()).toBe(true);
     await offer.close();
   });
 });

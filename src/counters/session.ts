@@ -72,8 +72,10 @@ export class Session {
   constructor(
     readonly id: string,
     private readonly now: () => number = Date.now,
+    /** When the session began, if it began before its counters were made (elsewhere). */
+    startTime: number = now(),
   ) {
-    this.startTime = now();
+    this.startTime = startTime;
   }
 
   get closed(): boolean {

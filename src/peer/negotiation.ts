@@ -14,30 +14,27 @@ export interface OfferContext {
   peerOptions: PeerConnectionOptions;
   /** What the decoders decode: werift sees only the offered video formats of it. */
   receivedVideo: ReceivedVideo;
-  /** Settles when the session is released. */
-  released: Promise<unknown>;
-  /** Whether the session is still in Active (a close has not begun). */
-  isActive: () => boolean;
+}
+
+/** Applies the client's offer to the connection and returns the answer with all ICE candidates. */
+export async function answerOffer({ pc, peerOptions, receivedVideo }: OfferContext, offerSdp: string): Promise<string> {
+  const receivable = withReceivableVideoFormats(offerSdp, receivedVideo);
+  await pc.setRemoteDescription({ type: 'offer', sdp: receivable });
+  answerAsDtlsServer(pc);
+  answerInOfferedCodecOrder(pc, receivable);
+  const answer = await pc.createAnswer();
+  await setLocalDescriptionQuietly(pc, answer, peerOptions);
+  const sdp = pc.localDescription?.sdp;
+  if (!sdp) throw new Error('no local description after negotiation');
+  return sdp;
 }
 
 /**
- * Applies the client's offer and returns the answer with all ICE candidates. A session closed
- * meanwhile fails with SessionClosedError rather than werift's own error, which says nothing
- * useful to the client.
+ * The answer, or SessionClosedError when the session is released first or the negotiation
+ * failed because it was closing: werift's own error says nothing useful to the client, and a
+ * close during ICE gathering leaves werift's setLocalDescription pending forever.
  */
-export async function answerOffer({ pc, peerOptions, receivedVideo, released, isActive }: OfferContext, offerSdp: string): Promise<string> {
-  const negotiation = (async () => {
-    const receivable = withReceivableVideoFormats(offerSdp, receivedVideo);
-    await pc.setRemoteDescription({ type: 'offer', sdp: receivable });
-    answerAsDtlsServer(pc);
-    answerInOfferedCodecOrder(pc, receivable);
-    const answer = await pc.createAnswer();
-    await setLocalDescriptionQuietly(pc, answer, peerOptions);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new Error('no local description after negotiation');
-    return sdp;
-  })();
-  // A close during ICE gathering leaves werift's setLocalDescription pending forever.
+export function unlessClosedMeanwhile(negotiation: Promise<string>, released: Promise<unknown>, isActive: () => boolean): Promise<string> {
   const closedMeanwhile = released.then(() => {
     throw new SessionClosedError('session closed during negotiation');
   });

@@ -1,32 +1,23 @@
 import { createActor, fromPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
-import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
-import { Session } from '../counters/session';
 import { errorMessage, type Logger } from '../logger';
-import type { AnalyzerSource, PictureSize } from '../media/analyzer';
-import type { VideoFrame } from '../media/videoFrame';
-import type { Detection, SessionView, StreamSummary } from '../protocol';
-import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
-import { createPeerConnection, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
-import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
-import { DetectionEvents } from './detectionEvents';
-import { EventChannel } from './eventChannel';
-import { guardCallback } from './guardCallback';
+import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
-import { answerOffer, SessionClosedError } from './negotiation';
-import { PeerLiveness } from './peerLiveness';
+import { SessionClosedError, unlessClosedMeanwhile } from './negotiation';
+import type { PeerMediaLink } from './peerMediaLink';
 import { sessionView } from './sessionView';
-import { TrackMediaSet } from './trackMedia';
 
 export interface PeerSessionOptions {
   id: string;
   config: ServerConfig;
   logger: Logger;
-  analyzer: AnalyzerSource;
-  /** The video to receive, in order of preference: the codecs and H264 profiles the decoders decode. */
-  receivedVideo: ReceivedVideo;
+  /**
+   * Opens the session's media side (its connection), on the main thread or in a media worker;
+   * what it reports goes to `emit` as events for the actor.
+   */
+  openMedia(media: { id: string; startTime: number; log: Logger; emit: (event: PeerSessionEvent) => void }): PeerMediaLink;
   /** Removes the session from the server's tracking set (the machine's Cleanup entry). */
   untrack: (session: PeerSession) => void;
   /** Also receives the actor's inspection events (INSPECT=1: the Stately inspector). */
@@ -38,9 +29,6 @@ export type CloseEventType = Extract<
   'CLOSE_REQUESTED' | 'PEER_CLOSED' | 'PEER_FAILED' | 'SHUTDOWN' | 'SESSION_FAILED'
 >;
 
-/** Silence after which a peer is presumed gone when its summary is sent. */
-const PEER_SILENCE_MS = 1500;
-
 function isClosing(snapshot: SnapshotFrom<typeof peerSessionMachine>): boolean {
   if (snapshot.value === 'Active') return false;
   const { closeReason, tracks } = snapshot.context;
@@ -48,73 +36,29 @@ function isClosing(snapshot: SnapshotFrom<typeof peerSessionMachine>): boolean {
 }
 
 /**
- * One peer connection and everything it owns: the werift connection, the Session counters,
- * the media of its tracks, its event channel and the lifecycle actor. werift callbacks only
- * send events to the actor; the actor decides and calls back into the effects provided here.
+ * One session: its lifecycle actor, which decides, and its media side (PeerMediaLink: the werift
+ * connection, counters, track media and event channel), which does what the actor's effects ask
+ * and reports back in events. The actor lives with the HTTP routes; the media side on the main
+ * thread or in a media worker.
  */
 export class PeerSession {
   readonly id: string;
-  readonly session: Session;
+  readonly startTime = Date.now();
   readonly released: Promise<StreamSummary | null>;
-  /** The werift connection; exposed read-only for diagnostics and fault-injection tests. */
-  readonly pc: RTCPeerConnection;
+  /** The media side; a MediaPeer (with its werift connection) when it lives on the main thread. */
+  readonly media: PeerMediaLink;
   private readonly actor: Actor<typeof peerSessionMachine>;
   private readonly timeline = new LifecycleTimeline('Active');
   private readonly log: Logger;
-  private readonly peerOptions: PeerConnectionOptions;
-  private readonly media: TrackMediaSet;
-  private readonly events: EventChannel;
-  private readonly detectionEvents: DetectionEvents;
-  private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
-  /** Watches installed once the answer is set; closed with the connection. */
-  private liveness: PeerLiveness | null = null;
-  private connected = false;
-  private connectTimer: NodeJS.Timeout | null = null;
   private releasedAt: number | null = null;
   /** When the session first headed for release: a close trigger, or its last live track ended. */
   private closingStartedAt: number | null = null;
 
   constructor(private readonly options: PeerSessionOptions) {
-    const { id, config } = options;
+    const { id } = options;
     this.id = id;
     this.log = options.logger.child({ session_id: id });
-    this.session = new Session(id);
-    this.peerOptions = {
-      iceServers: config.iceServers,
-      additionalHostAddresses: config.iceAdditionalHostAddresses,
-      interfaceAddress: config.iceInterfaceAddress,
-      ...receivingOptions(options.receivedVideo),
-    };
-    this.pc = createPeerConnection(this.peerOptions);
-    this.media = new TrackMediaSet({
-      sessionId: id,
-      pc: this.pc,
-      session: this.session,
-      config,
-      analyzer: options.analyzer,
-      log: this.log,
-      added: (trackId, kind) => this.send({ type: 'TRACK_ADDED', trackId, kind }),
-      ended: (trackId, reason) => this.send({ type: 'TRACK_ENDED', trackId, reason }),
-      detections: (trackId, frame, detections, picture) => this.offerDetections(trackId, frame, detections, picture),
-    });
-    this.events = new EventChannel(
-      this.pc,
-      {
-        opened: () => this.send({ type: 'DATA_CHANNEL_OPENED' }),
-        closed: () => this.send({ type: 'DATA_CHANNEL_CLOSED' }),
-        message: (message) => {
-          if (message.type === 'end_stream') this.send({ type: 'CLOSE_REQUESTED' });
-        },
-        ignored: (problem) => {
-          this.session.clientMessageIgnored();
-          this.log.warn('Ignored data channel message', { problem });
-        },
-      },
-      this.log,
-    );
-    this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => {
-      if (this.events.send({ event_type: 'detection', session_id: id, ...event })) this.session.detectionEventSent();
-    });
+    this.media = options.openMedia({ id, startTime: this.startTime, log: this.log, emit: (event) => this.send(event) });
     this.actor = createActor(this.provideMachine(), {
       input: { sessionId: id },
       inspect: (event) => {
@@ -136,11 +80,10 @@ export class PeerSession {
           this.log.error('Session actor failed, releasing its resources', { error: errorMessage(error) });
           this.releasedAt = Date.now();
           this.options.untrack(this);
-          void this.closeConnection().catch(() => {}).then(() => resolve(null));
+          void this.media.closeConnection().catch(() => {}).then(() => resolve(null));
         },
       });
     });
-    this.watchPeerConnection();
     this.actor.start();
   }
 
@@ -161,21 +104,21 @@ export class PeerSession {
   }
 
   get connectionState(): string {
-    return this.pc.connectionState;
+    return this.media.connectionState;
   }
 
-  /** Applies the client's offer and returns the answer with all ICE candidates. */
+  /** Where the session's connection lives: "main", or the media worker's name. */
+  get location(): string {
+    return this.media.location;
+  }
+
+  /**
+   * Applies the client's offer and returns the answer with all ICE candidates. A close that began
+   * meanwhile wins: a media worker may answer before it hears of the close.
+   */
   async negotiate(offerSdp: string): Promise<string> {
-    const { pc, peerOptions, released, options: { receivedVideo } } = this;
-    const answer = await answerOffer({ pc, peerOptions, receivedVideo, released, isActive: () => this.state === 'Active' }, offerSdp);
-    // A session closed while the answer was made has closed its connection already: nothing to watch.
-    if (this.state === 'Active') this.watchLiveness();
-    if (!this.connected && !this.isReleased) {
-      this.connectTimer = setTimeout(() => {
-        this.log.warn('Peer connection not established in time', { timeout_ms: this.options.config.timeouts.connectTimeout });
-        this.send({ type: 'PEER_FAILED' });
-      }, this.options.config.timeouts.connectTimeout);
-    }
+    const answer = await unlessClosedMeanwhile(this.media.negotiate(offerSdp), this.released, () => this.state === 'Active');
+    if (this.actor.getSnapshot().context.closeReason !== null) throw new SessionClosedError('session closed during negotiation');
     return answer;
   }
 
@@ -198,7 +141,8 @@ export class PeerSession {
 
   view(): SessionView {
     const { context } = this.actor.getSnapshot();
-    return sessionView({ state: this.state, context, session: this.session, timeline: this.timeline, releasedAt: this.releasedAt });
+    const { id, startTime, timeline, releasedAt } = this;
+    return sessionView({ sessionId: id, startTime, state: this.state, context, counters: this.media.counters(), timeline, releasedAt });
   }
 
   private send(event: PeerSessionEvent): void {
@@ -208,29 +152,21 @@ export class PeerSession {
   /** The machine with its effects: each reaches one part of the session. */
   private provideMachine() {
     const { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout } = this.options.config.timeouts;
+    const { media } = this;
     return peerSessionMachine.provide({
       delays: { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout },
       actors: {
-        stopProcessors: fromPromise(({ input }) => this.media.stop(input.trackIds)),
+        stopProcessors: fromPromise(({ input }) => media.stopProcessors(input.trackIds)),
         closeSession: fromPromise(async ({ input }) => {
-          this.detectionEvents.close();
-          const closure = this.session.close(input.closeReason, input.tracks);
-          this.log.info('session.closed', { ...closure.internal, reason: closure.reason });
+          const summary = await media.closeSession(input.closeReason, input.tracks);
           // The summary is made here, at the end of ClosingSession: it counts that state up to now.
-          return { ...closure.summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
+          return { ...summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
         }),
         emitSummary: fromPromise(async ({ input, signal }) => {
           if (!input.summary) return;
-          // A peer silent for a while (killed, unplugged) will never acknowledge: waiting for
-          // it would only delay the release. A live one (browsers may take ~1 s to acknowledge
-          // after a quiet spell) gets up to the machine's emitTimeout.
-          const waitForAck = (this.liveness?.silentForMs ?? 0) <= PEER_SILENCE_MS;
-          await this.events.sendLast(
-            { event_type: 'stream_closed', session_id: this.id, reason: input.closeReason, summary: input.summary },
-            { waitForAck, signal },
-          );
+          await media.emitSummary({ event_type: 'stream_closed', session_id: this.id, reason: input.closeReason, summary: input.summary }, signal);
         }),
-        closePeerConnection: fromPromise(() => this.closeConnection()),
+        closePeerConnection: fromPromise(() => media.closeConnection()),
       },
       actions: {
         logTrackEnded: ({ context, event }) => {
@@ -246,76 +182,10 @@ export class PeerSession {
           if (params.effect === 'closePeerConnection') this.log.error(`Error during cleanup: ${details}`);
           else this.log.warn(`Session effect ${details}`);
         },
-        announceSession: () => this.events.send({ event_type: 'session_started', session_id: this.id }),
+        announceSession: () => media.announce(),
         untrackSession: () => this.options.untrack(this),
         logPeerConnectionClosed: () => this.log.info(`Peer connection closed, session_id: ${this.id}`),
       },
     });
-  }
-
-  /** werift's connection callbacks, turned into events for the actor. */
-  private watchPeerConnection(): void {
-    const { pc, log } = this;
-    this.pcSubscriptions.push(
-      pc.onTrack.subscribe((track) => guardCallback(log, 'onTrack', () => this.addTrack(track))),
-      pc.onDataChannel.subscribe((channel) => guardCallback(log, 'onDataChannel', () => this.events.adopt(channel))),
-      pc.connectionStateChange.subscribe((state) =>
-        guardCallback(log, 'connectionStateChange', () => {
-          if (state === 'connected') this.onConnected();
-          else if (state === 'failed') this.send({ type: 'PEER_FAILED' });
-          else if (state === 'closed') this.send({ type: 'PEER_CLOSED' });
-        }),
-      ),
-    );
-  }
-
-  private onConnected(): void {
-    if (this.connected) return;
-    this.connected = true;
-    this.clearConnectTimer();
-    this.media.watchInactivity(() => {
-      this.log.warn('No media track arrived after connecting: closing the session');
-      this.send({ type: 'SESSION_FAILED' });
-    });
-  }
-
-  /** The goodbyes werift does not report in time (see PeerLiveness); once, after the answer. */
-  private watchLiveness(): void {
-    this.liveness ??= new PeerLiveness(this.pc, this.session, this.log, {
-      bye: (ssrcs) => {
-        for (const trackId of this.media.trackIdsOf(ssrcs)) this.send({ type: 'TRACK_ENDED', trackId, reason: 'rtcp_bye' });
-      },
-      closed: () => this.send({ type: 'PEER_CLOSED' }),
-    });
-  }
-
-  private addTrack(track: MediaStreamTrack): void {
-    // From ClosingSession on, the counters are final: a late track gets no processor.
-    if (['Active', 'TrackEnding', 'StoppingProcessor'].includes(this.state)) this.media.add(track);
-  }
-
-  private offerDetections(trackId: string, frame: VideoFrame, detections: Detection[], picture?: PictureSize): void {
-    const size = picture ? { frame_width: picture.width, frame_height: picture.height } : {};
-    this.detectionEvents.offer({ track_id: trackId, frame_timestamp: frame.rtpTimestamp, detections, ...size });
-  }
-
-  private clearConnectTimer(): void {
-    if (this.connectTimer) clearTimeout(this.connectTimer);
-    this.connectTimer = null;
-  }
-
-  /** Stops whatever media is still running, closes the connection and drops our listeners. */
-  private async closeConnection(): Promise<void> {
-    this.clearConnectTimer();
-    this.detectionEvents.close();
-    this.media.stopAll();
-    endDtlsHandshakes(this.pc);
-    try {
-      await this.pc.close();
-    } finally {
-      for (const subscription of this.pcSubscriptions.splice(0)) subscription.unSubscribe();
-      this.liveness?.close();
-      this.events.close();
-    }
   }
 }

@@ -1,24 +1,25 @@
 import type { PeerSessionContext } from '../../machines/peerSession.types';
-import type { Session } from '../counters/session';
-import type { SessionView } from '../protocol';
+import type { SessionCounters, SessionView } from '../protocol';
 import type { LifecycleTimeline } from './lifecycleTimeline';
 
 export interface SessionViewSources {
   /** Top-level state of the actor. */
+  sessionId: string;
+  startTime: number;
   state: string;
   context: PeerSessionContext;
-  session: Session;
+  counters: SessionCounters;
   timeline: LifecycleTimeline;
   releasedAt: number | null;
 }
 
 /** A session's record as `GET /sessions/<id>` shows it (API.md), from its actor, counters and timeline. */
-export function sessionView({ state, context, session, timeline, releasedAt }: SessionViewSources): SessionView {
+export function sessionView({ sessionId, startTime, state, context, counters, timeline, releasedAt }: SessionViewSources): SessionView {
   const { tracks, summary, closeReason, faults, dataChannelOpen } = context;
   return {
-    session_id: session.id,
+    session_id: sessionId,
     state,
-    started_at: session.startTime,
+    started_at: startTime,
     ended_at: releasedAt,
     reason: closeReason,
     data_channel_open: dataChannelOpen,
@@ -28,7 +29,7 @@ export function sessionView({ state, context, session, timeline, releasedAt }: S
       status: track.status,
       end_reason: track.endReason,
     })),
-    counters: session.counters(),
+    counters,
     summary,
     faults,
     timeline: timeline.list(),

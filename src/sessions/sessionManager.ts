@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
-import type { AnalyzerSource } from '../media/analyzer';
+import type { OpenMedia } from '../peer/mediaPlacement';
 import { SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
@@ -27,7 +27,8 @@ const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H26
 export interface SessionManagerOptions {
   config: ServerConfig;
   logger: Logger;
-  analyzer: AnalyzerSource;
+  /** Opens a new session's media side: on the main thread or in a media worker. */
+  openMedia: OpenMedia;
   /** The video sessions receive (the decoders'); default VP8, VP9, H264 constrained baseline. */
   receivedVideo?: ReceivedVideo;
   /** Called with each new session before its offer is negotiated. */
@@ -78,12 +79,12 @@ export class SessionManager {
     return [...this.trackingSet.values()];
   }
 
-  /** How many sessions are tracked (what `maxSessions` limits). */
   /** The video offers may use: the codecs and H264 profiles the decoders decode, in the server's order of preference. */
   get receivedVideo(): ReceivedVideo {
     return this.options.receivedVideo ?? DEFAULT_RECEIVED_VIDEO;
   }
 
+  /** How many sessions are tracked (what `maxSessions` limits). */
   get count(): number {
     return this.trackingSet.size;
   }
@@ -107,8 +108,7 @@ export class SessionManager {
       id,
       config: this.options.config,
       logger: this.options.logger,
-      analyzer: this.options.analyzer,
-      receivedVideo: this.receivedVideo,
+      openMedia: this.options.openMedia,
       untrack: (session) => {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
         this.notifyIfIdle();

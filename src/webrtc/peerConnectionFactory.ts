@@ -103,3 +103,11 @@ export async function setLocalDescriptionQuietly(
   forgetDefaultStunServer(pc, options);
   await pc.setLocalDescription(description);
 }
+
+/**
+ * Whether every ICE and DTLS transport of a connection is closed. The connection's own state is
+ * not enough: werift sets it to 'failed' after close() when the close interrupted connect().
+ */
+export function transportsClosed(pc: RTCPeerConnection): boolean {
+  return [...pc.iceTransports, ...pc.dtlsTransports].every((transport) => transport.state === 'closed');
+}

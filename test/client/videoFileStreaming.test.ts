@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { StreamingClient } from '../../src/client/streamingClient';
-import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 const INACTIVITY_MS = 300;
@@ -32,14 +32,14 @@ describe.each([
   ['AV1', 'av1_red_square.ivf', ''],
 ])('streaming a %s file (%s)', (codec, name, fmtp) => {
   it('offers only the file\'s codec (H264: its profile-level-id), the server answers with it and receives all 30 frames', async () => {
-    server = await startTestServer(fastEnding);
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 0 });
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, name) });
 
     expect(videoCodecNames(client.peerConnection.localDescription!.sdp)).toEqual([codec]);
     expect(videoCodecNames(client.peerConnection.remoteDescription!.sdp)).toEqual([codec]);
     expect(client.videoCodec?.mimeType).toBe(`video/${codec}`);
     expect(client.videoCodec?.parameters ?? '').toContain(fmtp);
-    const serverSide = peer.pc.getTransceivers().find((transceiver) => transceiver.kind === 'video');
+    const serverSide = serverConnection(peer).getTransceivers().find((transceiver) => transceiver.kind === 'video');
     expect(serverSide?.codecs.map((c) => c.mimeType)).toEqual([`video/${codec}`]);
     expect(serverSide?.codecs[0]?.payloadType).toBe(client.videoCodec?.payloadType);
 

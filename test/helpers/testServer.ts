@@ -1,7 +1,9 @@
 import type { RTCPeerConnection } from 'werift';
 import { StreamingClient, type StreamingClientOptions } from '../../src/client/streamingClient';
 import type { AnalyzerSource } from '../../src/media/analyzer';
+import { MediaPeer } from '../../src/peer/mediaPeer';
 import type { PeerSession } from '../../src/peer/peerSession';
+import { transportsClosed } from '../../src/webrtc/peerConnectionFactory';
 import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from './loopbackServer';
 
 export type { ConfigOverrides } from './loopbackServer';
@@ -38,19 +40,24 @@ export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?
   };
 }
 
+export { transportsClosed };
+
 /**
- * Whether every ICE and DTLS transport of a connection is closed. The connection's own state is
- * not enough: werift sets it to 'failed' after close() when the close interrupted connect().
+ * The server's werift connection of a session, for tests that look inside it or inject faults:
+ * only a session whose media lives on the main thread has one here (start the server with
+ * `mediaWorkers: 0`).
  */
-export function transportsClosed(pc: RTCPeerConnection): boolean {
-  return [...pc.iceTransports, ...pc.dtlsTransports].every((transport) => transport.state === 'closed');
+export function serverConnection(peer: PeerSession): RTCPeerConnection {
+  if (!(peer.media instanceof MediaPeer)) throw new Error(`session ${peer.id} lives in ${peer.location}: start the server with mediaWorkers: 0`);
+  return peer.media.pc;
 }
 
 /** What every integration test must leave behind: no tracked session, no open peer connection. */
 export async function expectNothingLeft(server: TestServer): Promise<void> {
   await Promise.all(server.peers.map((peer) => peer.released));
   expect(server.manager.count).toBe(0);
-  expect(server.peers.filter((peer) => !transportsClosed(peer.pc)).map((peer) => peer.id)).toEqual([]);
+  const closed = await Promise.all(server.peers.map((peer) => peer.media.transportsClosed()));
+  expect(server.peers.filter((_, index) => !closed[index]).map((peer) => peer.id)).toEqual([]);
   await Promise.all(server.clients.map((client) => client.close()));
 }
 

@@ -5,11 +5,13 @@
 import { RTCDataChannel } from 'werift';
 import type { FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
-import { PeerSession } from '../../src/peer/peerSession';
+import { MediaPeer } from '../../src/peer/mediaPeer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
+/** The faults are injected into this thread's classes: the sessions' media must live here. */
+const onMainThread = { mediaWorkers: 0 };
 
 afterEach(async () => {
   jest.restoreAllMocks();
@@ -23,7 +25,7 @@ function expectBalancedSummary(summary: { total_frames_received: number; total_f
 
 describe('fault injection', () => {
   it('a processor stop() that throws is logged and the session is still released', async () => {
-    server = await startTestServer();
+    server = await startTestServer(onMainThread);
     const { client, peer } = await server.connect({ audio: false });
     await client.sendVideoFrames(10, { intervalMs: 5 });
     await eventually(() => peer.view().counters.frames_received === 10, 2000, 'frames received');
@@ -72,7 +74,7 @@ describe('fault injection', () => {
   });
 
   it('a data channel send that fails loses nothing: the summary is logged and stays readable', async () => {
-    server = await startTestServer();
+    server = await startTestServer(onMainThread);
     const { client, peer } = await server.connect();
     const send = RTCDataChannel.prototype.send;
     jest.spyOn(RTCDataChannel.prototype, 'send').mockImplementation(function (this: RTCDataChannel, data) {
@@ -90,8 +92,8 @@ describe('fault injection', () => {
   });
 
   it('an exception inside a werift callback is logged and the session and server go on', async () => {
-    server = await startTestServer();
-    jest.spyOn(PeerSession.prototype as unknown as { addTrack: () => void }, 'addTrack').mockImplementationOnce(() => {
+    server = await startTestServer(onMainThread);
+    jest.spyOn(MediaPeer.prototype as unknown as { addTrack: () => void }, 'addTrack').mockImplementationOnce(() => {
       throw new Error('callback defect');
     });
     const { client, peer } = await server.connect();
@@ -104,8 +106,11 @@ describe('fault injection', () => {
     expect(client.closed).toBe(false);
   });
 
-  it('a close requested during ICE gathering releases the session and rejects the offer', async () => {
-    server = await startTestServer();
+  it.each([
+    ['on the main thread', 0],
+    ['in a media worker (which may answer before it hears of the close)', 1],
+  ])('a close requested during ICE gathering releases the session and rejects the offer (%s)', async (_where, mediaWorkers) => {
+    server = await startTestServer({ mediaWorkers });
     const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
     const offerer = createPeerConnection(options);
     offerer.addTransceiver('video', { direction: 'sendonly' });

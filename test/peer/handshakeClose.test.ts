@@ -9,7 +9,7 @@ import { keepCandidatesOn, keepLoopbackCandidates } from '../../src/client/sdpCa
 import type { PeerSession } from '../../src/peer/peerSession';
 import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { eventually, finishTestServer, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';
+import { eventually, finishTestServer, serverConnection, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
 let offerer: RTCPeerConnection | null = null;
@@ -51,7 +51,7 @@ async function offerAndApplyAnswer(): Promise<string> {
 /** Resolves once the server side's DTLS transport starts its handshake. */
 function handshakeStarted(peer: PeerSession): Promise<void> {
   return new Promise((resolve) => {
-    for (const transport of peer.pc.dtlsTransports) {
+    for (const transport of serverConnection(peer).dtlsTransports) {
       if (transport.state === 'connecting') return resolve();
       transport.onStateChange.subscribe((state) => {
         if (state === 'connecting') resolve();
@@ -65,14 +65,14 @@ describe('close during the DTLS handshake', () => {
     ['peer.close()', (testServer: TestServer, id: string) => testServer.manager.get(id)!.close()],
     ['DELETE /sessions/<id>', (testServer: TestServer, id: string) => fetch(`${testServer.url}/sessions/${id}`, { method: 'DELETE' })],
   ])('%s releases the session, closes its transports and leaves no timer behind', async (_name, requestClose) => {
-    server = await startTestServer();
+    server = await startTestServer({ mediaWorkers: 0 });
     const baseline = activeResources();
     const sessionId = await offerAndApplyAnswer();
     const peer = server.manager.get(sessionId)!;
     server.peers.push(peer);
 
     await handshakeStarted(peer);
-    const dtlsStatesAtClose = peer.pc.dtlsTransports.map((transport) => transport.state);
+    const dtlsStatesAtClose = serverConnection(peer).dtlsTransports.map((transport) => transport.state);
     await requestClose(server, sessionId);
     const summary = await peer.released;
     await closeOfferer();
@@ -81,7 +81,7 @@ describe('close during the DTLS handshake', () => {
     expect(peer.view()).toMatchObject({ state: 'Released', reason: 'client_request', faults: [] });
     expect(summary).toMatchObject({ total_frames_received: 0, total_frames_processed: 0, total_frames_dropped: 0 });
     expect(server.manager.count).toBe(0);
-    expect(transportsClosed(peer.pc)).toBe(true);
+    expect(transportsClosed(serverConnection(peer))).toBe(true);
     // Without endDtlsHandshakes the retransmission timers of both sides run on for ~33 s.
     const grown = () =>
       (['Timeout', 'UDPWrap'] as const).filter((resource) => (activeResources()[resource] ?? 0) > (baseline[resource] ?? 0));

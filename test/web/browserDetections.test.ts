@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { paintRect, solidI420, type I420Frame, type Rgb } from '../../src/media/i420Frame';
-import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { expectNothingLeft, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 import { fetchSession, launchChromium, millisecondsUntilReleased, startPageSession, type PageSession } from './browserHarness';
 import { withDeadline } from '../../src/client/deadline';
 
@@ -58,7 +58,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  // On the main thread: the tests look at the codecs werift negotiated there.
   server = await startTestServer({
+    mediaWorkers: 0,
     detector: 'colour-region',
     videoInactivityMs: INACTIVITY_MS,
     audioInactivityMs: INACTIVITY_MS,
@@ -116,7 +118,7 @@ async function waitForCounters(sessionId: string, probe: (counters: Record<strin
 
 /** The video codecs negotiated on the server's side (preferred first) and the one its track receives. */
 function serverVideoCodecs() {
-  const video = server.peers[0]?.pc.getTransceivers().find((transceiver) => transceiver.kind === 'video');
+  const video = serverConnection(server.peers[0]!).getTransceivers().find((transceiver) => transceiver.kind === 'video');
   return {
     negotiated: video?.codecs.map((codec) => codec.mimeType) ?? [],
     received: video?.receiver.tracks.map((track) => track.codec?.mimeType ?? 'unknown') ?? [],
@@ -336,7 +338,7 @@ describe('browser client: detections', () => {
     const { page, sessionId } = started;
     await waitForFirstDetection(started);
     await expectSquareShown(page);
-    const video = server.peers[0]?.pc.getTransceivers().find((transceiver) => transceiver.kind === 'video');
+    const video = serverConnection(server.peers[0]!).getTransceivers().find((transceiver) => transceiver.kind === 'video');
     expect(video?.codecs[0]).toMatchObject({ mimeType: 'video/H264', parameters: expect.stringContaining('profile-level-id=4d001f') });
     expect(video?.codecs[0]?.parameters).toContain('packetization-mode=1');
     expect(serverVideoCodecs().received).toEqual(['video/H264']);

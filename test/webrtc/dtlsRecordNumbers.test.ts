@@ -1,7 +1,7 @@
 import type { RTCPeerConnection } from 'werift';
 import { checkDtlsRecordNumbering, resetsBeforeFinished } from '../../src/webrtc/dtlsRecordNumbers';
 import { captureDtlsRecords, recordNumberingProblems, type DtlsCapture, type DtlsRecord } from '../helpers/dtlsRecords';
-import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 const APPLICATION_DATA = 23;
 const MESSAGES = 25;
@@ -22,7 +22,7 @@ describe('DTLS record numbers on the wire (werift Finished fix)', () => {
 
   beforeEach(async () => {
     capture = captureDtlsRecords();
-    server = await startTestServer();
+    server = await startTestServer({ mediaWorkers: 0 });
   });
 
   afterEach(async () => {
@@ -32,7 +32,7 @@ describe('DTLS record numbers on the wire (werift Finished fix)', () => {
 
   it('never repeats an (epoch, sequence number) pair, on the server or on the client, over 25+ data channel messages each way', async () => {
     const { client, peer } = await server.connect();
-    const ports = { server: icePort(peer.pc), client: icePort(client.peerConnection) };
+    const ports = { server: icePort(serverConnection(peer)), client: icePort(client.peerConnection) };
     // The client's messages each take a record from the client and an SCTP SACK record from
     // the server; the server's own events (session_started, stream_closed) add more.
     for (let i = 0; i < MESSAGES; i++) client.sendMessage({ type: 'ping', sequence: i });

@@ -7,7 +7,7 @@ import type { PeerSession } from '../../src/peer/peerSession';
 import { answerAsDtlsServer, keepsEarlyDtlsRecords, roleAnswering } from '../../src/webrtc/dtlsRole';
 import { runAiortc } from '../foreign/aiortcClient';
 import { closePeers, connected, negotiatePeers, setupAttributes } from '../helpers/loopbackPeers';
-import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 describe('roleAnswering', () => {
   it('takes the server role for actpass and active offers, the client role for a passive one', () => {
@@ -78,7 +78,7 @@ describe('answerAsDtlsServer between two werift peers', () => {
 describe('the server answers a=setup:passive', () => {
   let server: TestServer;
   beforeEach(async () => {
-    server = await startTestServer({ videoInactivityMs: 300, audioInactivityMs: 300 });
+    server = await startTestServer({ mediaWorkers: 0, videoInactivityMs: 300, audioInactivityMs: 300 });
   });
   afterEach(async () => {
     await finishTestServer(server);
@@ -87,7 +87,7 @@ describe('the server answers a=setup:passive', () => {
   it('to the werift client, which then leads the handshake; media flows and the session ends cleanly', async () => {
     const { client, peer } = await server.connect();
     expect(setupAttributes(client.peerConnection.remoteDescription!.sdp)).toEqual(['passive', 'passive', 'passive']);
-    expect(peer.pc.dtlsTransports.map((transport) => transport.role)).toEqual(['server']);
+    expect(serverConnection(peer).dtlsTransports.map((transport) => transport.role)).toEqual(['server']);
     expect(client.peerConnection.dtlsTransports.filter((transport) => transport.state === 'connected').map((t) => t.role)).toEqual([
       'client',
     ]);
@@ -118,8 +118,8 @@ describe('the server answers a=setup:passive', () => {
       stderr: '',
     });
     const [peer] = serverSides;
-    expect(setupAttributes(peer!.pc.localDescription!.sdp).every((setup) => setup === 'passive')).toBe(true);
-    expect(peer!.pc.dtlsTransports.map((transport) => transport.role)).toEqual(['server']);
+    expect(setupAttributes(serverConnection(peer!).localDescription!.sdp).every((setup) => setup === 'passive')).toBe(true);
+    expect(serverConnection(peer!).dtlsTransports.map((transport) => transport.role)).toEqual(['server']);
     expect(run.sessions[0]!.streamClosed?.reason).toBe('tracks_ended');
   });
 });

@@ -1,0 +1,142 @@
+import type { ServerConfig } from '../../config';
+import { errorMessage, type Logger } from '../../logger';
+import type { AnalyzerSource } from '../../media/analyzer';
+import type { ReceivedVideo } from '../../webrtc/receivedVideo';
+import { MediaPeer } from '../mediaPeer';
+import type { FromMediaWorker, MediaStatus, ToMediaWorker } from './mediaWorkerProtocol';
+
+export interface MediaPeerHostOptions {
+  config: ServerConfig;
+  logger: Logger;
+  analyzer: AnalyzerSource;
+  receivedVideo: ReceivedVideo;
+  post(message: FromMediaWorker): void;
+}
+
+/** How often changed counters are reported to the main thread. */
+export const STATUS_INTERVAL_MS = 100;
+
+interface Hosted {
+  peer: MediaPeer;
+  /** The status last reported, as JSON: unchanged sessions are not reported again. */
+  reported: string;
+}
+
+/**
+ * The media worker's side of its sessions: a MediaPeer per session, made on `open`, doing the
+ * calls of the session's actor and reporting its events, and every STATUS_INTERVAL_MS the
+ * counters that changed. A session leaves once its connection is closed.
+ */
+export class MediaPeerHost {
+  private readonly hosted = new Map<string, Hosted>();
+  private readonly aborts = new Map<number, AbortController>();
+  private readonly timer: NodeJS.Timeout;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly options: MediaPeerHostOptions) {
+    this.timer = setInterval(() => this.reportStatus(), STATUS_INTERVAL_MS);
+  }
+
+  get size(): number {
+    return this.hosted.size;
+  }
+
+  handle(message: ToMediaWorker): void {
+    switch (message.type) {
+      case 'open':
+        return this.open(message.sessionId, message.startTime);
+      case 'call':
+        return void this.call(message);
+      case 'abort':
+        return this.aborts.get(message.callId)?.abort();
+      case 'stop':
+        return void this.stop();
+    }
+  }
+
+  /** Closes every connection left; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.timer);
+      await Promise.allSettled([...this.hosted.values()].map(({ peer }) => peer.closeConnection()));
+      this.hosted.clear();
+    })();
+    return this.stopping;
+  }
+
+  private open(sessionId: string, startTime: number): void {
+    const { config, logger, analyzer, receivedVideo, post } = this.options;
+    const peer = new MediaPeer({
+      id: sessionId,
+      startTime,
+      config,
+      log: logger.child({ session_id: sessionId }),
+      analyzer,
+      receivedVideo,
+      emit: (event) => post({ type: 'event', sessionId, event }),
+    });
+    this.hosted.set(sessionId, { peer, reported: '' });
+  }
+
+  private async call({ callId, sessionId, method, args }: Extract<ToMediaWorker, { type: 'call' }>): Promise<void> {
+    const hosted = this.hosted.get(sessionId);
+    const { post } = this.options;
+    if (!hosted) {
+      // Its connection is closed and gone: closing again, or asking, is answered as done.
+      if (method === 'closeConnection' || method === 'transportsClosed') post({ type: 'result', callId, ok: true, value: true, status: null });
+      else post({ type: 'result', callId, ok: false, error: `session ${sessionId} has no connection here`, status: null });
+      return;
+    }
+    const { peer } = hosted;
+    try {
+      const value = await this.run(peer, callId, method, args);
+      if (method === 'closeConnection') this.hosted.delete(sessionId);
+      post({ type: 'result', callId, ok: true, value: value ?? null, status: this.status(peer) });
+    } catch (error) {
+      if (method === 'closeConnection') this.hosted.delete(sessionId);
+      post({ type: 'result', callId, ok: false, error: errorMessage(error), status: this.status(peer) });
+    } finally {
+      this.aborts.delete(callId);
+    }
+  }
+
+  private run(peer: MediaPeer, callId: number, method: string, args: unknown[]): Promise<unknown> | unknown {
+    switch (method) {
+      case 'negotiate':
+        return peer.negotiate(args[0] as string);
+      case 'announce':
+        return peer.announce();
+      case 'stopProcessors':
+        return peer.stopProcessors(args[0] as string[]);
+      case 'closeSession':
+        return peer.closeSession(...(args as Parameters<MediaPeer['closeSession']>));
+      case 'emitSummary': {
+        const abort = new AbortController();
+        this.aborts.set(callId, abort);
+        return peer.emitSummary(args[0] as Parameters<MediaPeer['emitSummary']>[0], abort.signal);
+      }
+      case 'closeConnection':
+        return peer.closeConnection();
+      case 'transportsClosed':
+        return peer.transportsClosed();
+      default:
+        throw new Error(`unknown media call ${method}`);
+    }
+  }
+
+  private status(peer: MediaPeer): MediaStatus {
+    return { counters: peer.counters(), connectionState: peer.connectionState };
+  }
+
+  private reportStatus(): void {
+    const sessions: Array<[string, MediaStatus]> = [];
+    for (const [sessionId, hosted] of this.hosted) {
+      const status = this.status(hosted.peer);
+      const json = JSON.stringify(status);
+      if (json === hosted.reported) continue;
+      hosted.reported = json;
+      sessions.push([sessionId, status]);
+    }
+    if (sessions.length > 0) this.options.post({ type: 'status', sessions });
+  }
+}

@@ -1,0 +1,53 @@
+import type { PeerSessionEvent } from '../../../machines/peerSession.types';
+import type { ServerConfig } from '../../config';
+import type { DecoderBackendName } from '../../media/decode/videoDecoders';
+import type { SessionCounters } from '../../protocol';
+import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
+import type { ReceivedVideo } from '../../webrtc/receivedVideo';
+import type { PeerMediaLink } from '../peerMediaLink';
+
+/** What a media worker is started with. */
+export interface MediaWorkerSetup {
+  /** Its name in logs and session locations, e.g. "media-1". */
+  name: string;
+  config: ServerConfig;
+  /** The main logger's level: entries below it are not even sent. */
+  logLevel: string;
+  decoder: DecoderBackendName;
+  /** Decode workers of its own (DECODE_WORKERS shared out among the media workers). */
+  decodeWorkers: number;
+  receivedVideo: ReceivedVideo;
+  /** The server's DTLS certificate: every thread presents the same. */
+  certificate: DtlsCertificatePems;
+}
+
+/** The effects a session's actor asks of its media side, by name. */
+export type MediaMethod = keyof Pick<
+  PeerMediaLink,
+  'negotiate' | 'announce' | 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
+>;
+
+/** What the main thread knows of a session without asking. */
+export interface MediaStatus {
+  counters: SessionCounters;
+  connectionState: string;
+}
+
+export type ToMediaWorker =
+  | { type: 'open'; sessionId: string; startTime: number }
+  | { type: 'call'; callId: number; sessionId: string; method: MediaMethod; args: unknown[] }
+  /** The call's AbortSignal fired (emitSummary's wait for the acknowledgement). */
+  | { type: 'abort'; callId: number }
+  /** Close every connection left, end the decode workers, answer `stopped`. */
+  | { type: 'stop' };
+
+export type FromMediaWorker =
+  | { type: 'ready' }
+  /** A call's outcome, with the session's status after it (exact counters once closed). */
+  | { type: 'result'; callId: number; ok: true; value: unknown; status: MediaStatus | null }
+  | { type: 'result'; callId: number; ok: false; error: string; status: MediaStatus | null }
+  | { type: 'event'; sessionId: string; event: PeerSessionEvent }
+  | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }
+  /** Every 100 ms, the sessions whose status changed. */
+  | { type: 'status'; sessions: Array<[sessionId: string, status: MediaStatus]> }
+  | { type: 'stopped' };

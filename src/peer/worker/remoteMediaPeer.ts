@@ -1,0 +1,77 @@
+import type { PeerSessionEvent, TrackRecord } from '../../../machines/peerSession.types';
+import { Session, type CountersSummary } from '../../counters/session';
+import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../protocol';
+import type { PeerMediaLink } from '../peerMediaLink';
+import type { MediaMethod, MediaStatus } from './mediaWorkerProtocol';
+
+/** How a RemoteMediaPeer reaches its worker. */
+export interface MediaWorkerChannel {
+  readonly name: string;
+  call(sessionId: string, method: MediaMethod, args: unknown[], signal?: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * A session's media side as the main thread sees it when it lives in a media worker: each
+ * effect is a message to the worker, answered when done; events come back to `emit`; the
+ * counters and connection state are those the worker last reported.
+ */
+export class RemoteMediaPeer implements PeerMediaLink {
+  private status: MediaStatus;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly sessionId: string,
+    startTime: number,
+    private readonly channel: MediaWorkerChannel,
+    readonly emit: (event: PeerSessionEvent) => void,
+  ) {
+    this.status = { counters: new Session(sessionId, Date.now, startTime).counters(), connectionState: 'new' };
+  }
+
+  get location(): string {
+    return this.channel.name;
+  }
+
+  get connectionState(): string {
+    return this.status.connectionState;
+  }
+
+  counters(): SessionCounters {
+    return this.status.counters;
+  }
+
+  /** What the worker reported. */
+  update(status: MediaStatus): void {
+    this.status = status;
+  }
+
+  async negotiate(offerSdp: string): Promise<string> {
+    return (await this.channel.call(this.sessionId, 'negotiate', [offerSdp])) as string;
+  }
+
+  announce(): void {
+    // The actor's entry action cannot wait; a failure shows in the client never hearing it.
+    this.channel.call(this.sessionId, 'announce', []).catch(() => {});
+  }
+
+  async stopProcessors(trackIds: string[]): Promise<void> {
+    await this.channel.call(this.sessionId, 'stopProcessors', [trackIds]);
+  }
+
+  async closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
+    return (await this.channel.call(this.sessionId, 'closeSession', [closeReason, tracks])) as CountersSummary;
+  }
+
+  async emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void> {
+    await this.channel.call(this.sessionId, 'emitSummary', [event], signal);
+  }
+
+  closeConnection(): Promise<void> {
+    this.closing ??= this.channel.call(this.sessionId, 'closeConnection', []).then(() => {});
+    return this.closing;
+  }
+
+  async transportsClosed(): Promise<boolean> {
+    return (await this.channel.call(this.sessionId, 'transportsClosed', [])) as boolean;
+  }
+}

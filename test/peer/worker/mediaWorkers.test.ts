@@ -1,0 +1,109 @@
+/**
+ * Media workers (MEDIA_WORKERS): the sessions' werift connections live in worker threads, their
+ * actors on the main thread with the HTTP routes. Real werift clients over loopback, a real clip
+ * through the colour-region detector, a worker crashed on purpose.
+ */
+import { join } from 'node:path';
+import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../../helpers/testServer';
+
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'video');
+const fastEnding = { videoInactivityMs: 400, audioInactivityMs: 400 };
+
+let server: TestServer | undefined;
+
+afterEach(async () => {
+  await finishTestServer(server);
+  server = undefined;
+});
+
+describe('media workers', () => {
+  it('place sessions on the least loaded worker; each session streams, counts and ends with its summary', async () => {
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 2 });
+    expect(server.mediaWorkers?.size).toBe(2);
+    const connected: Array<Awaited<ReturnType<TestServer['connect']>>> = [];
+    for (let i = 0; i < 4; i++) connected.push(await server.connect());
+    expect(connected.map(({ peer }) => peer.location).sort()).toEqual(['media-1', 'media-1', 'media-2', 'media-2']);
+    expect(server.mediaWorkers?.loads()).toEqual({ 'media-1': 2, 'media-2': 2 });
+
+    await Promise.all(connected.map(({ client }, i) => client.sendVideoFrames(10 + i, { intervalMs: 5 })));
+    // Counters are reported by the workers every 100 ms.
+    await eventually(() => connected.every(({ peer }, i) => peer.view().counters.frames_received === 10 + i), 3000, 'counters reported');
+    for (const { client } of connected) client.stopVideo();
+    for (const { client } of connected) client.stopAudio();
+    const closed = await Promise.all(connected.map(({ client }) => client.waitForStreamClosed(5000)));
+
+    expect(closed.map((event) => event.summary.total_frames_received)).toEqual([10, 11, 12, 13]);
+    expect(closed.map((event) => event.reason)).toEqual(['tracks_ended', 'tracks_ended', 'tracks_ended', 'tracks_ended']);
+    // The released record holds the exact counters the worker closed with.
+    for (const [i, { peer }] of connected.entries()) {
+      await peer.released;
+      expect(peer.view()).toMatchObject({ state: 'Released', counters: { frames_received: 10 + i }, faults: [] });
+    }
+    expect(server.mediaWorkers?.loads()).toEqual({ 'media-1': 0, 'media-2': 0 });
+  });
+
+  it("log a worker's entries through the server's logger, with the session's id", async () => {
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 1 });
+    const { client, peer } = await server.connect({ audio: false });
+    client.sendMessage({ type: 'no_such_message' });
+    await eventually(() => messages(server!, peer.id).includes('Ignored data channel message'), 2000, 'the warning logged');
+    client.stopVideo();
+    await client.waitForStreamClosed(5000);
+    await peer.released;
+    const closedEntry = server.logs.find((entry) => entry.message === 'session.closed' && entry.session_id === peer.id);
+    expect(closedEntry).toMatchObject({ level: 'info', reason: 'tracks_ended' });
+  });
+
+  it('decode and detect in the workers: a red square clip gives detection events and a summary with detections', async () => {
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 2, decodeWorkers: 2, detector: 'colour-region' });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
+    expect(peer.location).toMatch(/^media-/);
+    await client.sendVideoFrames(60);
+    const detection = (await client.waitForEvent('detection', 3000)) as unknown as { detections: unknown[]; frame_width: number };
+    expect(detection).toMatchObject({ frame_width: 640 });
+    expect(detection.detections).toHaveLength(1);
+    client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
+    expect(closed.summary).toMatchObject({ total_frames_received: 60 });
+    expect(closed.summary.total_detections).toBeGreaterThan(0);
+    expect(closed.summary.total_frames_processed + closed.summary.total_frames_dropped).toBe(60);
+  });
+
+  it("a crashed worker fails its sessions (released, not leaked), the other worker's go on, and a new worker takes new sessions", async () => {
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 2 });
+    const first = await server.connect();
+    const second = await server.connect();
+    expect([first.peer.location, second.peer.location].sort()).toEqual(['media-1', 'media-2']);
+    const [doomed, survivor] = first.peer.location === 'media-1' ? [first, second] : [second, first];
+
+    await server.mediaWorkers!.crash('media-1');
+    await doomed.peer.released;
+    expect(doomed.peer.view()).toMatchObject({ state: 'Released', reason: 'peer_failed' });
+    expect(doomed.peer.view().faults.length).toBeGreaterThan(0);
+    expect(messages(server)).toContain('Media worker died: its sessions failed; starting a new one');
+    expect(survivor.peer.state).toBe('Active');
+
+    await survivor.client.sendVideoFrames(5, { intervalMs: 5 });
+    survivor.client.stopVideo();
+    survivor.client.stopAudio();
+    expect((await survivor.client.waitForStreamClosed(5000)).summary.total_frames_received).toBe(5);
+
+    const later = await eventually(() => server!.mediaWorkers!.loads()['media-1'] === 0 && server, 3000, 'a new media-1');
+    const after = await later.connect();
+    await after.client.sendVideoFrames(5, { intervalMs: 5 });
+    after.client.stopVideo();
+    after.client.stopAudio();
+    expect((await after.client.waitForStreamClosed(5000)).summary.total_frames_received).toBe(5);
+    expect(after.peer.location).toBe('media-1');
+    await doomed.client.close();
+  });
+
+  it('MEDIA_WORKERS=0 keeps the connections on the main thread', async () => {
+    server = await startTestServer({ ...fastEnding, mediaWorkers: 0 });
+    expect(server.mediaWorkers).toBeNull();
+    const { client, peer } = await server.connect({ audio: false });
+    expect(peer.location).toBe('main');
+    client.stopVideo();
+    await client.waitForStreamClosed(5000);
+  });
+});
