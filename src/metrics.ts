@@ -7,6 +7,8 @@ export interface MetricSources {
   liveSessions(): Iterable<{ state: string }>;
   /** Summary-webhook totals, or null when no webhook is configured. */
   webhookStats(): SummaryWebhookStats | null;
+  /** Connections each media worker holds, by worker name; empty when they live on the main thread. */
+  mediaWorkerLoads?(): Record<string, number>;
 }
 
 const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'retried', 'dropped'] as const;
@@ -86,6 +88,16 @@ export class ServerMetrics {
         this.reset();
         const stats = sources.webhookStats();
         if (stats) for (const outcome of WEBHOOK_OUTCOMES) this.inc({ outcome }, stats[outcome]);
+      },
+    });
+    new Gauge({
+      name: 'media_worker_connections',
+      help: 'Peer connections each media worker holds (MEDIA_WORKERS), closing ones included',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [worker, connections] of Object.entries(sources.mediaWorkerLoads?.() ?? {})) this.set({ worker }, connections);
       },
     });
     new Gauge({

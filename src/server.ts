@@ -89,6 +89,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const metrics = new ServerMetrics(new Registry(), {
     liveSessions: () => manager.live(),
     webhookStats: () => manager.webhookStats(),
+    mediaWorkerLoads: () => mediaWorkers?.loads() ?? {},
   });
   const app = createApp({
     manager,

@@ -39,6 +39,7 @@ describe('GET /metrics', () => {
     expect(during.get('sessions_active{state="Active"}')).toBe(1);
     expect(during.get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
     expect(during.get('frames_received_total')).toBe(0);
+    expect(during.get(`media_worker_connections{worker="${peer.location}"}`)).toBe(1);
 
     const closed = (await (await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' })).json()) as {
       reason: string;
@@ -48,6 +49,7 @@ describe('GET /metrics', () => {
 
     const after = await scrape(server.url);
     expect([...after.keys()].filter((key) => key.startsWith('sessions_active{'))).toEqual([]);
+    expect(after.get(`media_worker_connections{worker="${peer.location}"}`)).toBe(0);
     expect(after.get('sessions_closed_total{reason="client_request"}')).toBe(1);
     expect(after.get('frames_received_total')).toBe(closed.summary.total_frames_received);
     expect(after.get('frames_received_total')).toBe(12);

@@ -113,12 +113,14 @@ export class PeerSession {
   }
 
   /**
-   * Applies the client's offer and returns the answer with all ICE candidates. A close that began
-   * meanwhile wins: a media worker may answer before it hears of the close.
+   * Applies the client's offer and returns the answer with all ICE candidates. A close asked for
+   * meanwhile (DELETE, end_stream, shutdown) wins: on the main thread werift's negotiation then
+   * never ends, while a media worker may answer before it hears of the close.
    */
   async negotiate(offerSdp: string): Promise<string> {
     const answer = await unlessClosedMeanwhile(this.media.negotiate(offerSdp), this.released, () => this.state === 'Active');
-    if (this.actor.getSnapshot().context.closeReason !== null) throw new SessionClosedError('session closed during negotiation');
+    const { closeReason } = this.actor.getSnapshot().context;
+    if (closeReason === 'client_request' || closeReason === 'server_shutdown') throw new SessionClosedError('session closed during negotiation');
     return answer;
   }
 

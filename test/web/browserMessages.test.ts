@@ -49,7 +49,8 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  server = await startTestServer({ detector: 'colour-region', videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS });
+  // On the main thread: recordServerSends() records what this thread's werift data channels send.
+  server = await startTestServer({ mediaWorkers: 0, detector: 'colour-region', videoInactivityMs: INACTIVITY_MS, audioInactivityMs: INACTIVITY_MS });
 });
 
 /** Rejects when `promise` has not settled within `ms`, so a failed test cannot hang its cleanup. */
