@@ -31,13 +31,15 @@ import { aiortcVersion, measure, ratio, round, serverEnv, type Measurement } fro
 import { lineChart, type Series } from './svgChart';
 
 const { values: argv } = parseArgs({
-  options: { k: { type: 'string' }, seconds: { type: 'string' }, compare: { type: 'string' }, from: { type: 'string' } },
+  options: { k: { type: 'string' }, seconds: { type: 'string' }, compare: { type: 'string' }, from: { type: 'string' }, 'media-workers': { type: 'string' } },
 });
 const KS = (argv.k ?? process.env.BENCH_K ?? '1,10,25,50,100,200').split(',').map(Number);
 const SECONDS = Number(argv.seconds ?? process.env.BENCH_SECONDS ?? 10);
 const COMPARE = argv.compare ?? process.env.BENCH_COMPARE;
 if (COMPARE !== undefined && COMPARE !== 'aiortc') throw new Error(`--compare takes "aiortc", got "${COMPARE}"`);
 const SERVERS: ServerKind[] = COMPARE ? ['this', 'aiortc'] : ['this'];
+/** This server once per MEDIA_WORKERS value (--media-workers 0,1,2 / BENCH_MEDIA_WORKERS); unset: its own default. */
+const MEDIA_WORKERS: Array<number | undefined> = (argv['media-workers'] ?? process.env.BENCH_MEDIA_WORKERS)?.split(',').map(Number) ?? [undefined];
 const IDLE_AFTER_MS = Number(process.env.BENCH_IDLE_AFTER_MS ?? 5000);
 const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(__dirname, 'results');
 const CHARTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(__dirname, '..', 'docs');
@@ -46,6 +48,8 @@ const CHARTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(__dirname, '..', 'docs'
 interface Row {
   server: ServerKind;
   decoder: string | null;
+  /** This server: the media workers it ran with (0: connections on the main thread). */
+  media_workers: number | null;
   k: number;
   /** Sessions that reached `connected`. */
   sessions_connected: number;
@@ -70,6 +74,11 @@ interface Row {
   frames_dropped: number;
   load_generator_late_frames: number;
   failures: number;
+  /** This server, BENCH_IDLE_AFTER_MS after the load against before it: sessions and worker connections left, main-thread handles and heap. */
+  sessions_left: number | null;
+  worker_connections_left: number | null;
+  handles_before_after: [number, number] | null;
+  heap_used_before_after_mb: [number, number] | null;
 }
 
 /** The clip's frame rate: frames sent / FPS are the seconds actually streamed. */
@@ -82,6 +91,7 @@ function row(m: Measurement): Row {
   return {
     server: m.server,
     decoder: m.decoder,
+    media_workers: m.media_workers ?? null,
     k: m.k,
     sessions_connected: connected,
     session_seconds: round(sessionSeconds, 1),
@@ -101,20 +111,29 @@ function row(m: Measurement): Row {
     frames_dropped: m.frames_dropped,
     load_generator_late_frames: m.late_frames,
     failures: m.failures.length,
+    sessions_left: m.afterwards?.after.sessions ?? null,
+    worker_connections_left: m.afterwards?.after.worker_connections ?? null,
+    handles_before_after: m.afterwards ? [m.afterwards.before.handles, m.afterwards.after.handles] : null,
+    heap_used_before_after_mb: m.afterwards ? [m.afterwards.before.heap_used_mb, m.afterwards.after.heap_used_mb] : null,
   };
 }
 
 const percent = (value: number | null): string => (value === null ? '-' : `${round(value * 100, 1)}%`);
 const p50p95 = (s: Stats): string => (s.n === 0 ? '-' : `${s.median} / ${s.p95 ?? `- (max ${s.max})`} (n ${s.n})`);
 const serverName = (kind: ServerKind): string => (kind === 'this' ? 'this server' : 'aiortc server');
+/** A row's server: aiortc, or this server with its media workers. */
+const variantName = (r: Pick<Row, 'server' | 'media_workers'>): string =>
+  r.server === 'aiortc' ? serverName('aiortc') : r.media_workers === null ? serverName('this') : `this server, ${r.media_workers} media workers`;
+const leftAfter = (r: Row): string =>
+  r.sessions_left === null ? '-' : `${r.sessions_left} / ${r.worker_connections_left} / ${r.handles_before_after!.join('→')} / ${r.heap_used_before_after_mb!.join('→')}`;
 
 function markdown(rows: Row[]): string {
   const header =
     '| server | K | session-s streamed | setup p50 / p95 ms | teardown p50 / p95 ms | CPU-s per session-s | peak RSS per session MB | RSS after close per session MB | ' +
-    'frames received / sent | analysed / received | summaries / sessions |';
+    'frames received / sent | analysed / received | summaries / sessions | afterwards: sessions / worker connections / handles / heap MB |';
   const lines = rows.map((r) =>
     [
-      `${serverName(r.server)} (${r.decoder ?? '?'})`,
+      `${variantName(r)} (${r.decoder ?? '?'})`,
       r.k,
       r.session_seconds,
       p50p95(r.setup_ms),
@@ -125,14 +144,16 @@ function markdown(rows: Row[]): string {
       percent(r.frames_received_per_sent),
       `${percent(r.frames_analysed_per_received)}${r.analysed_counts === 'decoded' ? ' decoded' : ''}`,
       `${round(r.summaries_per_session * r.k, 0)} / ${r.k}`,
+      leftAfter(r),
     ].join(' | '),
   );
-  return [header, `|${'---|'.repeat(11)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
+  return [header, `|${'---|'.repeat(12)}`, ...lines.map((line) => `| ${line} |`)].join('\n');
 }
 
-function charts(rows: Row[], config: string, servers: ServerKind[], seconds: number): Record<string, string> {
+function charts(rows: Row[], config: string, seconds: number): Record<string, string> {
+  const variants = [...new Set(rows.map(variantName))];
   const series = (pick: (r: Row) => { y: number | null; hollow?: boolean }): Series[] =>
-    servers.map((kind) => ({ name: serverName(kind), points: rows.filter((r) => r.server === kind).map((r) => ({ x: r.k, ...pick(r) })) }));
+    variants.map((name) => ({ name, points: rows.filter((r) => variantName(r) === name).map((r) => ({ x: r.k, ...pick(r) })) }));
   const pct = (v: number) => `${round(v * 100, 2)}%`;
   const xLabel = `concurrent sessions K (640x480 30 fps VP8 + Opus, ${seconds} s each; ${config})`;
   return {
@@ -174,7 +195,15 @@ interface Report {
   node: string;
   aiortc: string;
   machine: { cpus: number; model?: string; load_average_at_end: number[] };
-  settings: { k: number[]; seconds: number; servers: ServerKind[]; idle_after_ms: number; clip: string; server_env: Record<string, string> };
+  settings: {
+    k: number[];
+    seconds: number;
+    servers: ServerKind[];
+    media_workers?: Array<number | null>;
+    idle_after_ms: number;
+    clip: string;
+    server_env: Record<string, string>;
+  };
   rows: Row[];
   measurements: Measurement[];
 }
@@ -185,11 +214,15 @@ async function sweep(): Promise<Report> {
   const clip = await prepareClip();
   const measurements: Measurement[] = [];
   for (const k of KS) {
-    for (const kind of SERVERS) {
-      const m = await measure(kind, k, 1, { seconds: SECONDS, idleAfterMs: IDLE_AFTER_MS });
+    const variants = SERVERS.flatMap((kind): Array<{ kind: ServerKind; workers: number | undefined }> =>
+      kind === 'this' ? MEDIA_WORKERS.map((workers) => ({ kind, workers })) : [{ kind, workers: undefined }],
+    );
+    for (const { kind, workers } of variants) {
+      const env: Record<string, string> = workers === undefined ? {} : { MEDIA_WORKERS: String(workers) };
+      const m = await measure(kind, k, 1, { seconds: SECONDS, idleAfterMs: IDLE_AFTER_MS, env });
       measurements.push(m);
       process.stderr.write(
-        `${kind} K=${k}: ${m.summaries}/${k} summaries, ${m.frames_received}/${m.video_frames_sent_summarised} frames received, ` +
+        `${variantName({ server: kind, media_workers: m.media_workers ?? null })} K=${k}: ${m.summaries}/${k} summaries, ${m.frames_received}/${m.video_frames_sent_summarised} frames received, ` +
           `${m.cpu_seconds} CPU-s, peak ${m.peak_rss_mb} MB${m.failures.length ? `; ${m.failures.length} failures: ${m.failures[0]}` : ''}\n`,
       );
     }
@@ -199,7 +232,7 @@ async function sweep(): Promise<Report> {
     node: process.version,
     aiortc: aiortcVersion(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, load_average_at_end: loadavg().map((v) => round(v, 2)) },
-    settings: { k: KS, seconds: SECONDS, servers: SERVERS, idle_after_ms: IDLE_AFTER_MS, clip, server_env: serverEnv() },
+    settings: { k: KS, seconds: SECONDS, servers: SERVERS, media_workers: MEDIA_WORKERS.map((value) => value ?? null), idle_after_ms: IDLE_AFTER_MS, clip, server_env: serverEnv() },
     rows: measurements.map(row),
     measurements,
   };
@@ -212,7 +245,7 @@ async function sweep(): Promise<Report> {
 async function main() {
   const measured: Report = argv.from ? (JSON.parse(readFileSync(argv.from, 'utf8')) as Report) : await sweep();
   const report = { ...measured, rows: measured.measurements.map(row) };
-  const { k, seconds, servers, server_env: env } = report.settings;
+  const { k, seconds, server_env: env } = report.settings;
   const config = Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ') || 'default configuration';
   const table = markdown(report.rows);
   console.log(`\n${table}\n`);
@@ -220,7 +253,7 @@ async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'bench.md'), `Configuration: ${config}; K = ${k.join(', ')}, ${seconds} s per session.\n\n${table}\n`);
   mkdirSync(CHARTS_DIR, { recursive: true });
-  for (const [name, svg] of Object.entries(charts(report.rows, config, servers, seconds))) writeFileSync(join(CHARTS_DIR, name), svg);
+  for (const [name, svg] of Object.entries(charts(report.rows, config, seconds))) writeFileSync(join(CHARTS_DIR, name), svg);
   console.log(`wrote ${join(RESULTS_DIR, 'bench.md')} and the charts in ${CHARTS_DIR}`);
 }
 

@@ -62,7 +62,26 @@ export interface Measurement {
   setup_ms: number[];
   /** Per session that got there: its senders stopped (RTCP BYE) -> `stream_closed` received. */
   teardown_ms: number[];
+  /** This server: MEDIA_WORKERS it ran with (its default: one per core). */
+  media_workers: number | null;
+  /** This server, from its /metrics before the load and BENCH_IDLE_AFTER_MS after: what the load left behind. */
+  afterwards: Afterwards | null;
   failures: string[];
+}
+
+/** What a server holds, read from its /metrics (sessions, connections, handles, heap). */
+export interface Holdings {
+  sessions: number;
+  /** Connections the media workers hold (0 when they live on the main thread). */
+  worker_connections: number;
+  /** libuv handles of the main thread (prom-client's nodejs_active_handles_total). */
+  handles: number;
+  heap_used_mb: number;
+}
+
+export interface Afterwards {
+  before: Holdings;
+  after: Holdings;
 }
 
 export const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -71,7 +90,7 @@ export const ratio = (part: number, whole: number): number | null => (whole > 0 
 export const total = (items: Measurement[], pick: (m: Measurement) => number | null): number => items.reduce((sum, m) => sum + (pick(m) ?? 0), 0);
 
 /** This server's variables that change what it analyses and how: recorded with the results. */
-const SERVER_VARIABLES = ['DETECTOR', 'DETECTOR_OPTIONS', 'DECODER', 'ANALYSIS_FPS', 'DECODE_WORKERS', 'FRAME_BUFFER_SIZE', 'FRAME_BUFFER_POLICY'];
+const SERVER_VARIABLES = ['MEDIA_WORKERS', 'DETECTOR', 'DETECTOR_OPTIONS', 'DECODER', 'ANALYSIS_FPS', 'DECODE_WORKERS', 'FRAME_BUFFER_SIZE', 'FRAME_BUFFER_POLICY'];
 
 /** The SERVER_VARIABLES set in this process's environment (they pass through to the server). */
 export function serverEnv(): Record<string, string> {
@@ -124,6 +143,31 @@ function tally(load: LoadRun) {
   };
 }
 
+/** The sum of a metric's samples (every label set) in a Prometheus text exposition. */
+function metricSum(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+async function holdings(server: ServerProcess): Promise<Holdings | null> {
+  if (server.kind !== 'this') return null;
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return {
+    sessions: metricSum(text, 'sessions_active'),
+    worker_connections: metricSum(text, 'media_worker_connections'),
+    handles: metricSum(text, 'nodejs_active_handles_total'),
+    heap_used_mb: round(metricSum(text, 'nodejs_heap_size_used_bytes') / MB, 1),
+  };
+}
+
+function mediaWorkersOf(server: ServerProcess): number | null {
+  if (server.kind === 'aiortc') return null;
+  const said = server.startupLines.map((line) => /media_workers=(\d+)/.exec(line)?.[1]).find(Boolean);
+  return said === undefined ? null : Number(said);
+}
+
 function decoderOf(server: ServerProcess): string | null {
   if (server.kind === 'aiortc') return 'PyAV libvpx';
   const said = server.startupLines.map((line) => /decoder=(\w+)/.exec(line)?.[1]).find(Boolean);
@@ -153,6 +197,7 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
   try {
     await sleep(SETTLE_MS);
     const loadAverageBefore = loadavg().map((value) => round(value, 2));
+    const holdingsBefore = await holdings(server);
     const rssBefore = memory(server.pid).rssBytes;
     let peakRss = rssBefore;
     const sampler = setInterval(() => {
@@ -171,6 +216,7 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
     const end = memory(server.pid);
     await sleep(options.idleAfterMs);
     const idleAfter = memory(server.pid).rssBytes;
+    const holdingsAfter = await holdings(server);
     return {
       server: kind,
       decoder: decoderOf(server),
@@ -189,6 +235,8 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
       load_generator_cpu_seconds: load.totals?.cpu_seconds ?? null,
       setup_ms: load.sessions.flatMap((session) => (session.setup_ms === null ? [] : [session.setup_ms])),
       teardown_ms: load.sessions.flatMap((session) => (session.end_to_closed_ms === null ? [] : [session.end_to_closed_ms])),
+      media_workers: mediaWorkersOf(server),
+      afterwards: holdingsBefore && holdingsAfter ? { before: holdingsBefore, after: holdingsAfter } : null,
     };
   } catch (error) {
     throw new Error(`${kind} K=${k}: ${error instanceof Error ? error.message : String(error)}\n${server.recentOutput()}`);
