@@ -3,12 +3,14 @@
  * nothing stays behind. Each session is this repo's werift client (src/client/streamingClient.ts)
  * with a video track (synthetic VP8), an audio track (Opus) and the `events` data channel; it
  * streams a few frames, stops both tracks (RTCP BYE), waits for its `stream_closed` and closes.
- * The server runs in this process (test/helpers/loopbackServer.ts, DETECTOR=off), so the
- * process's memory is the server's plus the clients' of the wave under way.
+ * The server runs in this process (test/helpers/loopbackServer.ts, DETECTOR=off) with its media
+ * workers (MEDIA_WORKERS, default one per core), so the process's memory is the server's plus
+ * the clients' of the wave under way; the heap is this thread's plus every media worker's.
  *
  * After each wave (every session's `stream_closed` in, the manager empty, then a GC: run with
- * --expose-gc, as `npm run bench:soak` does): RSS, heap used, sessions the manager still holds
- * (count and live()), and this process's active resources (process.getActiveResourcesInfo()).
+ * --expose-gc, as `npm run bench:soak` does, which the media workers inherit): RSS, heap used,
+ * sessions the manager still holds (count and live()), connections the media workers still hold,
+ * and this process's active resources (process.getActiveResourcesInfo()).
  * At the end, RSS and heap are compared with the level after the first wave (target: within
  * 5%), summaries received against sessions opened, and what is left once the server is closed.
  *
@@ -23,7 +25,7 @@
  * Writes bench/results/soak.json with every wave's numbers; prints a Markdown table.
  */
 import { StreamingClient } from '../src/client/streamingClient';
-import { startLoopbackServer } from '../test/helpers/loopbackServer';
+import { startLoopbackServer, type LoopbackServer } from '../test/helpers/loopbackServer';
 import { runBench, writeResults } from './report';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
@@ -40,14 +42,20 @@ const mb = (bytes: number) => Math.round((bytes / MB) * 10) / 10;
 const percent = (value: number, base: number) => Math.round(((value - base) / base) * 1000) / 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Memory after a full GC, a few turns of the event loop apart so that finalizers can run. */
-async function settledMemory(): Promise<{ rss: number; heapUsed: number }> {
+/**
+ * Memory after a full GC, a few turns of the event loop apart so that finalizers can run. The
+ * heap is this thread's and every media worker's (each collects before it answers), and the
+ * connections the workers still hold come with it.
+ */
+async function settledMemory(server: LoopbackServer): Promise<{ rss: number; heapUsed: number; workerHeapUsed: number; workerConnections: number }> {
   for (let i = 0; i < 3; i++) {
     gc?.();
     await new Promise((resolve) => setImmediate(resolve));
   }
+  const workers = (await server.mediaWorkers?.measure()) ?? [];
+  const workerHeapUsed = workers.reduce((sum, worker) => sum + worker.heapUsedBytes, 0);
   const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
+  return { rss, heapUsed: heapUsed + workerHeapUsed, workerHeapUsed, workerConnections: workers.reduce((sum, worker) => sum + worker.connections, 0) };
 }
 
 /** This process's active resources by type, e.g. { UDPWRAP: 2, Timeout: 3 }. */
@@ -102,7 +110,7 @@ async function main() {
       summaries += results.filter((result) => result.summary).length;
       for (const result of results) if (result.error && errors.length < 20) errors.push(result.error);
       await untilEmpty(() => server.manager.count);
-      const memory = await settledMemory();
+      const memory = await settledMemory(server);
       const resources = activeResources();
       rows.push({
         wave,
@@ -111,6 +119,8 @@ async function main() {
         wave_seconds: (Date.now() - waveStarted) / 1000,
         rss_mb: mb(memory.rss),
         heap_used_mb: mb(memory.heapUsed),
+        worker_heap_used_mb: mb(memory.workerHeapUsed),
+        worker_connections: memory.workerConnections,
         manager_count: server.manager.count,
         manager_live: server.manager.live().length,
         archived_records: server.manager.list().length,
@@ -124,7 +134,7 @@ async function main() {
   }
   // Let closed sockets and timers go, then see what the whole run left in this process.
   await sleep(200);
-  const end = await settledMemory();
+  const end = await settledMemory(server);
   const resourcesAfter = activeResources();
 
   const first = rows[0]!;
@@ -148,6 +158,8 @@ async function main() {
     heap_after_last_wave_mb: last.heap_used_mb,
     heap_change_percent: percent(last.heap_used_mb, first.heap_used_mb),
     sessions_left_in_manager: last.manager_count,
+    media_workers: server.mediaWorkers?.size ?? 0,
+    worker_connections_left: last.worker_connections,
     active_resources_before: resourcesBefore,
     active_resources_after_close: resourcesAfter,
     rss_after_close_mb: mb(end.rss),

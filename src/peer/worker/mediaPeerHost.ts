@@ -49,6 +49,10 @@ export class MediaPeerHost {
         return void this.call(message);
       case 'abort':
         return this.aborts.get(message.callId)?.abort();
+      case 'measure':
+        // Benches and soak runs only: a GC is there when the process was started with --expose-gc.
+        (globalThis as { gc?: () => void }).gc?.();
+        return this.options.post({ type: 'measured', requestId: message.requestId, connections: this.hosted.size, heapUsedBytes: process.memoryUsage().heapUsed });
       case 'stop':
         return void this.stop();
     }

@@ -39,11 +39,20 @@ const STOP_TIMEOUT_MS = 3000;
 /** Workers that may die in a row before answering `ready` until the pool stops replacing them. */
 const MAX_FAILED_STARTS = 3;
 
+/** What a worker holds (MediaWorkerPool.measure). */
+export interface MediaWorkerHoldings {
+  name: string;
+  connections: number;
+  heapUsedBytes: number;
+}
+
 function startWorker(setup: MediaWorkerSetup): Worker {
   const typescript = __filename.endsWith('.ts');
+  // --expose-gc passes on, so that a soak run measures each worker's heap after a GC as it does the main thread's.
+  const gc = process.execArgv.filter((flag) => flag === '--expose-gc');
   return new Worker(join(__dirname, typescript ? 'mediaWorker.ts' : 'mediaWorker.js'), {
     workerData: setup,
-    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
+    execArgv: [...gc, ...(typescript ? ['--require', require.resolve('tsx/cjs')] : [])],
   });
 }
 
@@ -56,6 +65,7 @@ class MediaWorkerHandle implements MediaWorkerChannel {
   readonly peers = new Map<string, RemoteMediaPeer>();
   readonly ready: Promise<void>;
   private readonly calls = new Map<number, PendingCall>();
+  private readonly measures = new Map<number, (holdings: MediaWorkerHoldings) => void>();
   private readonly worker: Worker;
   private nextCallId = 1;
   private goneBecause: string | null = null;
@@ -117,6 +127,16 @@ class MediaWorkerHandle implements MediaWorkerChannel {
     });
   }
 
+  /** Its connections and heap, as the worker reports them; zero when it is gone. */
+  measure(): Promise<MediaWorkerHoldings> {
+    if (!this.alive) return Promise.resolve({ name: this.name, connections: 0, heapUsedBytes: 0 });
+    const requestId = this.nextCallId++;
+    return new Promise((resolve) => {
+      this.measures.set(requestId, resolve);
+      this.post({ type: 'measure', requestId });
+    });
+  }
+
   /** Ends the thread as a crash would (fault injection). */
   crash(): Promise<number> {
     return this.worker.terminate();
@@ -159,6 +179,10 @@ class MediaWorkerHandle implements MediaWorkerChannel {
         return;
       case 'log':
         return void this.logger.log({ ...message.meta, level: message.level, message: message.message });
+      case 'measured':
+        this.measures.get(message.requestId)?.({ name: this.name, connections: message.connections, heapUsedBytes: message.heapUsedBytes });
+        this.measures.delete(message.requestId);
+        return;
       case 'stopped':
         return this.stopped();
     }
@@ -169,6 +193,8 @@ class MediaWorkerHandle implements MediaWorkerChannel {
     this.goneBecause = why;
     for (const call of this.calls.values()) call.reject(new Error(`media worker ${this.name} is gone (${why})`));
     this.calls.clear();
+    for (const resolve of this.measures.values()) resolve({ name: this.name, connections: 0, heapUsedBytes: 0 });
+    this.measures.clear();
     this.worker.removeAllListeners();
     void this.worker.terminate();
     // Its connections died with it: each session's actor closes the session.
@@ -210,6 +236,11 @@ export class MediaWorkerPool {
   /** Sessions per worker, by name. */
   loads(): Record<string, number> {
     return Object.fromEntries(this.workers.map((worker) => [worker.name, worker.load]));
+  }
+
+  /** What each worker holds: connections and heap (benches, soak runs). */
+  measure(): Promise<MediaWorkerHoldings[]> {
+    return Promise.all(this.workers.map((worker) => worker.measure()));
   }
 
   /** Ends one worker as a crash would, e.g. "media-1" (fault injection: tests and benches). */

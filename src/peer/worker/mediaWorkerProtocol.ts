@@ -38,6 +38,8 @@ export type ToMediaWorker =
   | { type: 'call'; callId: number; sessionId: string; method: MediaMethod; args: unknown[] }
   /** The call's AbortSignal fired (emitSummary's wait for the acknowledgement). */
   | { type: 'abort'; callId: number }
+  /** What the worker holds: its connections and heap (after a GC when the process runs with --expose-gc). */
+  | { type: 'measure'; requestId: number }
   /** Close every connection left, end the decode workers, answer `stopped`. */
   | { type: 'stop' };
 
@@ -50,4 +52,5 @@ export type FromMediaWorker =
   | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }
   /** Every 100 ms, the sessions whose status changed. */
   | { type: 'status'; sessions: Array<[sessionId: string, status: MediaStatus]> }
+  | { type: 'measured'; requestId: number; connections: number; heapUsedBytes: number }
   | { type: 'stopped' };
