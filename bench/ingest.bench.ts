@@ -151,9 +151,12 @@ function markdown(rows: Row[]): string {
 }
 
 function charts(rows: Row[], config: string, seconds: number): Record<string, string> {
-  const variants = [...new Set(rows.map(variantName))];
+  // The legend's names, short enough for its column: "this, 2 workers".
+  const legendName = (r: Row): string =>
+    r.server === 'this' && r.media_workers !== null ? `this, ${r.media_workers} worker${r.media_workers === 1 ? '' : 's'}` : serverName(r.server);
+  const variants = [...new Set(rows.map(legendName))];
   const series = (pick: (r: Row) => { y: number | null; hollow?: boolean }): Series[] =>
-    variants.map((name) => ({ name, points: rows.filter((r) => variantName(r) === name).map((r) => ({ x: r.k, ...pick(r) })) }));
+    variants.map((name) => ({ name, points: rows.filter((r) => legendName(r) === name).map((r) => ({ x: r.k, ...pick(r) })) }));
   const pct = (v: number) => `${round(v * 100, 2)}%`;
   const xLabel = `concurrent sessions K (640x480 30 fps VP8 + Opus, ${seconds} s each; ${config})`;
   return {
