@@ -2,6 +2,8 @@
  * A media worker's entry: werift connections for the sessions the main thread places here, their
  * RTP, SRTP, SCTP and frame assembly on this thread's event loop, and decode workers of its own.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { startAnalysis } from '../../media/analysis';
 import { useDtlsCertificate } from '../../webrtc/dtlsCertificate';
@@ -12,12 +14,12 @@ import type { FromMediaWorker, MediaWorkerSetup, ToMediaWorker } from './mediaWo
 async function serve(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('mediaWorker.ts runs as a worker thread');
-  const { config, logLevel, decoder, decodeWorkers, receivedVideo, certificate } = workerData as MediaWorkerSetup;
+  const { config, logLevel, decoder, decodeWorkers, receivedVideo, certificate, collectBeforeMeasuring } = workerData as MediaWorkerSetup;
   const post = (message: FromMediaWorker) => port.postMessage(message);
   const logger = forwardingLogger(port, logLevel);
   useDtlsCertificate(certificate);
   const analysis = startAnalysis(config, decoder, decodeWorkers, logger);
-  const host = new MediaPeerHost({ config, logger, analyzer: analysis.analyzer, receivedVideo, post });
+  const host = new MediaPeerHost({ config, logger, analyzer: analysis.analyzer, receivedVideo, post, collectGarbage: collectBeforeMeasuring ? exposedGc() : undefined });
   port.on('message', (message: ToMediaWorker) => {
     if (message.type !== 'stop') return host.handle(message);
     void host
@@ -26,6 +28,12 @@ async function serve(): Promise<void> {
       .then(() => post({ type: 'stopped' }));
   });
   post({ type: 'ready' });
+}
+
+/** V8's gc(), for soak runs: a worker cannot be started with --expose-gc, but may turn it on. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 void serve();

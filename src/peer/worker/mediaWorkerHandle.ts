@@ -30,11 +30,9 @@ export interface MediaWorkerHoldings {
 
 function startWorker(setup: MediaWorkerSetup): Worker {
   const typescript = __filename.endsWith('.ts');
-  // --expose-gc passes on, so that a soak run measures each worker's heap after a GC as it does the main thread's.
-  const gc = process.execArgv.filter((flag) => flag === '--expose-gc');
   return new Worker(join(__dirname, typescript ? 'mediaWorker.ts' : 'mediaWorker.js'), {
     workerData: setup,
-    execArgv: [...gc, ...(typescript ? ['--require', require.resolve('tsx/cjs')] : [])],
+    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
   });
 }
 

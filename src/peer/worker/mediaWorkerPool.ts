@@ -94,6 +94,9 @@ export class MediaWorkerPool {
       decodeWorkers: Math.max(1, Math.round(decodeWorkers / size)),
       receivedVideo,
       certificate,
+      // A worker takes no --expose-gc of its own: it is told, so that a soak run measures each
+      // worker's heap after a GC as it does the main thread's.
+      collectBeforeMeasuring: process.execArgv.includes('--expose-gc'),
     };
     return new MediaWorkerHandle(name, setup, logger, (handle, why, beforeReady) => this.replace(index, handle, why, beforeReady));
   }

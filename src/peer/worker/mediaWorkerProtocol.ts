@@ -19,6 +19,8 @@ export interface MediaWorkerSetup {
   receivedVideo: ReceivedVideo;
   /** The server's DTLS certificate: every thread presents the same. */
   certificate: DtlsCertificatePems;
+  /** The process runs with --expose-gc (a soak run): collect garbage before answering `measure`. */
+  collectBeforeMeasuring: boolean;
 }
 
 /** The effects a session's actor asks of its media side, by name. */
