@@ -6,14 +6,15 @@ import { createApp } from './http/app';
 import { startStatelyInspector, type StatelyInspector } from './inspection/statelyInspector';
 import type { Logger } from './logger';
 import type { AnalyzerSource } from './media/analyzer';
-import { startAnalysis, type Analysis } from './media/analysis';
-import { chooseDecoderBackend } from './media/decode/videoDecoders';
+import { startAnalysis } from './media/analysis';
+import { chooseDecoderBackend, type DecoderBackendName } from './media/decode/videoDecoders';
 import { ServerMetrics } from './metrics';
 import { onMainThread, type OpenMedia } from './peer/mediaPlacement';
 import type { PeerSession } from './peer/peerSession';
 import { MediaWorkerPool } from './peer/worker/mediaWorkerPool';
 import { SessionManager } from './sessions/sessionManager';
-import { prepareDtlsCertificate } from './webrtc/dtlsCertificate';
+import { prepareDtlsCertificate, type DtlsCertificatePems } from './webrtc/dtlsCertificate';
+import type { ReceivedVideo } from './webrtc/receivedVideo';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 
 export interface StartServerOptions {
@@ -43,6 +44,43 @@ export interface RunningServer {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/** Where the sessions' media lives, and what closing it takes. */
+interface MediaPlacement {
+  openMedia: OpenMedia;
+  mediaWorkers: MediaWorkerPool | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Media workers (MEDIA_WORKERS), each with decode workers of its own; or this thread, with the
+ * analysis given (tests) or its own decode pool.
+ */
+async function placeMedia(options: {
+  config: ServerConfig;
+  logger: Logger;
+  analyzer: AnalyzerSource | undefined;
+  decoder: DecoderBackendName;
+  receivedVideo: ReceivedVideo;
+  certificate: DtlsCertificatePems;
+}): Promise<MediaPlacement> {
+  const { config, logger, analyzer, decoder, receivedVideo, certificate } = options;
+  if (analyzer) return { openMedia: onMainThread(config, analyzer, receivedVideo), mediaWorkers: null, close: async () => {} };
+  if (config.mediaWorkers === 0) {
+    const analysis = startAnalysis(config, decoder, config.decodeWorkers, logger);
+    return { openMedia: onMainThread(config, analysis.analyzer, receivedVideo), mediaWorkers: null, close: () => analysis.close() };
+  }
+  const mediaWorkers = await MediaWorkerPool.start({
+    size: config.mediaWorkers,
+    config,
+    logger,
+    decoder,
+    decodeWorkers: config.decodeWorkers,
+    receivedVideo,
+    certificate,
+  });
+  return { openMedia: (media) => mediaWorkers.open(media), mediaWorkers, close: () => mediaWorkers.close() };
+}
+
 export async function startServer({ config, logger, analyzer, onSessionCreated }: StartServerOptions): Promise<RunningServer> {
   const dtls = checkDtlsRecordNumbering();
   if (!dtls.fixed) {
@@ -61,20 +99,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: config.analysisFps });
   }
   const receivedVideo = { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles };
-  // Media workers each own their decode workers; on the main thread, the analysis is this thread's.
-  const mediaWorkers = analyzer || config.mediaWorkers === 0 ? null : await MediaWorkerPool.start({
-    size: config.mediaWorkers,
-    config,
-    logger,
-    decoder: decoders.name,
-    decodeWorkers: config.decodeWorkers,
-    receivedVideo,
-    certificate,
-  });
-  const analysis: Analysis | null = mediaWorkers || analyzer ? null : startAnalysis(config, decoders.name, config.decodeWorkers, logger);
-  const openMedia: OpenMedia = mediaWorkers
-    ? (media) => mediaWorkers.open(media)
-    : onMainThread(config, (analyzer ?? analysis?.analyzer)!, receivedVideo);
+  const { openMedia, mediaWorkers, close: closeMedia } = await placeMedia({ config, logger, analyzer, decoder: decoders.name, receivedVideo, certificate });
   logger.info('media threads', { media_workers: mediaWorkers?.size ?? 0, decode_workers: config.detector === 'off' ? 0 : config.decodeWorkers });
   const manager: SessionManager = new SessionManager({
     config,
@@ -103,8 +128,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   }).catch(async (error: unknown) => {
-    await analysis?.close();
-    await mediaWorkers?.close();
+    await closeMedia();
     await inspector?.close();
     throw error;
   });
@@ -123,8 +147,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
       closing ??= (async () => {
         await manager.shutdown();
         await inspector?.close();
-        await mediaWorkers?.close();
-        await analysis?.close();
+        await closeMedia();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeAllConnections();
       })();

@@ -223,6 +223,11 @@ describe('SummaryWebhook', () => {
 describe('summary webhook end to end', () => {
   let server: TestServer;
 
+  // A test that failed before its own end still stops its server (idempotent after a clean end).
+  afterEach(async () => {
+    await server?.close();
+  });
+
   it('the receiver gets the summary of a session the client ended', async () => {
     receiver = await startReceiver(answer(200));
     server = await startTestServer({ summaryWebhookUrl: receiver.url, summaryWebhookSecret: SECRET });
@@ -245,6 +250,8 @@ describe('summary webhook end to end', () => {
     });
     expect(request.body.summary).toEqual(ended.summary);
     expect(request.body.ended_at).toEqual(expect.any(Number));
+    // Delivered once the server has read the receiver's answer, a moment after the receiver got the request.
+    await eventually(() => server.manager.webhookStats()?.delivered === 1, 2000, 'the delivery counted');
     expect(server.manager.webhookStats()).toMatchObject({ delivered: 1, failed: 0, queued: 0 });
     expect(JSON.stringify(server.logs)).not.toContain(SECRET);
 
