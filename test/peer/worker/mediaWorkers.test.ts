@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'video');
-const fastEnding = { videoInactivityMs: 400, audioInactivityMs: 400 };
+/** Tracks end by RTCP BYE here; inactivity must not end a session that waits for the others to connect. */
+const byeEnds = { videoInactivityMs: 5000, audioInactivityMs: 5000 };
 
 let server: TestServer | undefined;
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 describe('media workers', () => {
   it('place sessions on the least loaded worker; each session streams, counts and ends with its summary', async () => {
-    server = await startTestServer({ ...fastEnding, mediaWorkers: 2 });
+    server = await startTestServer({ ...byeEnds, mediaWorkers: 2 });
     expect(server.mediaWorkers?.size).toBe(2);
     const connected: Array<Awaited<ReturnType<TestServer['connect']>>> = [];
     for (let i = 0; i < 4; i++) connected.push(await server.connect());
@@ -27,7 +28,10 @@ describe('media workers', () => {
 
     await Promise.all(connected.map(({ client }, i) => client.sendVideoFrames(10 + i, { intervalMs: 5 })));
     // Counters are reported by the workers every 100 ms.
-    await eventually(() => connected.every(({ peer }, i) => peer.view().counters.frames_received === 10 + i), 3000, 'counters reported');
+    const received = () => connected.map(({ peer }) => peer.view().counters.frames_received);
+    await eventually(() => received().every((frames, i) => frames === 10 + i), 3000, 'counters reported').catch((error: Error) => {
+      throw new Error(`${error.message}: frames received ${JSON.stringify(received())}`);
+    });
     for (const { client } of connected) client.stopVideo();
     for (const { client } of connected) client.stopAudio();
     const closed = await Promise.all(connected.map(({ client }) => client.waitForStreamClosed(5000)));
@@ -43,7 +47,7 @@ describe('media workers', () => {
   });
 
   it("log a worker's entries through the server's logger, with the session's id", async () => {
-    server = await startTestServer({ ...fastEnding, mediaWorkers: 1 });
+    server = await startTestServer({ ...byeEnds, mediaWorkers: 1 });
     const { client, peer } = await server.connect({ audio: false });
     client.sendMessage({ type: 'no_such_message' });
     await eventually(() => messages(server!, peer.id).includes('Ignored data channel message'), 2000, 'the warning logged');
@@ -55,7 +59,7 @@ describe('media workers', () => {
   });
 
   it('decode and detect in the workers: a red square clip gives detection events and a summary with detections', async () => {
-    server = await startTestServer({ ...fastEnding, mediaWorkers: 2, decodeWorkers: 2, detector: 'colour-region' });
+    server = await startTestServer({ ...byeEnds, mediaWorkers: 2, decodeWorkers: 2, detector: 'colour-region' });
     const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
     expect(peer.location).toMatch(/^media-/);
     await client.sendVideoFrames(60);
@@ -70,7 +74,7 @@ describe('media workers', () => {
   });
 
   it("a crashed worker fails its sessions (released, not leaked), the other worker's go on, and a new worker takes new sessions", async () => {
-    server = await startTestServer({ ...fastEnding, mediaWorkers: 2 });
+    server = await startTestServer({ ...byeEnds, mediaWorkers: 2 });
     const first = await server.connect();
     const second = await server.connect();
     expect([first.peer.location, second.peer.location].sort()).toEqual(['media-1', 'media-2']);
@@ -99,7 +103,7 @@ describe('media workers', () => {
   });
 
   it('MEDIA_WORKERS=0 keeps the connections on the main thread', async () => {
-    server = await startTestServer({ ...fastEnding, mediaWorkers: 0 });
+    server = await startTestServer({ ...byeEnds, mediaWorkers: 0 });
     expect(server.mediaWorkers).toBeNull();
     const { client, peer } = await server.connect({ audio: false });
     expect(peer.location).toBe('main');
