@@ -9,7 +9,7 @@ import type { CloseReason, Detection, SessionCounters, StreamClosedEvent } from 
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { createPeerConnection, transportsClosed, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
-import { DetectionEvents } from './detectionEvents';
+import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { EventChannel } from './eventChannel';
 import { guardCallback } from './guardCallback';
 import { answerOffer } from './negotiation';
@@ -54,6 +54,10 @@ export class MediaPeer implements PeerMediaLink {
   private connected = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** session_started went out: the other events may follow it (API.md: it comes first). */
+  private announced = false;
+  /** The newest detection event offered before the announcement, sent right after it. */
+  private heldDetection: DetectionEvent | null = null;
 
   constructor(private readonly options: MediaPeerOptions) {
     const { id, config, log, emit } = options;
@@ -91,9 +95,7 @@ export class MediaPeer implements PeerMediaLink {
       },
       log,
     );
-    this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => {
-      if (this.events.send({ event_type: 'detection', session_id: id, ...event })) this.session.detectionEventSent();
-    });
+    this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
     this.watchPeerConnection();
   }
 
@@ -122,9 +124,17 @@ export class MediaPeer implements PeerMediaLink {
     return answer;
   }
 
-  /** The actor's Active entry: tells the client its session began. */
+  /**
+   * The actor's answer to the data channel opening while the session is Active: tells the client
+   * its session began. With the connection in a media worker this comes back a moment after the
+   * channel opened, and detections may be ready before it: the newest of them waits for it.
+   */
   announce(): void {
-    this.events.send({ event_type: 'session_started', session_id: this.options.id });
+    if (!this.events.send({ event_type: 'session_started', session_id: this.options.id })) return;
+    this.announced = true;
+    const held = this.heldDetection;
+    this.heldDetection = null;
+    if (held) this.sendDetection(held);
   }
 
   stopProcessors(trackIds: string[]): Promise<void> {
@@ -214,6 +224,14 @@ export class MediaPeer implements PeerMediaLink {
     // Once the session is closing its counters are final (ClosingSession has frozen them, or the
     // connection is closing): a late track gets no processor.
     if (!this.session.closed && !this.closing) this.media.add(track);
+  }
+
+  private sendDetection(event: DetectionEvent): void {
+    if (!this.announced) {
+      this.heldDetection = event;
+      return;
+    }
+    if (this.events.send({ event_type: 'detection', session_id: this.options.id, ...event })) this.session.detectionEventSent();
   }
 
   private offerDetections(trackId: string, frame: VideoFrame, detections: Detection[], picture?: PictureSize): void {
