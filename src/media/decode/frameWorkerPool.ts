@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../../logger';
 import type { AnalysisDropReason, Detection } from '../../protocol';
+import { startWorkerThread } from '../../workerThreads';
 import { FrameDropped } from '../analyzer';
 import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
@@ -67,7 +67,7 @@ class PooledWorker {
     private readonly jobTimeoutMs: number,
     private readonly onDeath: (worker: PooledWorker, why: string) => void,
   ) {
-    this.worker = startWorker(setup);
+    this.worker = startWorkerThread(__dirname, 'frameWorker', setup);
     this.worker.on('message', (reply: FrameWorkerReply) => this.settle(reply));
     this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
     this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
@@ -140,14 +140,6 @@ class PooledWorker {
 }
 
 /** Under tsx or jest the worker is TypeScript: it loads tsx's require hook first. */
-function startWorker(setup: FrameWorkerSetup): Worker {
-  const typescript = __filename.endsWith('.ts');
-  const file = join(__dirname, typescript ? 'frameWorker.ts' : 'frameWorker.js');
-  return new Worker(file, {
-    workerData: setup,
-    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
-  });
-}
 
 /**
  * Worker threads that decode and analyse video frames off the main thread, so one session's

@@ -43,7 +43,8 @@ export class MediaPeerHost {
     return this.hosted.size;
   }
 
-  handle(message: ToMediaWorker): void {
+  /** A message of the main thread's; `stop` is the entry's (it ends the decode workers too, after stop()). */
+  handle(message: Exclude<ToMediaWorker, { type: 'stop' }>): void {
     switch (message.type) {
       case 'open':
         return this.open(message.sessionId, message.startTime);
@@ -54,8 +55,6 @@ export class MediaPeerHost {
       case 'measure':
         this.options.collectGarbage?.();
         return this.options.post({ type: 'measured', requestId: message.requestId, connections: this.hosted.size, heapUsedBytes: process.memoryUsage().heapUsed });
-      case 'stop':
-        return void this.stop();
     }
   }
 

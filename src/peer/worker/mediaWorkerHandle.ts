@@ -1,7 +1,7 @@
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { PeerSessionEvent } from '../../../machines/peerSession.types';
 import type { Logger } from '../../logger';
+import { startWorkerThread } from '../../workerThreads';
 import type { FromMediaWorker, MediaMethod, MediaWorkerSetup, ToMediaWorker } from './mediaWorkerProtocol';
 import { RemoteMediaPeer, type MediaWorkerChannel } from './remoteMediaPeer';
 
@@ -28,13 +28,6 @@ export interface MediaWorkerHoldings {
   heapUsedBytes: number;
 }
 
-function startWorker(setup: MediaWorkerSetup): Worker {
-  const typescript = __filename.endsWith('.ts');
-  return new Worker(join(__dirname, typescript ? 'mediaWorker.ts' : 'mediaWorker.js'), {
-    workerData: setup,
-    execArgv: typescript ? ['--require', require.resolve('tsx/cjs')] : [],
-  });
-}
 
 /**
  * One media worker and the sessions whose connections live in it. Calls are answered by
@@ -58,7 +51,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
     private readonly logger: Logger,
     private readonly onDeath: (handle: MediaWorkerHandle, why: string, beforeReady: boolean) => void,
   ) {
-    this.worker = startWorker(setup);
+    this.worker = startWorkerThread(__dirname, 'mediaWorker', setup);
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (message: FromMediaWorker) => {
         if (message.type === 'ready') {
@@ -101,9 +94,17 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
     }
     const callId = this.nextCallId++;
     return new Promise((resolve, reject) => {
-      this.calls.set(callId, { sessionId, method, resolve, reject });
+      // The abort listener lives as long as the call: answered or failed, it is removed.
+      const onAbort = () => this.post({ type: 'abort', callId });
+      const settled = () => signal?.removeEventListener('abort', onAbort);
+      this.calls.set(callId, {
+        sessionId,
+        method,
+        resolve: (value) => (settled(), resolve(value)),
+        reject: (error) => (settled(), reject(error)),
+      });
       this.post({ type: 'call', callId, sessionId, method, args });
-      signal?.addEventListener('abort', () => this.post({ type: 'abort', callId }), { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
