@@ -27,6 +27,11 @@ export type FrameWorkerRequest =
   | { type: 'audio'; jobId: number; streamId: string; packets: Uint8Array[] }
   | { type: 'end'; streamId: string };
 
+/** Sent once, before any reply: the worker's detector is loaded (a model runtime may take a while). */
+export interface FrameWorkerReady {
+  type: 'ready';
+}
+
 export type FrameWorkerReply =
   | {
       jobId: number;

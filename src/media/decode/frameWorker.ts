@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDetector } from '../detectors/registry';
-import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import type { FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import { DetectionRunner } from './detectionRunner';
 import { InOrderReplies } from './inOrderReplies';
 import type { OpusLevelMeter } from './opusDecoder';
@@ -19,7 +19,8 @@ type Reply = (reply: FrameWorkerReply) => void;
 type FrameRequest = Extract<FrameWorkerRequest, { type: 'frame' }>;
 
 const setup = workerData as FrameWorkerSetup;
-const detection = new DetectionRunner(createDetector(setup.detector, setup.detectorOptions), setup.detectTimeoutMs);
+const detector = createDetector(setup.detector, setup.detectorOptions);
+const detection = new DetectionRunner(detector, setup.detectTimeoutMs);
 /** The backend's video decoders and Opus level meters. */
 const backend = decoderBackend(setup.decoder);
 const decoders = new Map<string, Promise<VideoDecoder>>();
@@ -30,7 +31,17 @@ const replies = new InOrderReplies<FrameWorkerReply>((reply) => {
     parentPort!.postMessage(reply);
   } catch {}
 });
-let queue: Promise<void> = Promise.resolve();
+// Requests wait for the detector to load. One that cannot load ends the worker with its error
+// (thrown outside any promise, so that the pool sees the worker fail before its first frame).
+let queue: Promise<void> = Promise.resolve(detector.ready).then(
+  () => parentPort!.postMessage({ type: 'ready' } satisfies FrameWorkerReady),
+  (error: unknown) =>
+    new Promise<void>(() => {
+      setImmediate(() => {
+        throw new Error(`detector '${detector.name}' could not load: ${String((error as Error)?.message ?? error)}`);
+      });
+    }),
+);
 
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
   let decoder = decoders.get(streamId);

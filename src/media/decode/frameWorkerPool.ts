@@ -4,7 +4,7 @@ import type { Logger } from '../../logger';
 import type { AnalysisDropReason, Detection } from '../../protocol';
 import { startWorkerThread } from '../../workerThreads';
 import { FrameDropped } from '../analyzer';
-import type { FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import type { FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
 import { chooseDecoderBackend, type DecoderBackendName } from './videoDecoders';
 
@@ -61,14 +61,18 @@ class PooledWorker {
   private dead = false;
   private answered = false;
   private timedOut = false;
+  /** Settles when the worker's detector is loaded (or the worker died): frames are sent after. */
+  private readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
 
   constructor(
     private readonly setup: FrameWorkerSetup,
     private readonly jobTimeoutMs: number,
     private readonly onDeath: (worker: PooledWorker, why: string) => void,
   ) {
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
     this.worker = startWorkerThread(__dirname, 'frameWorker', setup);
-    this.worker.on('message', (reply: FrameWorkerReply) => this.settle(reply));
+    this.worker.on('message', (reply: FrameWorkerReply | FrameWorkerReady) => ('type' in reply ? this.markLoaded() : this.settle(reply)));
     this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
     this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
   }
@@ -82,8 +86,10 @@ class PooledWorker {
     return this.streams.size;
   }
 
-  run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
-    if (this.dead) return Promise.reject(new FrameDropped('worker_restarted', 'the worker is gone'));
+  /** Sends the request once the worker is loaded; its timeout counts from then. */
+  async run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
+    await this.loaded;
+    if (this.dead) throw new FrameDropped('worker_restarted', 'the worker is gone');
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.timedOut = true;
@@ -101,6 +107,7 @@ class PooledWorker {
 
   terminate(): Promise<number> {
     this.dead = true;
+    this.markLoaded();
     this.rejectAll('the pool is closed', () => 'worker_restarted');
     this.worker.removeAllListeners();
     return this.worker.terminate();
@@ -124,6 +131,7 @@ class PooledWorker {
   private die(why: string, reason: AnalysisDropReason, culprit?: string): void {
     if (this.dead) return;
     this.dead = true;
+    this.markLoaded();
     this.rejectAll(why, (streamId) => (streamId === culprit ? reason : 'worker_restarted'));
     this.worker.removeAllListeners();
     void this.worker.terminate();

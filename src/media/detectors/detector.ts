@@ -19,6 +19,11 @@ export interface Detector {
   detect(frame: I420Frame): Detection[] | Promise<Detection[]>;
   /** How many detect() calls may be pending at once in one worker (default 1). */
   readonly concurrency?: number;
+  /**
+   * Settles once the detector can take frames (a model loaded); the worker takes no frame
+   * before. A rejection ends the worker, which counts as failing to start. Absent: ready at once.
+   */
+  readonly ready?: Promise<void>;
 }
 
 /** Makes a detector from numeric options (missing ones take the detector's defaults). */
