@@ -105,8 +105,15 @@ function axisTaps(count: number, scale: number, sourceSize: number, sourceOffset
   return taps;
 }
 
-/** Taps of luma and chroma along both axes, for one picture size in one input. */
-interface Resampling {
+/** Chroma sample position for a luma position: chroma sited at the centre of its 2x2 block (as VP8 and JPEG). */
+const chromaOffset = (luma: number): number => (luma + 0.5) / 2 - 0.5;
+const identity = (x: number): number => x;
+
+/**
+ * Everything toTensor works out once for a picture size and a spec: the taps along both axes
+ * for luma and chroma, where each channel goes, and the normalisation (value = component * multiply + add).
+ */
+interface Plan {
   transform: Transform;
   contentWidth: number;
   contentHeight: number;
@@ -114,16 +121,34 @@ interface Resampling {
   lumaY: AxisTaps;
   chromaX: AxisTaps;
   chromaY: AxisTaps;
+  /** Distance between neighbouring pixels in the tensor: 1 (nchw) or 3 (nhwc). */
+  pixelStride: number;
+  /** Per R, G, B: where pixel 0's value goes, and its normalisation. */
+  offsets: [number, number, number];
+  multiply: [number, number, number];
+  add: [number, number, number];
 }
 
-/** Chroma sample position for a luma position: chroma sited at the centre of its 2x2 block (as VP8 and JPEG). */
-const chromaOffset = (luma: number): number => (luma + 0.5) / 2 - 0.5;
+/** Per R, G, B: tensor value = component (0..255) * multiply + add. */
+function normalisation(normalize: Normalize): Pick<Plan, 'multiply' | 'add'> {
+  switch (normalize.kind) {
+    case 'raw':
+      return { multiply: [1, 1, 1], add: [0, 0, 0] };
+    case 'unit':
+      return { multiply: [1 / 255, 1 / 255, 1 / 255], add: [0, 0, 0] };
+    case 'meanStd': {
+      const { mean, std } = normalize;
+      return { multiply: [0, 1, 2].map((c) => 1 / (255 * std[c]!)), add: [0, 1, 2].map((c) => -mean[c]! / std[c]!) } as Pick<Plan, 'multiply' | 'add'>;
+    }
+  }
+}
 
-function resampling(pictureWidth: number, pictureHeight: number, spec: InputSpec): Resampling {
+function plan(pictureWidth: number, pictureHeight: number, spec: InputSpec): Plan {
   const transform = fitTransform(pictureWidth, pictureHeight, spec);
   const contentWidth = Math.round(pictureWidth * transform.scaleX);
   const contentHeight = Math.round(pictureHeight * transform.scaleY);
-  const identity = (x: number) => x;
+  const channel = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
+  const plane = spec.width * spec.height;
   return {
     transform,
     contentWidth,
@@ -132,53 +157,27 @@ function resampling(pictureWidth: number, pictureHeight: number, spec: InputSpec
     lumaY: axisTaps(contentHeight, transform.scaleY, pictureHeight, identity),
     chromaX: axisTaps(contentWidth, transform.scaleX, chromaSize(pictureWidth), chromaOffset),
     chromaY: axisTaps(contentHeight, transform.scaleY, chromaSize(pictureHeight), chromaOffset),
+    pixelStride: spec.layout === 'nchw' ? 1 : 3,
+    offsets: channel.map((c) => (spec.layout === 'nchw' ? c * plane : c)) as Plan['offsets'],
+    ...normalisation(spec.normalize),
   };
 }
 
-/** Taps for the last few (picture size, input size, resize) seen: a worker serves streams of a few sizes. */
-const resamplings = new Map<string, Resampling>();
-const MAX_RESAMPLINGS = 8;
+/** Plans for the last few (picture size, spec) seen: a worker serves streams of a few sizes. */
+const plans = new Map<string, Plan>();
+const MAX_PLANS = 8;
 
-function cachedResampling(pictureWidth: number, pictureHeight: number, spec: InputSpec): Resampling {
-  const key = `${pictureWidth}x${pictureHeight}>${spec.width}x${spec.height}:${spec.resize}`;
-  let found = resamplings.get(key);
+function cachedPlan(pictureWidth: number, pictureHeight: number, spec: InputSpec): Plan {
+  const { width, height, layout, channels, resize, normalize } = spec;
+  const key = JSON.stringify([pictureWidth, pictureHeight, width, height, layout, channels, resize, normalize]);
+  let found = plans.get(key);
   if (!found) {
-    if (resamplings.size >= MAX_RESAMPLINGS) resamplings.delete(resamplings.keys().next().value!);
-    found = resampling(pictureWidth, pictureHeight, spec);
-    resamplings.set(key, found);
+    if (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
+    found = plan(pictureWidth, pictureHeight, spec);
+    plans.set(key, found);
   }
   return found;
 }
-
-/** Per R, G, B: tensor value = component (0..255) * multiply + add. */
-function normalisation(normalize: Normalize): { multiply: number[]; add: number[] } {
-  switch (normalize.kind) {
-    case 'raw':
-      return { multiply: [1, 1, 1], add: [0, 0, 0] };
-    case 'unit':
-      return { multiply: [1 / 255, 1 / 255, 1 / 255], add: [0, 0, 0] };
-    case 'meanStd': {
-      const { mean, std } = normalize;
-      return { multiply: std.map((s) => 1 / (255 * s)), add: mean.map((m, c) => -m / std[c]!) };
-    }
-  }
-}
-
-/** Where R, G and B of pixel 0 go and how far apart pixels are, for a layout and channel order. */
-function placement(spec: InputSpec): { offsets: number[]; pixelStride: number } {
-  const order = spec.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  const plane = spec.width * spec.height;
-  return spec.layout === 'nchw' ? { offsets: order.map((c) => c * plane), pixelStride: 1 } : { offsets: order, pixelStride: 3 };
-}
-
-// BT.601 limited range to RGB 0..255: Y 16..235, Cb and Cr 16..240 around 128.
-const LUMA = 255 / 219;
-const CR_TO_R = 1.402 * (255 / 224);
-const CB_TO_G = -0.344136 * (255 / 224);
-const CR_TO_G = -0.714136 * (255 / 224);
-const CB_TO_B = 1.772 * (255 / 224);
-
-const clamp255 = (value: number): number => (value < 0 ? 0 : value > 255 ? 255 : value);
 
 /**
  * The model's input tensor for a picture: bilinear resize straight from the I420 planes (luma
@@ -193,39 +192,66 @@ export function toTensor(frame: I420Frame, spec: InputSpec, out?: Float32Array):
   if (problem) throw new Error(problem);
   const length = spec.width * spec.height * 3;
   const data = out && out.length === length ? out : new Float32Array(length);
-  const { transform, contentWidth, contentHeight, lumaX, lumaY, chromaX, chromaY } = cachedResampling(frame.width, frame.height, spec);
-  const { multiply, add } = normalisation(spec.normalize);
-  const { offsets, pixelStride } = placement(spec);
-  const [rOffset, gOffset, bOffset] = offsets as [number, number, number];
-  const [rMultiply, gMultiply, bMultiply] = multiply as [number, number, number];
-  const [rAdd, gAdd, bAdd] = add as [number, number, number];
+  const found = cachedPlan(frame.width, frame.height, spec);
+  writePicture(frame, data, spec.width, found);
+  if (found.contentWidth < spec.width || found.contentHeight < spec.height) padOutside(data, spec.width, spec.height, found);
+  return { data, transform: found.transform };
+}
+
+// BT.601 limited range to RGB 0..255: Y 16..235, Cb and Cr 16..240 around 128.
+const LUMA = 255 / 219;
+const CR_TO_R = 1.402 * (255 / 224);
+const CB_TO_G = -0.344136 * (255 / 224);
+const CR_TO_G = -0.714136 * (255 / 224);
+const CB_TO_B = 1.772 * (255 / 224);
+
+const clamp255 = (value: number): number => (value < 0 ? 0 : value > 255 ? 255 : value);
+
+/** The resized, converted and normalised picture into its place in the tensor (a function of its own, kept small for the optimiser). */
+function writePicture(frame: I420Frame, data: Float32Array, inputWidth: number, p: Plan): void {
   const { y: lumaPlane, u: cbPlane, v: crPlane, width } = frame;
   const chromaWidth = chromaSize(width);
-
+  const { contentWidth, contentHeight, pixelStride, lumaY, chromaY } = p;
+  const { padX, padY } = p.transform;
+  const lumaLeft = p.lumaX.first;
+  const lumaRight = p.lumaX.second;
+  const lumaWeights = p.lumaX.weight;
+  const chromaLeft = p.chromaX.first;
+  const chromaRight = p.chromaX.second;
+  const chromaWeights = p.chromaX.weight;
+  const [rOffset, gOffset, bOffset] = p.offsets;
+  const [rMultiply, gMultiply, bMultiply] = p.multiply;
+  const [rAdd, gAdd, bAdd] = p.add;
   for (let row = 0; row < contentHeight; row++) {
     const lumaTop = lumaY.first[row]! * width;
-    const lumaBottom = lumaY.second[row]! * width;
+    const lumaBelow = lumaY.second[row]! * width - lumaTop;
     const lumaWeight = lumaY.weight[row]!;
     const chromaTop = chromaY.first[row]! * chromaWidth;
-    const chromaBottom = chromaY.second[row]! * chromaWidth;
+    const chromaBelow = chromaY.second[row]! * chromaWidth - chromaTop;
     const chromaWeight = chromaY.weight[row]!;
-    let at = ((row + transform.padY) * spec.width + transform.padX) * pixelStride;
+    let at = ((row + padY) * inputWidth + padX) * pixelStride;
     for (let column = 0; column < contentWidth; column++, at += pixelStride) {
-      let left = lumaX.first[column]!;
-      let right = lumaX.second[column]!;
-      let weight = lumaX.weight[column]!;
-      let top = lumaPlane[lumaTop + left]! + (lumaPlane[lumaTop + right]! - lumaPlane[lumaTop + left]!) * weight;
-      let bottom = lumaPlane[lumaBottom + left]! + (lumaPlane[lumaBottom + right]! - lumaPlane[lumaBottom + left]!) * weight;
+      let left = lumaTop + lumaLeft[column]!;
+      let right = lumaTop + lumaRight[column]!;
+      let weight = lumaWeights[column]!;
+      let a = lumaPlane[left]!;
+      let b = lumaPlane[left + lumaBelow]!;
+      let top = a + (lumaPlane[right]! - a) * weight;
+      let bottom = b + (lumaPlane[right + lumaBelow]! - b) * weight;
       const luma = (top + (bottom - top) * lumaWeight - 16) * LUMA;
 
-      left = chromaX.first[column]!;
-      right = chromaX.second[column]!;
-      weight = chromaX.weight[column]!;
-      top = cbPlane[chromaTop + left]! + (cbPlane[chromaTop + right]! - cbPlane[chromaTop + left]!) * weight;
-      bottom = cbPlane[chromaBottom + left]! + (cbPlane[chromaBottom + right]! - cbPlane[chromaBottom + left]!) * weight;
+      left = chromaTop + chromaLeft[column]!;
+      right = chromaTop + chromaRight[column]!;
+      weight = chromaWeights[column]!;
+      a = cbPlane[left]!;
+      b = cbPlane[left + chromaBelow]!;
+      top = a + (cbPlane[right]! - a) * weight;
+      bottom = b + (cbPlane[right + chromaBelow]! - b) * weight;
       const cb = top + (bottom - top) * chromaWeight - 128;
-      top = crPlane[chromaTop + left]! + (crPlane[chromaTop + right]! - crPlane[chromaTop + left]!) * weight;
-      bottom = crPlane[chromaBottom + left]! + (crPlane[chromaBottom + right]! - crPlane[chromaBottom + left]!) * weight;
+      a = crPlane[left]!;
+      b = crPlane[left + chromaBelow]!;
+      top = a + (crPlane[right]! - a) * weight;
+      bottom = b + (crPlane[right + chromaBelow]! - b) * weight;
       const cr = top + (bottom - top) * chromaWeight - 128;
 
       data[at + rOffset] = clamp255(luma + CR_TO_R * cr) * rMultiply + rAdd;
@@ -233,25 +259,13 @@ export function toTensor(frame: I420Frame, spec: InputSpec, out?: Float32Array):
       data[at + bOffset] = clamp255(luma + CB_TO_B * cb) * bMultiply + bAdd;
     }
   }
-  if (contentWidth < spec.width || contentHeight < spec.height) {
-    const pad = [0, 1, 2].map((c) => LETTERBOX_PAD * multiply[c]! + add[c]!);
-    padOutside(data, spec, transform, contentWidth, contentHeight, offsets, pixelStride, pad);
-  }
-  return { data, transform };
 }
 
-/** Fills every input pixel outside the content rectangle with the padding colour. */
-function padOutside(
-  data: Float32Array,
-  spec: InputSpec,
-  t: Transform,
-  contentWidth: number,
-  contentHeight: number,
-  offsets: number[],
-  pixelStride: number,
-  pad: number[],
-): void {
-  const { width, height } = spec;
+/** Fills every input pixel outside the picture's rectangle with the letterbox grey. */
+function padOutside(data: Float32Array, width: number, height: number, p: Plan): void {
+  const { contentWidth, contentHeight, pixelStride, offsets } = p;
+  const { padX, padY } = p.transform;
+  const pad = [0, 1, 2].map((c) => LETTERBOX_PAD * p.multiply[c]! + p.add[c]!);
   const fillRun = (row: number, from: number, to: number) => {
     if (to <= from) return;
     for (let c = 0; c < 3; c++) {
@@ -261,11 +275,11 @@ function padOutside(
     }
   };
   for (let row = 0; row < height; row++) {
-    if (row < t.padY || row >= t.padY + contentHeight) {
+    if (row < padY || row >= padY + contentHeight) {
       fillRun(row, 0, width);
     } else {
-      fillRun(row, 0, t.padX);
-      fillRun(row, t.padX + contentWidth, width);
+      fillRun(row, 0, padX);
+      fillRun(row, padX + contentWidth, width);
     }
   }
 }
