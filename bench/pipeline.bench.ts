@@ -10,7 +10,9 @@
  *   per CPU-second of the whole process (process.cpuUsage(): every thread, the workers' decoding
  *   and detection, the main thread's share and the garbage collector), per codec and backend
  *   (BENCH_DECODERS=native,wasm by default: each that loads here);
- * - audio: decoding a 20 ms Opus packet (a tone) and measuring its level, with each backend's level meter (libopus native or wasm).
+ * - audio: decoding a 20 ms Opus packet (a tone) and measuring its level, with each backend's level meter (libopus native or wasm);
+ * - ONNX preprocessing: a 320x240 and a 640x480 picture into 320x320 and 640x640 model inputs,
+ *   letterboxed and stretched (bilinear resize, YUV to RGB, 0..1, NCHW), per frame, in this thread.
  * Prints a table (median, p95 by nearest rank, max: test/helpers/stats.ts), writes
  * bench/results/pipeline.json with every value. BENCH_PASSES (default 5), BENCH_RESULTS_DIR
  * (write elsewhere, for a trial run).
@@ -24,9 +26,10 @@ import { createLogger } from '../src/logger';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';
 import { decoderBackend, type DecoderBackend, type DecoderBackendName } from '../src/media/decode/videoDecoders';
+import { toTensor, type InputSpec } from '../src/media/detectors/onnx/preprocess';
 import { createDetector } from '../src/media/detectors/registry';
 import { FrameAssembler, type AssembledFrame } from '../src/media/frameAssembler';
-import type { I420Frame } from '../src/media/i420Frame';
+import { paintRect, solidI420, type I420Frame } from '../src/media/i420Frame';
 import { ReorderBuffer } from '../src/media/reorderBuffer';
 import type { RtpLike } from '../src/media/rtp';
 import { depacketize } from '../src/media/videoFrame';
@@ -170,9 +173,40 @@ async function audioCost(backend: DecoderBackend): Promise<number[]> {
   return times;
 }
 
+/** Per-frame time of turning a picture into an ONNX model's input tensor (the output buffer reused, as the detector does). */
+function preprocessCost(picture: I420Frame, spec: InputSpec): number[] {
+  const out = new Float32Array(spec.width * spec.height * 3);
+  for (let warmup = 0; warmup < 20; warmup++) toTensor(picture, spec, out);
+  const times: number[] = [];
+  for (let run = 0; run < PASSES * 60; run++) {
+    const started = performance.now();
+    toTensor(picture, spec, out);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+function measurePreprocessing(results: Record<string, unknown>): void {
+  for (const [width, height] of [[320, 240], [640, 480]] as const) {
+    const picture = paintRect(solidI420(width, height, [128, 128, 128]), width / 4, height / 4, width / 4, height / 4, [255, 0, 0]);
+    for (const size of [320, 640]) {
+      for (const resize of ['letterbox', 'stretch'] as const) {
+        const spec: InputSpec = { width: size, height: size, layout: 'nchw', channels: 'rgb', resize, normalize: { kind: 'unit' } };
+        results[`ONNX preprocess ${width}x${height} -> ${size}x${size} ${resize}`] = {
+          picture: `${width}x${height}`,
+          input: `${size}x${size}`,
+          resize,
+          preprocess_ms: measure(preprocessCost(picture, spec), 3),
+        };
+      }
+    }
+  }
+}
+
 async function main() {
   const logger = createLogger({ level: 'error', format: 'json', console: false });
   const results: Record<string, unknown> = {};
+  measurePreprocessing(results);
   for (const backend of benchedDecoderBackends().map(decoderBackend)) {
     const pool = new FrameWorkerPool({ decoder: backend.name, detector: 'colour-region', detectorOptions: {}, jobTimeoutMs: 5000, size: availableParallelism(), logger });
     try {
@@ -217,7 +251,7 @@ function report(results: Record<string, unknown>): void {
         .map(([stage, value]) => ({ codec, stage, n: value.n, median: value.median, p95: value.p95, max: value.max })),
     ),
   );
-  const video = Object.entries(results).filter(([codec]) => !codec.startsWith('OPUS')) as Array<
+  const video = Object.entries(results).filter(([, result]) => typeof result === 'object' && result !== null && 'pool_cpu' in result) as Array<
     [string, { backend: string; pool_frames_per_second: number; pool_cpu: CpuCost }]
   >;
   console.log(`Pool, ${availableParallelism()} workers, one stream each:`);
