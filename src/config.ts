@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { RTCIceServer } from 'werift';
 import { DEFAULT_DELAYS, delayVariable, type DelayName, type PeerSessionDelays } from '../machines/peerSession.delays';
-import { createDetector, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
+import type { DetectorOptions } from './media/detectors/detector';
+import { checkDetectorOptions, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
 import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, optionalSecret, type Env } from './configValues';
@@ -29,8 +30,8 @@ export interface ServerConfig {
   detector: string;
   /** At most this many frames a second of each video track are analysed; undefined: every frame. */
   analysisFps: number | undefined;
-  /** Numeric options of the detector, from DETECTOR_OPTIONS="name=value,...". */
-  detectorOptions: Record<string, number>;
+  /** The detector's options, from DETECTOR_OPTIONS="name=value,..." (numbers, or words and paths), and DETECTOR_MODEL as `model`. */
+  detectorOptions: DetectorOptions;
   /** Which decoders decode video (DECODER): native, wasm, or auto (native when built, else wasm). */
   decoder: DecoderChoice;
   /** Threads decoding and analysing frames (shared out among the media workers, at least one each). */
@@ -212,22 +213,26 @@ function decoderChoice(env: Env): DecoderChoice {
 }
 
 /** DETECTOR (a registered name, or 'off') and DETECTOR_OPTIONS, checked by making the detector once. */
-function detectorSettings(env: Env): { detector: string; detectorOptions: Record<string, number> } {
+function detectorSettings(env: Env): { detector: string; detectorOptions: DetectorOptions } {
   const detector = env.DETECTOR?.trim() || DEFAULT_DETECTOR;
   if (detector !== 'off' && !detectorNames.includes(detector)) {
     throw new ConfigError(`DETECTOR must be one of ${[...detectorNames, 'off'].join(', ')}, got "${detector}"`);
   }
-  const detectorOptions: Record<string, number> = {};
+  const detectorOptions: DetectorOptions = {};
   for (const pair of (env.DETECTOR_OPTIONS ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)=(-?[0-9.]+)$/.exec(pair);
-    if (!match || !Number.isFinite(Number(match[2]))) {
-      throw new ConfigError(`DETECTOR_OPTIONS takes name=number pairs separated by commas, got "${pair}"`);
-    }
-    detectorOptions[match[1]!] = Number(match[2]);
+    const match = /^([A-Za-z][A-Za-z0-9]*)=([^=\s]+)$/.exec(pair);
+    if (!match) throw new ConfigError(`DETECTOR_OPTIONS takes name=value pairs separated by commas, got "${pair}"`);
+    const value = match[2]!;
+    detectorOptions[match[1]!] = /^-?[0-9.]+$/.test(value) && Number.isFinite(Number(value)) ? Number(value) : value;
+  }
+  const model = env.DETECTOR_MODEL?.trim();
+  if (model) {
+    if (detector !== 'onnx') throw new ConfigError(`DETECTOR_MODEL is for DETECTOR=onnx, and DETECTOR is "${detector}"`);
+    detectorOptions.model = model;
   }
   if (detector !== 'off') {
     try {
-      createDetector(detector, detectorOptions);
+      checkDetectorOptions(detector, detectorOptions);
     } catch (error) {
       throw new ConfigError(`DETECTOR_OPTIONS: ${(error as Error).message}`);
     }

@@ -8,6 +8,7 @@ import type { Logger } from './logger';
 import type { AnalyzerSource } from './media/analyzer';
 import { startAnalysis } from './media/analysis';
 import { chooseDecoderBackend, type DecoderBackendName } from './media/decode/videoDecoders';
+import { checkDetectorLoads } from './media/detectors/registry';
 import { ServerMetrics } from './metrics';
 import { onMainThread, type OpenMedia } from './peer/mediaPlacement';
 import type { PeerSession } from './peer/peerSession';
@@ -97,6 +98,11 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
   if (config.analysisFps !== undefined && config.detector === 'off') {
     logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: config.analysisFps });
+  }
+  if (config.detector !== 'off') {
+    // A model that is missing, unreadable or does not fit its options stops the server here, with the reason.
+    const detectorModel = await checkDetectorLoads(config.detector, config.detectorOptions);
+    if (detectorModel) logger.info('detector model', detectorModel);
   }
   const receivedVideo = { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles };
   const { openMedia, mediaWorkers, close: closeMedia } = await placeMedia({ config, logger, analyzer, decoder: decoders.name, receivedVideo, certificate });

@@ -1,3 +1,4 @@
+import type { DetectorOptions } from './detectors/detector';
 import type { Logger } from '../logger';
 import { acceptingAnalyzer, type AnalyzerSource } from './analyzer';
 import { FrameWorkerPool } from './decode/frameWorkerPool';
@@ -7,7 +8,7 @@ import { DecodingAnalyzerFactory } from './decodingAnalyzer';
 /** The server's settings of the analysis (ServerConfig's). */
 export interface AnalysisSettings {
   detector: string;
-  detectorOptions: Record<string, number>;
+  detectorOptions: DetectorOptions;
   analysisFps: number | undefined;
   frameTimeoutMs: number;
   detectTimeoutMs: number;

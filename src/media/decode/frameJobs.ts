@@ -1,3 +1,4 @@
+import type { DetectorOptions } from '../detectors/detector';
 import type { AnalysisDropReason, Detection } from '../../protocol';
 import type { VideoCodecName } from './videoDecoder';
 import type { DecoderBackendName } from './videoDecoders';
@@ -7,7 +8,7 @@ export interface FrameWorkerSetup {
   /** The decoders the worker runs. */
   decoder: DecoderBackendName;
   detector: string;
-  detectorOptions: Record<string, number>;
+  detectorOptions: DetectorOptions;
   /** An asynchronous detector's result later than this after decoding drops the frame (`analysis_timeout`). */
   detectTimeoutMs: number;
 }

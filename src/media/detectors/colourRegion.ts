@@ -1,5 +1,5 @@
 import { assertI420, chromaSize, type I420Frame } from '../i420Frame';
-import { resolveOptions, type Detection, type Detector } from './detector';
+import { resolveOptions, type Detection, type Detector, type DetectorOptions } from './detector';
 
 /**
  * Thresholds of the colour-region detector. Chroma values are offsets from neutral:
@@ -61,7 +61,7 @@ export class ColourRegionDetector implements Detector {
   private maskStride = 0;
   private maskRows = 0;
 
-  constructor(options?: Record<string, number>) {
+  constructor(options?: DetectorOptions) {
     const resolved = resolveOptions(this.name, COLOUR_REGION_DEFAULTS, options);
     const { minCr, minEdgeCr, minHueRatio, minLuma, maxLuma, minAreaPixels, minAreaFraction, maxDetections } = resolved;
     const problems = [
@@ -200,5 +200,5 @@ export class ColourRegionDetector implements Detector {
   }
 }
 
-export const createColourRegionDetector = (options?: Record<string, number>): Detector =>
+export const createColourRegionDetector = (options?: DetectorOptions): Detector =>
   new ColourRegionDetector(options);

@@ -26,8 +26,11 @@ export interface Detector {
   readonly ready?: Promise<void>;
 }
 
-/** Makes a detector from numeric options (missing ones take the detector's defaults). */
-export type DetectorFactory = (options?: Record<string, number>) => Detector;
+/** DETECTOR_OPTIONS: numbers, and for some detectors words and paths (the onnx detector's). */
+export type DetectorOptions = Record<string, number | string>;
+
+/** Makes a detector from its options (missing ones take the detector's defaults). */
+export type DetectorFactory = (options?: DetectorOptions) => Detector;
 
 /**
  * The defaults overridden by `given`, after checking that every given option is one of the
@@ -36,7 +39,7 @@ export type DetectorFactory = (options?: Record<string, number>) => Detector;
 export function resolveOptions<T extends Record<string, number>>(
   detector: string,
   defaults: T,
-  given: Record<string, number> = {},
+  given: DetectorOptions = {},
 ): T {
   const resolved: Record<string, number> = { ...defaults };
   for (const [name, value] of Object.entries(given)) {
