@@ -1,7 +1,7 @@
+import './nodeTypedArrays';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import vm from 'node:vm';
 import type * as Ort from 'onnxruntime-node';
 import {
   convStackModel, convStackParameters, fixedBoxesModel, redMaskModel, throwingModel, yoloModel,
@@ -9,17 +9,6 @@ import {
 } from './onnxModels';
 import { model, tensor, writeModel } from './onnxProto';
 
-/**
- * jest runs a test file in a vm context with its own typed-array constructors (it shares only
- * ArrayBuffer and Uint8Array with Node's main context), while onnxruntime-node's binding creates
- * its output arrays in the main context, which the package's Tensor then refuses ("A float32
- * tensor's data must be type of function Float32Array()"). Sharing Node's constructors before
- * the package loads avoids that; worker threads and plain Node are not affected.
- */
-for (const name of ['Float32Array', 'Float64Array', 'Int8Array', 'Int16Array', 'Int32Array', 'Uint16Array',
-  'Uint32Array', 'Uint8ClampedArray', 'BigInt64Array', 'BigUint64Array']) {
-  Object.assign(globalThis, { [name]: vm.runInThisContext(name) as unknown });
-}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { InferenceSession, Tensor } = require('onnxruntime-node') as typeof Ort;
 type InferenceSession = Ort.InferenceSession;

@@ -31,7 +31,10 @@ const fixed = (dim: number | string | undefined): number | undefined => (typeof 
 export async function loadOnnxModel(settings: OnnxSettings): Promise<LoadedModel> {
   let runtime: Runtime;
   try {
-    runtime = await import('onnxruntime-node');
+    // Loaded only when DETECTOR=onnx (its native library is large). require(), not import():
+    // under jest a dynamic import() loads it outside the test's realm, and ONNX Runtime then
+    // refuses the Float32Arrays made inside it.
+    runtime = require('onnxruntime-node') as Runtime;
   } catch (error) {
     throw new Error(`DETECTOR=onnx needs the onnxruntime-node package, which did not load: ${(error as Error).message}`);
   }
