@@ -86,6 +86,26 @@ describe('DetectionRunner, asynchronous detector', () => {
     expect(results.get(1)).toMatchObject({ reason: 'analysis_timeout' });
   });
 
+  it('drops as analysis_timeout an answer that works synchronously inside its Promise past the deadline (before the timer could fire)', async () => {
+    // As onnxruntime-node does: the model runs in a setImmediate, blocking, then the Promise resolves.
+    const blocking: Detector = {
+      name: 'blocking',
+      detect: (frame) =>
+        new Promise((resolve) =>
+          setImmediate(() => {
+            const until = performance.now() + 30;
+            while (performance.now() < until);
+            resolve(found(frame.width));
+          }),
+        ),
+    };
+    const runner = new DetectionRunner(blocking, 10);
+    const result = await runner.run(picture(1));
+    expect(result).toMatchObject({ ok: false, reason: 'analysis_timeout', error: expect.stringMatching(/no detection within 10 ms \(it came after \d+ ms\)/) });
+    // Within its deadline the same detector's answer counts.
+    expect(await new DetectionRunner(blocking, 1000).run(picture(2))).toMatchObject({ ok: true, detections: found(2) });
+  });
+
   it('turns a rejection into analysis_error', async () => {
     const { detector, calls } = heldDetector();
     const runner = new DetectionRunner(detector, DEADLINE_MS);
