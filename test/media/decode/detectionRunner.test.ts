@@ -88,6 +88,7 @@ describe('DetectionRunner, asynchronous detector', () => {
 
   it('drops as analysis_timeout an answer that works synchronously inside its Promise past the deadline (before the timer could fire)', async () => {
     // As onnxruntime-node does: the model runs in a setImmediate, blocking, then the Promise resolves.
+    jest.useRealTimers();
     const blocking: Detector = {
       name: 'blocking',
       detect: (frame) =>
