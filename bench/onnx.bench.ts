@@ -51,8 +51,10 @@ async function main(): Promise<void> {
     for (const [index, model] of cases().entries()) {
       const path = join(dir, `model-${index}.onnx`);
       writeFileSync(path, model.bytes);
+      const rssBefore = process.memoryUsage().rss;
       const detector = createDetector('onnx', { model: path, output: 'mask', resize: 'letterbox' });
       await detector.ready;
+      const rssLoaded = process.memoryUsage().rss;
       for (let i = 0; i < WARMUP; i++) await detector.detect(picture);
       const times: number[] = [];
       const cpuBefore = process.cpuUsage();
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
         times.push(performance.now() - started);
       }
       const cpu = process.cpuUsage(cpuBefore);
+      const rssAfter = process.memoryUsage().rss;
       const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       rows.push({
         model: model.name,
@@ -72,13 +75,16 @@ async function main(): Promise<void> {
         gmac_per_frame: Math.round(((model.parameters * Number(model.input.split('x')[0]) ** 2) / 1e9) * 1000) / 1000,
         ms_per_frame: measure(times, 2),
         frames_per_cpu_second: Math.round((FRAMES / cpuSeconds) * 10) / 10,
+        // The session's memory (ONNX Runtime's, outside the JS heap) and what the frames added.
+        rss_mb_model_loaded: Math.round(((rssLoaded - rssBefore) / 2 ** 20) * 10) / 10,
+        rss_mb_after_frames: Math.round(((rssAfter - rssLoaded) / 2 ** 20) * 10) / 10,
       });
       process.stderr.write(`${model.name} ${model.input}: done\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.table(rows.map((row) => ({ model: row.model, input: row.input, parameters: row.parameters, file_kb: row.file_kb, gmac: row.gmac_per_frame, n: row.ms_per_frame.n, median_ms: row.ms_per_frame.median, p95_ms: row.ms_per_frame.p95, frames_per_cpu_s: row.frames_per_cpu_second })));
+  console.table(rows.map((row) => ({ model: row.model, input: row.input, parameters: row.parameters, file_kb: row.file_kb, gmac: row.gmac_per_frame, n: row.ms_per_frame.n, median_ms: row.ms_per_frame.median, p95_ms: row.ms_per_frame.p95, frames_per_cpu_s: row.frames_per_cpu_second, rss_load_mb: row.rss_mb_model_loaded, rss_frames_mb: row.rss_mb_after_frames })));
   writeResults('onnx', { date: new Date().toISOString(), node: process.version, frames_per_model: FRAMES, picture: '640x480 I420', threads: 1, rows });
 }
 
