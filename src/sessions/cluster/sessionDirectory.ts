@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+
+/** Where a live session is, as every instance sees it. */
+export interface DirectoryEntry {
+  sessionId: string;
+  /** The instance that answered its offer and holds its connection. */
+  instanceId: string;
+  /** Its lifecycle state when last written (Active, TrackEnding, ...). */
+  state: string;
+  startedAt: number;
+}
+
+export interface SessionDirectoryOptions {
+  /** This instance's id. */
+  instanceId: string;
+  /** An entry not refreshed within this time expires: its instance is presumed dead. */
+  ttlMs: number;
+  /** Prefix of every key (default "sc:"), so that several deployments can share one Redis. */
+  prefix?: string;
+}
+
+/**
+ * The cluster's session directory in Redis: session id -> owning instance. Each instance writes
+ * its sessions' entries with an expiry and refreshes them with its heartbeat; an instance that
+ * dies (SIGKILL) stops refreshing, and its entries expire instead of living on as ghosts.
+ */
+export class SessionDirectory {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: SessionDirectoryOptions,
+  ) {
+    this.prefix = options.prefix ?? 'sc:';
+  }
+
+  /** Writes (or rewrites) one of this instance's sessions. */
+  async register(sessionId: string, state: string, startedAt: number): Promise<void> {
+    const entry: DirectoryEntry = { sessionId, instanceId: this.options.instanceId, state, startedAt };
+    await this.redis
+      .multi()
+      .set(this.sessionKey(sessionId), JSON.stringify(entry), 'PX', this.options.ttlMs)
+      .sadd(this.instanceKey(), sessionId)
+      .pexpire(this.instanceKey(), this.options.ttlMs)
+      .exec();
+  }
+
+  /** The heartbeat: keeps this instance's entries from expiring. */
+  async refresh(sessionIds: Iterable<string>): Promise<void> {
+    const batch = this.redis.pipeline();
+    for (const sessionId of sessionIds) batch.pexpire(this.sessionKey(sessionId), this.options.ttlMs);
+    batch.pexpire(this.instanceKey(), this.options.ttlMs);
+    await batch.exec();
+  }
+
+  /** The session has ended here: it leaves the directory (its record lives elsewhere). */
+  async remove(sessionId: string): Promise<void> {
+    await this.redis.multi().del(this.sessionKey(sessionId)).srem(this.instanceKey(), sessionId).exec();
+  }
+
+  async lookup(sessionId: string): Promise<DirectoryEntry | null> {
+    const value = await this.redis.get(this.sessionKey(sessionId));
+    return value === null ? null : (JSON.parse(value) as DirectoryEntry);
+  }
+
+  /** Every live session of the cluster. */
+  async list(): Promise<DirectoryEntry[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}session:*`, 'COUNT', 500);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(...keys);
+    return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as DirectoryEntry]));
+  }
+
+  private sessionKey(sessionId: string): string {
+    return `${this.prefix}session:${sessionId}`;
+  }
+
+  private instanceKey(): string {
+    return `${this.prefix}instance:${this.options.instanceId}:sessions`;
+  }
+}
