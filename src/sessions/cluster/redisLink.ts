@@ -158,7 +158,7 @@ export class RedisLink {
     this.flushing ??= (async () => {
       let flushed = 0;
       while (this.backlog.length > 0 && this.isUp && !this.closed) {
-        const write = this.backlog[0];
+        const write = this.backlog[0]!;
         try {
           await write.run(this.redis);
         } catch (error) {
