@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { ClusterConfig } from '../../src/clusterConfig';
 import { createServer } from 'node:net';
 
 /** A real redis-server (Debian's) on 127.0.0.1, nothing saved to disk; stop() ends it. */
@@ -71,5 +72,34 @@ export async function startRedisServer(): Promise<RedisServer> {
       await end(child);
       child = await launch(port);
     },
+  };
+}
+
+/** Cluster settings for a test instance: short heartbeats, so that a dead instance is noticed within a second. */
+export function testClusterConfig(redis: Pick<RedisServer, 'url'>, instanceId: string, overrides: Partial<ClusterConfig> = {}): ClusterConfig {
+  return {
+    redisUrl: redis.url,
+    keyPrefix: 'test:',
+    instanceId,
+    instanceUrl: undefined,
+    heartbeatMs: 100,
+    entryTtlMs: 600,
+    rpcTimeoutMs: 3000,
+    webhookClaimIdleMs: 1500,
+    backlogLimit: 1000,
+    ...overrides,
+  };
+}
+
+/** The same settings as environment variables, for an instance in a child process. */
+export function testClusterEnv(redis: Pick<RedisServer, 'url'>, instanceId: string): Record<string, string> {
+  const config = testClusterConfig(redis, instanceId);
+  return {
+    REDIS_URL: config.redisUrl,
+    REDIS_KEY_PREFIX: config.keyPrefix,
+    INSTANCE_ID: instanceId,
+    CLUSTER_HEARTBEAT_MS: String(config.heartbeatMs),
+    CLUSTER_ENTRY_TTL_MS: String(config.entryTtlMs),
+    WEBHOOK_CLAIM_IDLE_MS: String(config.webhookClaimIdleMs),
   };
 }

@@ -62,6 +62,10 @@ export class RedisLink {
     });
   }
 
+  get url(): string {
+    return this.options.url;
+  }
+
   get isUp(): boolean {
     return this.redis.status === 'ready';
   }

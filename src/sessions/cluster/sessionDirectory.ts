@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /** Where a live session is, as every instance sees it. */
 export interface DirectoryEntry {
@@ -21,8 +21,10 @@ export interface SessionDirectoryOptions {
 
 /**
  * The cluster's session directory in Redis: session id -> owning instance. Each instance writes
- * its sessions' entries with an expiry and refreshes them with its heartbeat; an instance that
- * dies (SIGKILL) stops refreshing, and its entries expire instead of living on as ghosts.
+ * its sessions' entries with an expiry and rewrites them with its heartbeat (with their current
+ * state); an instance that dies (SIGKILL) stops, and its entries expire instead of living on as
+ * ghosts. Writes are added to a caller's transaction, so that an entry leaves the directory in
+ * the same step as the session's final record is written.
  */
 export class SessionDirectory {
   private readonly prefix: string;
@@ -35,27 +37,23 @@ export class SessionDirectory {
   }
 
   /** Writes (or rewrites) one of this instance's sessions. */
-  async register(sessionId: string, state: string, startedAt: number): Promise<void> {
+  put(tx: ChainableCommander, sessionId: string, state: string, startedAt: number): void {
     const entry: DirectoryEntry = { sessionId, instanceId: this.options.instanceId, state, startedAt };
-    await this.redis
-      .multi()
-      .set(this.sessionKey(sessionId), JSON.stringify(entry), 'PX', this.options.ttlMs)
-      .sadd(this.instanceKey(), sessionId)
-      .pexpire(this.instanceKey(), this.options.ttlMs)
-      .exec();
+    tx.set(this.sessionKey(sessionId), JSON.stringify(entry), 'PX', this.options.ttlMs);
+    tx.sadd(this.instanceKey(), sessionId);
+    tx.pexpire(this.instanceKey(), this.options.ttlMs);
   }
 
-  /** The heartbeat: keeps this instance's entries from expiring. */
-  async refresh(sessionIds: Iterable<string>): Promise<void> {
-    const batch = this.redis.pipeline();
-    for (const sessionId of sessionIds) batch.pexpire(this.sessionKey(sessionId), this.options.ttlMs);
-    batch.pexpire(this.instanceKey(), this.options.ttlMs);
-    await batch.exec();
+  /** The session has ended here: it leaves the directory (its record lives on in the record store). */
+  drop(tx: ChainableCommander, sessionId: string): void {
+    tx.del(this.sessionKey(sessionId));
+    tx.srem(this.instanceKey(), sessionId);
   }
 
-  /** The session has ended here: it leaves the directory (its record lives elsewhere). */
-  async remove(sessionId: string): Promise<void> {
-    await this.redis.multi().del(this.sessionKey(sessionId)).srem(this.instanceKey(), sessionId).exec();
+  /** This instance's entries that are no longer live here (after an outage): to be dropped. */
+  async stale(liveIds: ReadonlySet<string>): Promise<string[]> {
+    const listed = await this.redis.smembers(this.instanceKey());
+    return listed.filter((sessionId) => !liveIds.has(sessionId));
   }
 
   async lookup(sessionId: string): Promise<DirectoryEntry | null> {
