@@ -1,0 +1,133 @@
+/**
+ * A cluster when things go wrong: an instance killed with SIGKILL (a child process running
+ * src/main.ts), and Redis stopped and started again (empty) while sessions come and go.
+ */
+import { Redis } from 'ioredis';
+import { startServerProcess, type ServerProcess } from '../../../bench/serverProcess';
+import { StreamingClient } from '../../../src/client/streamingClient';
+import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
+import { startRedisServer, testClusterConfig, testClusterEnv, type RedisServer } from '../../helpers/redisServer';
+
+const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
+
+let redis: RedisServer;
+let servers: TestServer[] = [];
+let child: ServerProcess | null = null;
+const clients: StreamingClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+});
+
+afterAll(async () => {
+  await redis.stop();
+});
+
+beforeEach(async () => {
+  const admin = new Redis(redis.url);
+  await admin.flushall();
+  admin.disconnect();
+});
+
+afterEach(async () => {
+  await child?.stop(1000);
+  child = null;
+  for (const client of clients.splice(0)) await client.close();
+  for (const server of servers) await finishTestServer(server);
+  servers = [];
+});
+
+async function instance(id: string): Promise<TestServer> {
+  const server = await startTestServer({ ...quiet, cluster: testClusterConfig(redis, id) });
+  servers.push(server);
+  return server;
+}
+
+async function read<T>(url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** Polls an async probe until it gives a value. */
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+type View = { session_id: string; state: string; reason: string | null; ended_at: number | null; summary: object | null; faults: string[] };
+
+describe('a cluster when things go wrong', () => {
+  it('an instance killed with SIGKILL: its live session ends up reported as ended with reason error, never live forever', async () => {
+    const b = await instance('b');
+    child = await startServerProcess('this', { env: { ...testClusterEnv(redis, 'a'), DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
+    const client = await StreamingClient.connect({ url: child.url, interfaceAddress: '127.0.0.1', audio: false });
+    clients.push(client);
+    await client.waitForEvent('session_started', 5000);
+    const id = client.sessionId;
+    expect((await read<View>(`${b.url}/sessions/${id}`)).body).toMatchObject({ state: 'Active', ended_at: null });
+
+    const killedAt = Date.now();
+    process.kill(child.pid, 'SIGKILL');
+    await child.stop();
+
+    const ended = await until(async () => {
+      const { body } = await read<View>(`${b.url}/sessions/${id}`);
+      return body.ended_at !== null ? body : undefined;
+    }, 5000, 'the dead instance’s session to be reported as ended');
+    expect(ended).toMatchObject({ state: 'Released', reason: 'error', summary: null });
+    expect(ended.ended_at).toBeLessThanOrEqual(Date.now());
+    expect(ended.ended_at! + 1000).toBeGreaterThanOrEqual(killedAt);
+    expect(ended.faults.join(' ')).toContain('instance a stopped');
+    const listed = await read<{ sessions: View[] }>(`${b.url}/sessions`);
+    expect(listed.body.sessions.find((entry) => entry.session_id === id)).toMatchObject({ state: 'Released' });
+    const cluster = await read<{ instances: Array<{ instance_id: string }> }>(`${b.url}/cluster`);
+    expect(cluster.body.instances.map((entry) => entry.instance_id)).toEqual(['b']);
+    // A DELETE of it answers what is known rather than waiting on the dead instance.
+    const deleted = await fetch(`${b.url}/sessions/${id}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+  });
+
+  it('Redis stopped and started again empty: sessions go on, records wait in memory, and nothing is lost', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    const before = await a.connect({ audio: false });
+    await before.client.waitForEvent('session_started', 3000);
+    await fetch(`${a.url}/sessions/${before.peer.id}`, { method: 'DELETE' });
+    const during = await a.connect({ audio: false });
+    await during.client.waitForEvent('session_started', 3000);
+
+    await redis.stop();
+    const ready = await until(async () => {
+      const { body } = await read<{ degraded: Array<{ part: string }> }>(`${a.url}/readyz`);
+      return body.degraded.length > 0 ? body : undefined;
+    }, 5000, '/readyz to say Redis is degraded');
+    expect(ready.degraded[0]).toMatchObject({ part: 'redis' });
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^redis_up 0$/m);
+    expect((await fetch(`${b.url}/sessions/${during.peer.id}`)).status).toBe(503);
+
+    // New sessions keep working on their own instance while Redis is away.
+    const offline = await a.connect({ audio: false });
+    await offline.client.waitForEvent('session_started', 3000);
+    expect((await fetch(`${a.url}/sessions/${during.peer.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${a.url}/sessions/${offline.peer.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^redis_backlog 2$/m);
+
+    await redis.restart();
+    for (const id of [before.peer.id, during.peer.id, offline.peer.id]) {
+      const record = await until(async () => {
+        const { status, body } = await read<View>(`${b.url}/sessions/${id}`);
+        return status === 200 && body.ended_at !== null ? body : undefined;
+      }, 5000, `session ${id} to be readable from b`);
+      expect(record).toMatchObject({ state: 'Released', reason: 'client_request' });
+    }
+    const { body } = await read<{ degraded: unknown[] }>(`${a.url}/readyz`);
+    expect(body.degraded).toEqual([]);
+    expect(a.logs.map((entry) => entry.message)).toEqual(expect.arrayContaining([expect.stringContaining('Redis unreachable'), 'Redis backlog flushed']));
+    await eventually(() => a.logs.some((entry) => entry.message.startsWith('Redis came back empty')), 3000, 'the resync log');
+  });
+});
