@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
 import { startRedisServer, testClusterConfig, type RedisServer } from '../../helpers/redisServer';
+import { requireAiortc, runAiortc, type AiortcRoute } from '../../foreign/aiortcClient';
 
 /** Long enough that a quiet session never ends by itself during a test. */
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
@@ -96,4 +97,38 @@ describe('a cluster of instances coordinated through Redis', () => {
     ]);
     await fetch(`${a!.url}/sessions/${peer.id}`, { method: 'DELETE' });
   });
+
+  /**
+   * A foreign stack (aiortc) streaming to A while B ends its session: the client sees what it
+   * sees from a single instance (stream_closed client_request, then the record released).
+   */
+  it.each<[AiortcRoute, string]>([
+    ['offer', 'sessions'],
+    ['whip', 'whip'],
+  ])('aiortc on /%s to A, DELETE /%s/<id> on B', async (route, resource) => {
+    requireAiortc();
+    const [a, b] = await instances('a', 'b');
+    let deleted: Promise<{ status: number; body: View }> | undefined;
+    const run = await runAiortc({
+      url: a!.url,
+      route,
+      mediaSeconds: 4,
+      waitSeconds: 10,
+      end: 'delete',
+      onLine: (line) => {
+        if (line.event !== 'connected') return;
+        const peer = a!.manager.get(line.session_id);
+        if (peer) a!.peers.push(peer);
+        deleted = new Promise((resolve) => setTimeout(resolve, 1000)).then(() => json<View>(fetch(`${b!.url}/${resource}/${line.session_id}`, { method: 'DELETE' })));
+      },
+    });
+    const [session] = run.sessions;
+    expect(session?.done).toMatchObject({ ok: true });
+    const answer = await deleted!;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ session_id: session!.sessionId, reason: 'client_request' });
+    expect(answer.body.summary?.total_frames_received).toBeGreaterThan(0);
+    if (route === 'offer') expect(session!.streamClosed).toMatchObject({ reason: 'client_request', summary: answer.body.summary });
+    expect(session!.record).toMatchObject({ reason: 'client_request' });
+  }, 30_000);
 });
