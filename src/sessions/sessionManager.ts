@@ -11,11 +11,9 @@ import type { InstanceInfo } from './cluster/instanceRegistry';
 import type { RedisLinkStats } from './cluster/redisLink';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
-import { SummaryArchive } from './summaryArchive';
-import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
-
-/** Where closed sessions' summaries go: the webhook's in-memory queue, or a Redis stream in a cluster. */
-export type SummarySink = Pick<SummaryWebhook, 'enqueue' | 'stats' | 'close'>;
+import { ClosedRecords } from './closedRecords';
+import type { SummaryWebhookStats } from './summaryWebhook';
+import { summarySinkFor } from './summarySinks';
 
 /** How long shutdown waits for the webhook to deliver the summaries still queued. */
 const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
@@ -45,8 +43,6 @@ export interface SessionManagerOptions {
   inspectSession?: (sessionId: string) => (event: InspectionEvent) => void;
   /** The other instances (REDIS_URL); without it this instance is alone and everything is in memory. */
   cluster?: Cluster;
-  /** Replaces the webhook built from the configuration (a cluster's Redis stream). */
-  summaries?: SummarySink | null;
   /** Connections each media worker holds, published to the cluster. */
   mediaWorkerLoads?: () => Record<string, number>;
 }
@@ -60,11 +56,9 @@ export class SessionManager {
   private readonly trackingSet = new Map<string, PeerSession>();
   /** Untracked by their Cleanup step, waiting for Released. */
   private readonly releasing = new Map<string, PeerSession>();
-  private readonly archive: SummaryArchive;
-  private readonly webhook: SummarySink | null;
+  /** Closed sessions' records: archived here, sent to the webhook, written to the cluster. */
+  private readonly archive: ClosedRecords;
   private readonly cluster: Cluster | null;
-  /** Final records on their way to Redis: a DELETE answers once its record is readable everywhere. */
-  private readonly recordWrites = new Map<string, Promise<void>>();
   private accepting = true;
   private readonly createdAt = Date.now();
   private shuttingDown: Promise<void> | null = null;
@@ -72,18 +66,10 @@ export class SessionManager {
   private readonly idleWaiters = new Set<() => void>();
 
   constructor(private readonly options: SessionManagerOptions) {
-    this.archive = new SummaryArchive(options.config.summaryRetentionMs);
     const { config } = options;
     this.cluster = options.cluster ?? null;
-    this.webhook = options.summaries !== undefined ? options.summaries : config.summaryWebhookUrl
-      ? new SummaryWebhook({
-          url: config.summaryWebhookUrl,
-          secret: config.summaryWebhookSecret,
-          maxAttempts: config.summaryWebhookMaxAttempts,
-          queueSize: config.summaryWebhookQueueSize,
-          logger: options.logger,
-        })
-      : null;
+    const summaries = summarySinkFor(config, options.logger, this.cluster);
+    this.archive = new ClosedRecords(config.summaryRetentionMs, summaries, this.cluster);
     this.cluster?.start(this.clusterHost());
   }
 
@@ -139,12 +125,6 @@ export class SessionManager {
       this.releasing.delete(peer.id);
       const record = peer.view();
       this.archive.add(record);
-      this.webhook?.enqueue(record);
-      const written = this.cluster?.sessionEnded(record);
-      if (written) {
-        this.recordWrites.set(peer.id, written);
-        void written.finally(() => this.recordWrites.delete(peer.id));
-      }
       this.options.onSessionReleased?.(peer);
       this.notifyIfIdle();
     });
@@ -193,7 +173,7 @@ export class SessionManager {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
     if (!peer) return this.archive.get(sessionId);
     await peer.close('CLOSE_REQUESTED');
-    await this.recordWrites.get(sessionId);
+    await this.archive.written(sessionId);
     return this.archive.get(sessionId) ?? peer.view();
   }
 
@@ -262,7 +242,7 @@ export class SessionManager {
 
   /** The summary webhook's counters, or null when no webhook is configured. */
   webhookStats(): SummaryWebhookStats | null {
-    return this.webhook?.stats() ?? null;
+    return this.archive.summaryStats();
   }
 
   /**
@@ -314,9 +294,8 @@ export class SessionManager {
         }
       }
       this.trackingSet.clear();
-      this.archive.close();
       this.options.logger.info('All peer connections closed');
-      await this.webhook?.close(WEBHOOK_FLUSH_TIMEOUT_MS);
+      await this.archive.close(WEBHOOK_FLUSH_TIMEOUT_MS);
     })();
     return this.shuttingDown;
   }
