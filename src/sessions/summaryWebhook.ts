@@ -16,19 +16,11 @@ export interface SummaryWebhookStats {
   queued: number;
 }
 
-/** Where closed sessions' summaries go for the webhook: this process's memory, or a Redis stream. */
-export interface SummarySink {
-  enqueue(record: WebhookRecord): void;
-  stats(): SummaryWebhookStats;
-  /** Delivers what it can within flushTimeoutMs, then stops. Idempotent. */
-  close(flushTimeoutMs: number): Promise<void>;
-}
-
 /**
  * Pushes each closed session's record to a webhook: a bounded queue drained by a single
  * delivery loop, so a slow receiver delays summaries rather than piling up requests.
  */
-export class SummaryWebhook implements SummarySink {
+export class SummaryWebhook {
   private readonly queue: WebhookDelivery[] = [];
   private readonly sender: WebhookSender;
   private dropped = 0;

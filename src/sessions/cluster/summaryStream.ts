@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../../logger';
-import type { SummarySink, SummaryWebhookStats } from '../summaryWebhook';
+import type { SummarySink } from '../closedRecords';
+import type { SummaryWebhookStats } from '../summaryWebhook';
 import { newDelivery, pause, WebhookSender, type WebhookDelivery, type WebhookRecord, type WebhookSenderOptions } from '../webhookSender';
 import type { RedisLink } from './redisLink';
 
