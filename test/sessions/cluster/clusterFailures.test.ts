@@ -7,12 +7,14 @@ import { startServerProcess, type ServerProcess } from '../../../bench/serverPro
 import { StreamingClient } from '../../../src/client/streamingClient';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
 import { startRedisServer, testClusterConfig, testClusterEnv, type RedisServer } from '../../helpers/redisServer';
+import { startReceiver, type Receiver } from '../../helpers/webhookReceiver';
 
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 
 let redis: RedisServer;
 let servers: TestServer[] = [];
 let child: ServerProcess | null = null;
+let receiver: Receiver | null = null;
 const clients: StreamingClient[] = [];
 
 beforeAll(async () => {
@@ -35,10 +37,12 @@ afterEach(async () => {
   for (const client of clients.splice(0)) await client.close();
   for (const server of servers) await finishTestServer(server);
   servers = [];
+  await receiver?.close();
+  receiver = null;
 });
 
-async function instance(id: string): Promise<TestServer> {
-  const server = await startTestServer({ ...quiet, cluster: testClusterConfig(redis, id) });
+async function instance(id: string, webhookUrl?: string): Promise<TestServer> {
+  const server = await startTestServer({ ...quiet, cluster: testClusterConfig(redis, id), summaryWebhookUrl: webhookUrl });
   servers.push(server);
   return server;
 }
@@ -92,9 +96,42 @@ describe('a cluster when things go wrong', () => {
     expect(deleted.status).toBe(200);
   });
 
-  it('Redis stopped and started again empty: sessions go on, records wait in memory, and nothing is lost', async () => {
-    const a = await instance('a');
-    const b = await instance('b');
+  it('A killed right after a session closes: the webhook receiver still gets its summary (one delivery id)', async () => {
+    // Until A is dead, the receiver takes requests and never answers: A's delivery stays in flight.
+    let answering = false;
+    receiver = await startReceiver((response) => {
+      if (answering) response.writeHead(204).end();
+    });
+    child = await startServerProcess('this', {
+      env: { ...testClusterEnv(redis, 'a'), SUMMARY_WEBHOOK_URL: receiver.url, DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' },
+    });
+    const client = await StreamingClient.connect({ url: child.url, interfaceAddress: '127.0.0.1', audio: false });
+    clients.push(client);
+    await client.waitForEvent('session_started', 5000);
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    const deleted = await fetch(`${child.url}/sessions/${client.sessionId}`, { method: 'DELETE' });
+    const summary = ((await deleted.json()) as View).summary;
+    expect(deleted.status).toBe(200);
+    await eventually(() => receiver!.requests.length > 0, 5000, "A's delivery attempt");
+    process.kill(child.pid, 'SIGKILL');
+    await child.stop();
+
+    answering = true;
+    const b = await instance('b', receiver.url);
+    const delivered = await until(async () => (receiver!.requests.length > 1 ? receiver!.requests.slice(1) : undefined), 10_000, 'the summary to be delivered by b');
+    expect(delivered[0]!.body).toMatchObject({ event_type: 'session_summary', session_id: client.sessionId, reason: 'client_request', summary });
+    // The same delivery id as A's attempt: the receiver deduplicates to exactly one summary.
+    const ids = new Set(receiver.requests.map((request) => request.headers['x-delivery-id']));
+    expect(ids.size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // past another claim period: nothing more comes
+    expect(new Set(receiver.requests.map((request) => request.headers['x-delivery-id'])).size).toBe(1);
+    expect(b.manager.webhookStats()).toMatchObject({ delivered: 1, failed: 0 });
+  });
+
+  it('Redis stopped and started again empty: sessions go on, records and summaries wait in memory, and nothing is lost', async () => {
+    receiver = await startReceiver((response) => response.writeHead(204).end());
+    const a = await instance('a', receiver.url);
+    const b = await instance('b', receiver.url);
     const before = await a.connect({ audio: false });
     await before.client.waitForEvent('session_started', 3000);
     await fetch(`${a.url}/sessions/${before.peer.id}`, { method: 'DELETE' });
@@ -115,7 +152,7 @@ describe('a cluster when things go wrong', () => {
     await offline.client.waitForEvent('session_started', 3000);
     expect((await fetch(`${a.url}/sessions/${during.peer.id}`, { method: 'DELETE' })).status).toBe(200);
     expect((await fetch(`${a.url}/sessions/${offline.peer.id}`, { method: 'DELETE' })).status).toBe(200);
-    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^redis_backlog 2$/m);
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^redis_backlog 4$/m); // two records, two summaries
 
     await redis.restart();
     for (const id of [before.peer.id, during.peer.id, offline.peer.id]) {
@@ -129,5 +166,11 @@ describe('a cluster when things go wrong', () => {
     expect(body.degraded).toEqual([]);
     expect(a.logs.map((entry) => entry.message)).toEqual(expect.arrayContaining([expect.stringContaining('Redis unreachable'), 'Redis backlog flushed']));
     await eventually(() => a.logs.some((entry) => entry.message.startsWith('Redis came back empty')), 3000, 'the resync log');
+    // Every summary reached the webhook: the one sent before the outage and the two that waited.
+    const summaries = await until(async () => {
+      const sessions = new Set(receiver!.requests.map((request) => request.body.session_id));
+      return sessions.size === 3 ? sessions : undefined;
+    }, 10_000, 'all three summaries at the webhook');
+    expect([...summaries].sort()).toEqual([before.peer.id, during.peer.id, offline.peer.id].sort());
   });
 });
