@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
 import type { ClusterConfig } from '../../src/clusterConfig';
 import { createServer } from 'node:net';
 
@@ -102,4 +103,24 @@ export function testClusterEnv(redis: Pick<RedisServer, 'url'>, instanceId: stri
     CLUSTER_ENTRY_TTL_MS: String(config.entryTtlMs),
     WEBHOOK_CLAIM_IDLE_MS: String(config.webhookClaimIdleMs),
   };
+}
+
+/**
+ * One redis-server for a test file, emptied before each test: call at the top of the file and
+ * read `.server` inside tests.
+ */
+export function useRedisServer(): { server: RedisServer } {
+  const holder = {} as { server: RedisServer };
+  beforeAll(async () => {
+    holder.server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await holder.server.stop();
+  });
+  beforeEach(async () => {
+    const admin = new Redis(holder.server.url, { maxRetriesPerRequest: 1 });
+    await admin.flushall();
+    admin.disconnect();
+  });
+  return holder;
 }

@@ -2,30 +2,15 @@
  * Several instances of the real server against one real redis-server (Debian's, on loopback):
  * a session lives on the instance that answered its offer, and every instance answers for it.
  */
-import { Redis } from 'ioredis';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
-import { startRedisServer, testClusterConfig, type RedisServer } from '../../helpers/redisServer';
+import { testClusterConfig, useRedisServer } from '../../helpers/redisServer';
 import { requireAiortc, runAiortc, type AiortcRoute } from '../../foreign/aiortcClient';
 
 /** Long enough that a quiet session never ends by itself during a test. */
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let servers: TestServer[] = [];
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
-beforeEach(async () => {
-  const admin = new Redis(redis.url);
-  await admin.flushall();
-  admin.disconnect();
-});
 
 afterEach(async () => {
   for (const server of servers) await finishTestServer(server);
@@ -33,7 +18,7 @@ afterEach(async () => {
 });
 
 async function instances(...ids: string[]): Promise<TestServer[]> {
-  for (const id of ids) servers.push(await startTestServer({ ...quiet, cluster: testClusterConfig(redis, id) }));
+  for (const id of ids) servers.push(await startTestServer({ ...quiet, cluster: testClusterConfig(redis.server, id) }));
   return servers;
 }
 

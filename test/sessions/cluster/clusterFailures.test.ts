@@ -2,34 +2,19 @@
  * A cluster when things go wrong: an instance killed with SIGKILL (a child process running
  * src/main.ts), and Redis stopped and started again (empty) while sessions come and go.
  */
-import { Redis } from 'ioredis';
 import { startServerProcess, type ServerProcess } from '../../../bench/serverProcess';
 import { StreamingClient } from '../../../src/client/streamingClient';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
-import { startRedisServer, testClusterConfig, testClusterEnv, type RedisServer } from '../../helpers/redisServer';
+import { testClusterConfig, useRedisServer, testClusterEnv } from '../../helpers/redisServer';
 import { startReceiver, type Receiver } from '../../helpers/webhookReceiver';
 
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 
-let redis: RedisServer;
+const redis = useRedisServer();
 let servers: TestServer[] = [];
 let child: ServerProcess | null = null;
 let receiver: Receiver | null = null;
 const clients: StreamingClient[] = [];
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-
-afterAll(async () => {
-  await redis.stop();
-});
-
-beforeEach(async () => {
-  const admin = new Redis(redis.url);
-  await admin.flushall();
-  admin.disconnect();
-});
 
 afterEach(async () => {
   await child?.stop(1000);
@@ -42,7 +27,7 @@ afterEach(async () => {
 });
 
 async function instance(id: string, webhookUrl?: string): Promise<TestServer> {
-  const server = await startTestServer({ ...quiet, cluster: testClusterConfig(redis, id), summaryWebhookUrl: webhookUrl });
+  const server = await startTestServer({ ...quiet, cluster: testClusterConfig(redis.server, id), summaryWebhookUrl: webhookUrl });
   servers.push(server);
   return server;
 }
@@ -68,7 +53,7 @@ type View = { session_id: string; state: string; reason: string | null; ended_at
 describe('a cluster when things go wrong', () => {
   it('an instance killed with SIGKILL: its live session ends up reported as ended with reason error, never live forever', async () => {
     const b = await instance('b');
-    child = await startServerProcess('this', { env: { ...testClusterEnv(redis, 'a'), DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
+    child = await startServerProcess('this', { env: { ...testClusterEnv(redis.server, 'a'), DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' } });
     const client = await StreamingClient.connect({ url: child.url, interfaceAddress: '127.0.0.1', audio: false });
     clients.push(client);
     await client.waitForEvent('session_started', 5000);
@@ -103,7 +88,7 @@ describe('a cluster when things go wrong', () => {
       if (answering) response.writeHead(204).end();
     });
     child = await startServerProcess('this', {
-      env: { ...testClusterEnv(redis, 'a'), SUMMARY_WEBHOOK_URL: receiver.url, DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' },
+      env: { ...testClusterEnv(redis.server, 'a'), SUMMARY_WEBHOOK_URL: receiver.url, DETECTOR: 'off', ICE_INTERFACE_ADDRESS: '127.0.0.1' },
     });
     const client = await StreamingClient.connect({ url: child.url, interfaceAddress: '127.0.0.1', audio: false });
     clients.push(client);
@@ -138,7 +123,7 @@ describe('a cluster when things go wrong', () => {
     const during = await a.connect({ audio: false });
     await during.client.waitForEvent('session_started', 3000);
 
-    await redis.stop();
+    await redis.server.stop();
     const ready = await until(async () => {
       const { body } = await read<{ degraded: Array<{ part: string }> }>(`${a.url}/readyz`);
       return body.degraded.length > 0 ? body : undefined;
@@ -154,7 +139,7 @@ describe('a cluster when things go wrong', () => {
     expect((await fetch(`${a.url}/sessions/${offline.peer.id}`, { method: 'DELETE' })).status).toBe(200);
     expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/^redis_backlog 4$/m); // two records, two summaries
 
-    await redis.restart();
+    await redis.server.restart();
     for (const id of [before.peer.id, during.peer.id, offline.peer.id]) {
       const record = await until(async () => {
         const { status, body } = await read<View>(`${b.url}/sessions/${id}`);
