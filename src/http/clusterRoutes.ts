@@ -1,12 +1,7 @@
 import express from 'express';
+import type { ClusterView, DegradedPart } from '../protocol';
 import type { SessionManager } from '../sessions/sessionManager';
 import { askCluster } from './sessionProblems';
-
-/** A part of the server that works, but not fully (`/readyz` says which, and why). */
-export interface DegradedPart {
-  part: string;
-  detail: string;
-}
 
 /** What is degraded on this instance: today, only Redis in a cluster. */
 export function degradedParts(manager: SessionManager): DegradedPart[] {
@@ -28,7 +23,8 @@ export function createClusterRouter({ manager }: { manager: SessionManager }): e
   const router = express.Router();
   router.get('/cluster', async (_req, res) => {
     const instances = await askCluster(() => manager.instances());
-    res.json({ instance_id: manager.instanceId, redis: manager.clusterStats(), instances });
+    const view: ClusterView = { instance_id: manager.instanceId, redis: manager.clusterStats(), instances };
+    res.json(view);
   });
   return router;
 }

@@ -11,6 +11,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty (a restarted Redis without persistence). */
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a paused process go on (SIGCONT). */
+  resume(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -51,7 +55,8 @@ function launch(port: number): Promise<ChildProcess> {
 }
 
 function end(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || (child.signalCode !== null && child.signalCode !== 'SIGSTOP' && child.signalCode !== 'SIGCONT')) return Promise.resolve();
+  child.kill('SIGCONT');
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
     child.once('exit', () => {
@@ -73,6 +78,8 @@ export async function startRedisServer(): Promise<RedisServer> {
       await end(child);
       child = await launch(port);
     },
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
   };
 }
 

@@ -141,7 +141,7 @@ export class Cluster {
   close(flushTimeoutMs: number): Promise<void> {
     this.closing ??= (async () => {
       if (this.heartbeat) clearInterval(this.heartbeat);
-      this.parts.rpc.close();
+      await this.parts.rpc.close();
       if (this.link.isUp) await this.parts.registry.remove(this.instanceId).catch(() => {});
       await this.link.close(flushTimeoutMs);
     })();
@@ -172,6 +172,7 @@ export class Cluster {
   /** Rewrites this instance's entry and its sessions' directory entries, and keeps their opening records. */
   private async beat(): Promise<void> {
     if (!this.host || !this.link.isUp || this.closing) return;
+    this.link.retryBacklog();
     const tx = this.link.redis.multi();
     this.parts.registry.publish(tx, this.info());
     for (const session of this.host.liveSessions()) {

@@ -45,6 +45,8 @@ export class ClusterRpc {
   private readonly subscriber: Redis;
   private readonly pending = new Map<string, { resolve(result: unknown): void; reject(error: Error): void; timer: NodeJS.Timeout }>();
   private closed = false;
+  /** Answers being worked out or sent: closing waits for them. */
+  private readonly answering = new Set<Promise<void>>();
 
   constructor(private readonly options: ClusterRpcOptions) {
     this.subscriber = options.link.duplicate('rpc');
@@ -79,12 +81,19 @@ export class ClusterRpc {
     return answer;
   }
 
-  /** Fails the calls still waiting and stops answering. Idempotent; the link closes the connection. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.subscriber.removeAllListeners('message');
-    for (const requestId of [...this.pending.keys()]) this.settle(requestId, undefined, new InstanceUnreachableError('this instance is shutting down'));
+  /**
+   * Fails the calls still waiting and takes no new request, then waits for the answers already
+   * under way to be sent. (Race: a forwarded DELETE of a draining instance's last session ends
+   * the drain, and so closes the instance, before the answer is published.) Idempotent; the
+   * link closes the connection.
+   */
+  async close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.subscriber.removeAllListeners('message');
+      for (const requestId of [...this.pending.keys()]) this.settle(requestId, undefined, new InstanceUnreachableError('this instance is shutting down'));
+    }
+    await Promise.all(this.answering);
   }
 
   private receive(message: string): void {
@@ -98,7 +107,8 @@ export class ClusterRpc {
     if ('reply_to' in parsed) {
       this.settle(parsed.reply_to, parsed.result, parsed.error === undefined ? undefined : new Error(parsed.error));
     } else if (!this.closed) {
-      void this.answer(parsed);
+      const answered = this.answer(parsed).finally(() => this.answering.delete(answered));
+      this.answering.add(answered);
     }
   }
 

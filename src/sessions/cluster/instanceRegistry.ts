@@ -1,20 +1,7 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { InstanceInfo } from '../../protocol';
 
-/** What each instance publishes with its heartbeat (GET /cluster). */
-export interface InstanceInfo {
-  instance_id: string;
-  /** Where it can be reached directly (INSTANCE_URL), or null. */
-  url: string | null;
-  /** Sessions it holds. */
-  sessions: number;
-  max_sessions: number;
-  /** False while it drains or shuts down: it takes no new session. */
-  accepting: boolean;
-  /** Peer connections each of its media workers holds. */
-  media_workers: Record<string, number>;
-  started_at: number;
-  heartbeat_at: number;
-}
+export type { InstanceInfo };
 
 /** Instances not heard from for this long leave the index (their own key expired long before). */
 const FORGET_AFTER_MS = 24 * 3600_000;

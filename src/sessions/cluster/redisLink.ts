@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { errorMessage, type Logger } from '../../logger';
+import type { RedisLinkView } from '../../protocol';
 
 export interface RedisLinkOptions {
   url: string;
@@ -8,14 +9,19 @@ export interface RedisLinkOptions {
   backlogLimit: number;
 }
 
-export interface RedisLinkStats {
-  up: boolean;
-  /** Writes waiting for Redis to come back. */
-  backlog: number;
-  /** Writes dropped from a full backlog since start. */
-  dropped: number;
-  /** Times the connection was lost since start. */
-  outages: number;
+/** The link's state: whether Redis is up, and the backlog. */
+export type RedisLinkStats = RedisLinkView;
+
+/**
+ * A command on a connection that is up but not answered within this time fails (a Redis that
+ * hangs must not hold a session's setup): a write that timed out is kept for a retry, like one
+ * made while Redis was away. The writes are idempotent (a summary written twice keeps its
+ * delivery id, which the receiver deduplicates).
+ */
+const COMMAND_TIMEOUT_MS = 2000;
+
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
 }
 
 interface PendingWrite {
@@ -44,7 +50,7 @@ export class RedisLink {
   private closed = false;
 
   constructor(private readonly options: RedisLinkOptions) {
-    this.redis = this.connect('commands');
+    this.redis = this.connect('commands', COMMAND_TIMEOUT_MS);
     this.redis.on('ready', () => {
       if (!this.wasUp) options.logger.info('Redis connected', { redis: redactedUrl(options.url) });
       this.wasUp = true;
@@ -94,7 +100,7 @@ export class RedisLink {
         await run(this.redis);
         return;
       } catch (error) {
-        if (this.isUp) {
+        if (this.isUp && !timedOut(error)) {
           this.options.logger.error('Redis write failed', { write: label, error: errorMessage(error) });
           return;
         }
@@ -102,6 +108,11 @@ export class RedisLink {
     }
     this.keep({ label, run });
     if (this.isUp) void this.flush();
+  }
+
+  /** Tries the backlog again (after writes timed out on a connection that stayed up). */
+  retryBacklog(): void {
+    if (this.backlog.length > 0 && this.isUp && !this.closed) void this.flush();
   }
 
   stats(): RedisLinkStats {
@@ -135,9 +146,10 @@ export class RedisLink {
     }
   }
 
-  private connect(purpose: string): Redis {
+  private connect(purpose: string, commandTimeout?: number): Redis {
     const redis = new Redis(this.options.url, {
       connectionName: `stream-closure:${purpose}`,
+      commandTimeout,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(100 * times, 1000),
@@ -166,7 +178,7 @@ export class RedisLink {
         try {
           await write.run(this.redis);
         } catch (error) {
-          if (!this.isUp) break;
+          if (!this.isUp || timedOut(error)) break;
           this.options.logger.error('Redis write failed', { write: write.label, error: errorMessage(error) });
         }
         if (this.backlog[0] === write) this.backlog.shift();

@@ -2,7 +2,7 @@
  * Several instances of the real server against one real redis-server (Debian's, on loopback):
  * a session lives on the instance that answered its offer, and every instance answers for it.
  */
-import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
+import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
 import { testClusterConfig, useRedisServer } from '../../helpers/redisServer';
 import { requireAiortc, runAiortc, type AiortcRoute } from '../../foreign/aiortcClient';
 
@@ -60,8 +60,7 @@ describe('a cluster of instances coordinated through Redis', () => {
     await client.waitForEvent('session_started', 3000);
     await client.sendVideoFrames(5, { intervalMs: 10 });
 
-    const read = await eventually(async () => (await json<View & { counters: { video_frames_received: number } }>(fetch(`${b!.url}/sessions/${peer.id}`))).body, 3000);
-    const live = await read;
+    const live = (await json<View>(fetch(`${b!.url}/sessions/${peer.id}`))).body;
     expect(live).toMatchObject({ session_id: peer.id, state: 'Active', ended_at: null });
     const listed = await json<{ sessions: View[] }>(fetch(`${b!.url}/sessions`));
     expect(listed.body.sessions.find((entry) => entry.session_id === peer.id)).toMatchObject({ state: 'Active', ended_at: null });
@@ -81,6 +80,29 @@ describe('a cluster of instances coordinated through Redis', () => {
       ['b', 0, true],
     ]);
     await fetch(`${a!.url}/sessions/${peer.id}`, { method: 'DELETE' });
+  });
+
+  it('a draining instance tells the cluster it takes no sessions, and leaves it once closed', async () => {
+    const [a, b] = await instances('a', 'b');
+    const { client, peer } = await a!.connect({ audio: false });
+    await client.waitForEvent('session_started', 3000);
+    type Cluster = { instances: Array<{ instance_id: string; accepting: boolean }> };
+    const drained = a!.drain(10_000);
+    const seen = await eventuallyAsync(async () => {
+      const { body } = await json<Cluster>(fetch(`${b!.url}/cluster`));
+      return body.instances.find((instance) => instance.instance_id === 'a' && !instance.accepting) ? body : undefined;
+    }, 3000);
+    expect(seen.instances.map((instance) => [instance.instance_id, instance.accepting])).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+    expect((await fetch(`${a!.url}/readyz`)).status).toBe(503);
+    // Its session ended from B: the drain finishes, and A is gone from the cluster at once.
+    const ended = await fetch(`${b!.url}/sessions/${peer.id}`, { method: 'DELETE' });
+    expect([ended.status, await ended.text()]).toEqual([200, expect.stringContaining('client_request')]);
+    await drained;
+    const after = await json<Cluster>(fetch(`${b!.url}/cluster`));
+    expect(after.body.instances.map((instance) => instance.instance_id)).toEqual(['b']);
   });
 
   /**

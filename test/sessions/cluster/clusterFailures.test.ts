@@ -4,7 +4,7 @@
  */
 import { startServerProcess, type ServerProcess } from '../../../bench/serverProcess';
 import { StreamingClient } from '../../../src/client/streamingClient';
-import { eventually, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
+import { eventually, eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
 import { testClusterConfig, useRedisServer, testClusterEnv } from '../../helpers/redisServer';
 import { startReceiver, type Receiver } from '../../helpers/webhookReceiver';
 
@@ -37,17 +37,6 @@ async function read<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: response.status, body: (await response.json()) as T };
 }
 
-/** Polls an async probe until it gives a value. */
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 type View = { session_id: string; state: string; reason: string | null; ended_at: number | null; summary: object | null; faults: string[] };
 
 describe('a cluster when things go wrong', () => {
@@ -64,7 +53,7 @@ describe('a cluster when things go wrong', () => {
     process.kill(child.pid, 'SIGKILL');
     await child.stop();
 
-    const ended = await until(async () => {
+    const ended = await eventuallyAsync(async () => {
       const { body } = await read<View>(`${b.url}/sessions/${id}`);
       return body.ended_at !== null ? body : undefined;
     }, 5000, 'the dead instance’s session to be reported as ended');
@@ -103,7 +92,7 @@ describe('a cluster when things go wrong', () => {
 
     answering = true;
     const b = await instance('b', receiver.url);
-    const delivered = await until(async () => (receiver!.requests.length > 1 ? receiver!.requests.slice(1) : undefined), 10_000, 'the summary to be delivered by b');
+    const delivered = await eventuallyAsync(async () => (receiver!.requests.length > 1 ? receiver!.requests.slice(1) : undefined), 10_000, 'the summary to be delivered by b');
     expect(delivered[0]!.body).toMatchObject({ event_type: 'session_summary', session_id: client.sessionId, reason: 'client_request', summary });
     // The same delivery id as A's attempt: the receiver deduplicates to exactly one summary.
     const ids = new Set(receiver.requests.map((request) => request.headers['x-delivery-id']));
@@ -124,7 +113,7 @@ describe('a cluster when things go wrong', () => {
     await during.client.waitForEvent('session_started', 3000);
 
     await redis.server.stop();
-    const ready = await until(async () => {
+    const ready = await eventuallyAsync(async () => {
       const { body } = await read<{ degraded: Array<{ part: string }> }>(`${a.url}/readyz`);
       return body.degraded.length > 0 ? body : undefined;
     }, 5000, '/readyz to say Redis is degraded');
@@ -141,7 +130,7 @@ describe('a cluster when things go wrong', () => {
 
     await redis.server.restart();
     for (const id of [before.peer.id, during.peer.id, offline.peer.id]) {
-      const record = await until(async () => {
+      const record = await eventuallyAsync(async () => {
         const { status, body } = await read<View>(`${b.url}/sessions/${id}`);
         return status === 200 && body.ended_at !== null ? body : undefined;
       }, 5000, `session ${id} to be readable from b`);
@@ -152,7 +141,7 @@ describe('a cluster when things go wrong', () => {
     expect(a.logs.map((entry) => entry.message)).toEqual(expect.arrayContaining([expect.stringContaining('Redis unreachable'), 'Redis backlog flushed']));
     await eventually(() => a.logs.some((entry) => entry.message.startsWith('Redis came back empty')), 3000, 'the resync log');
     // Every summary reached the webhook: the one sent before the outage and the two that waited.
-    const summaries = await until(async () => {
+    const summaries = await eventuallyAsync(async () => {
       const sessions = new Set(receiver!.requests.map((request) => request.body.session_id));
       return sessions.size === 3 ? sessions : undefined;
     }, 10_000, 'all three summaries at the webhook');
