@@ -37,6 +37,7 @@ async function read<T>(url: string): Promise<{ status: number; body: T }> {
   return { status: response.status, body: (await response.json()) as T };
 }
 
+type Cluster = { instances: Array<{ instance_id: string }> };
 type View = { session_id: string; state: string; reason: string | null; ended_at: number | null; summary: object | null; faults: string[] };
 
 describe('a cluster when things go wrong', () => {
@@ -63,11 +64,17 @@ describe('a cluster when things go wrong', () => {
     expect(ended.faults.join(' ')).toContain('instance a stopped');
     const listed = await read<{ sessions: View[] }>(`${b.url}/sessions`);
     expect(listed.body.sessions.find((entry) => entry.session_id === id)).toMatchObject({ state: 'Released' });
-    const cluster = await read<{ instances: Array<{ instance_id: string }> }>(`${b.url}/cluster`);
+    const cluster = await read<Cluster>(`${b.url}/cluster`);
     expect(cluster.body.instances.map((entry) => entry.instance_id)).toEqual(['b']);
     // A DELETE of it answers what is known rather than waiting on the dead instance.
     const deleted = await fetch(`${b.url}/sessions/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
+    // Restarted under the same INSTANCE_ID, the instance does not bring the old session back to life.
+    await instance('a');
+    await eventuallyAsync(async () => ((await read<Cluster>(`${b.url}/cluster`)).body.instances.length === 2 ? true : undefined), 3000, 'a back');
+    expect((await read<View>(`${b.url}/sessions/${id}`)).body).toMatchObject({ state: 'Released', reason: 'error' });
+    const again = await read<{ sessions: View[] }>(`${b.url}/sessions`);
+    expect(again.body.sessions.find((entry) => entry.session_id === id)).toMatchObject({ state: 'Released' });
   });
 
   it('A killed right after a session closes: the webhook receiver still gets its summary (one delivery id)', async () => {
