@@ -2,7 +2,8 @@
 # Installs what `npm test` needs beyond node_modules: the foreign WebRTC stacks the suite talks
 # to, Debian's chromium (driven by playwright-core) and python3-aiortc (run with /usr/bin/python3),
 # ffmpeg (libvpx, libopus), which makes the clip of the aiortc load generator (bench/aiortc/),
-# and the native decoder addon (native/decoders), built against Debian's libvpx, libdav1d and
+# redis-server (the tests of several instances start their own on loopback), and the native
+# decoder addon (native/decoders), built against Debian's libvpx, libdav1d and
 # libopenh264. On Debian as root it installs what is missing with apt-get and builds the addon;
 # elsewhere it names the packages and stops, so the suite never runs half-equipped. Run by
 # `npm test` (pretest) and so by .ci/run.
@@ -27,6 +28,8 @@ find_missing() {
     done
   fi
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+  # Redis for the tests of several instances (REDIS_URL): started by the tests on loopback.
+  command -v redis-server >/dev/null || missing+=(redis-server)
 }
 
 find_missing

@@ -5,6 +5,7 @@ import type { DetectorOptions } from './media/detectors/detector';
 import { checkDetectorOptions, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
+import { clusterSettings, type ClusterConfig } from './clusterConfig';
 import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, optionalSecret, type Env } from './configValues';
 
 export { ConfigError };
@@ -78,6 +79,8 @@ export interface ServerConfig {
   summaryWebhookMaxAttempts: number;
   /** Summaries waiting for delivery; beyond, the oldest is dropped. */
   summaryWebhookQueueSize: number;
+  /** Several instances coordinated through Redis (REDIS_URL); null: one instance, in memory. */
+  cluster: ClusterConfig | null;
   /** INSPECT=1: every session's actor is sent to the Stately inspector through a loopback relay. */
   inspect: boolean;
   /** The relay's port on 127.0.0.1 (its page and WebSocket); 0 picks a free one. */
@@ -173,6 +176,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     summaryWebhookSecret: optionalSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
     summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),
     summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
+    cluster: clusterSettings(env),
     ...inspectSettings(env, port),
   };
 }

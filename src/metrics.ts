@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { SessionView } from './protocol';
+import type { RedisLinkStats } from './sessions/cluster/redisLink';
 import type { SummaryWebhookStats } from './sessions/summaryWebhook';
 
 export interface MetricSources {
@@ -9,6 +10,8 @@ export interface MetricSources {
   webhookStats(): SummaryWebhookStats | null;
   /** Connections each media worker holds, by worker name; empty when they live on the main thread. */
   mediaWorkerLoads?(): Record<string, number>;
+  /** This instance's link to Redis in a cluster, or null without one. */
+  redisStats?(): RedisLinkStats | null;
 }
 
 const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'retried', 'dropped'] as const;
@@ -100,6 +103,7 @@ export class ServerMetrics {
         for (const [worker, connections] of Object.entries(sources.mediaWorkerLoads?.() ?? {})) this.set({ worker }, connections);
       },
     });
+    if (sources.redisStats?.()) this.registerRedis(registers, () => sources.redisStats?.() ?? null);
     new Gauge({
       name: 'summary_webhook_queued',
       help: 'Summaries waiting for webhook delivery',
@@ -108,6 +112,45 @@ export class ServerMetrics {
         this.set(sources.webhookStats()?.queued ?? 0);
       },
     });
+  }
+
+  /** The state of this instance's link to Redis (only in a cluster). */
+  private registerRedis(registers: Registry[], redis: () => RedisLinkStats | null): void {
+      new Gauge({
+        name: 'redis_up',
+        help: 'Whether this instance reaches Redis (REDIS_URL): 1 up, 0 unreachable (only with REDIS_URL)',
+        registers,
+        collect() {
+          const stats = redis();
+          if (stats) this.set(stats.up ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'redis_backlog',
+        help: 'Records and summaries waiting in memory for Redis to come back',
+        registers,
+        collect() {
+          this.set(redis()?.backlog ?? 0);
+        },
+      });
+      new Counter({
+        name: 'redis_backlog_dropped_total',
+        help: 'Records and summaries dropped from a full Redis backlog (REDIS_BACKLOG_LIMIT)',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(redis()?.dropped ?? 0);
+        },
+      });
+      new Counter({
+        name: 'redis_outages_total',
+        help: 'Times this instance lost its connection to Redis',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(redis()?.outages ?? 0);
+        },
+      });
   }
 
   /** Counts a released session: its close reason, teardown time and final summary. */

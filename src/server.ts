@@ -13,10 +13,15 @@ import { ServerMetrics } from './metrics';
 import { onMainThread, type OpenMedia } from './peer/mediaPlacement';
 import type { PeerSession } from './peer/peerSession';
 import { MediaWorkerPool } from './peer/worker/mediaWorkerPool';
+import { Cluster } from './sessions/cluster/cluster';
+import { redactedUrl } from './sessions/cluster/redisLink';
 import { SessionManager } from './sessions/sessionManager';
 import { prepareDtlsCertificate, type DtlsCertificatePems } from './webrtc/dtlsCertificate';
 import type { ReceivedVideo } from './webrtc/receivedVideo';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
+
+/** How long a closing instance waits for its last records to reach Redis. */
+const CLUSTER_FLUSH_TIMEOUT_MS = 2000;
 
 export interface StartServerOptions {
   config: ServerConfig;
@@ -107,11 +112,15 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const receivedVideo = { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles };
   const { openMedia, mediaWorkers, close: closeMedia } = await placeMedia({ config, logger, analyzer, decoder: decoders.name, receivedVideo, certificate });
   logger.info('media threads', { media_workers: mediaWorkers?.size ?? 0, decode_workers: config.detector === 'off' ? 0 : config.decodeWorkers });
+  const cluster = config.cluster ? new Cluster({ config: config.cluster, retentionMs: config.summaryRetentionMs, logger }) : null;
+  if (cluster) logger.info('cluster', { instance_id: cluster.instanceId, redis: redactedUrl(cluster.link.url) });
   const manager: SessionManager = new SessionManager({
     config,
     logger,
     openMedia,
     receivedVideo,
+    cluster: cluster ?? undefined,
+    mediaWorkerLoads: () => mediaWorkers?.loads() ?? {},
     onSessionCreated,
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
     inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,
@@ -121,6 +130,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     liveSessions: () => manager.live(),
     webhookStats: () => manager.webhookStats(),
     mediaWorkerLoads: () => mediaWorkers?.loads() ?? {},
+    redisStats: () => manager.clusterStats(),
   });
   const app = createApp({
     manager,
@@ -134,6 +144,8 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   }).catch(async (error: unknown) => {
+    await manager.shutdown();
+    await cluster?.close(0);
     await closeMedia();
     await inspector?.close();
     throw error;
@@ -152,6 +164,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     close() {
       closing ??= (async () => {
         await manager.shutdown();
+        await cluster?.close(CLUSTER_FLUSH_TIMEOUT_MS);
         await inspector?.close();
         await closeMedia();
         await new Promise<void>((resolve) => http.close(() => resolve()));

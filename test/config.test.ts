@@ -68,6 +68,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MEDIA_WORKERS: '-1' })).toThrow(/MEDIA_WORKERS/);
   });
 
+  it('is one instance without REDIS_URL; with it, joins a cluster under a unique instance id', () => {
+    expect(loadConfig({}).cluster).toBeNull();
+    const first = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).cluster;
+    const second = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).cluster;
+    expect(first).toMatchObject({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'sc:', heartbeatMs: 1000, entryTtlMs: 5000, rpcTimeoutMs: 5000, webhookClaimIdleMs: 30_000 });
+    expect(first!.instanceId).not.toBe(second!.instanceId);
+    const named = loadConfig({
+      REDIS_URL: 'rediss://user:pw@redis.internal:6380/2',
+      REDIS_KEY_PREFIX: 'prod:',
+      INSTANCE_ID: 'media-3',
+      INSTANCE_URL: 'http://10.0.0.3:8080',
+      CLUSTER_HEARTBEAT_MS: '500',
+      CLUSTER_ENTRY_TTL_MS: '2000',
+      REDIS_BACKLOG_LIMIT: '50',
+    }).cluster;
+    expect(named).toMatchObject({ keyPrefix: 'prod:', instanceId: 'media-3', instanceUrl: 'http://10.0.0.3:8080/', heartbeatMs: 500, entryTtlMs: 2000, backlogLimit: 50 });
+  });
+
   it('bounds an asynchronous detection by DETECT_TIMEOUT_MS, half of FRAME_TIMEOUT_MS by default', () => {
     expect(loadConfig({})).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 500 });
     expect(loadConfig({ FRAME_TIMEOUT_MS: '3000' })).toMatchObject({ frameTimeoutMs: 3000, detectTimeoutMs: 1500 });
@@ -108,6 +126,9 @@ describe('loadConfig', () => {
     [{ SUMMARY_WEBHOOK_SECRET: 'short' }, /SUMMARY_WEBHOOK_SECRET must be at least 16 characters/],
     [{ SUMMARY_WEBHOOK_MAX_ATTEMPTS: '0' }, /SUMMARY_WEBHOOK_MAX_ATTEMPTS must be between 1/],
     [{ SUMMARY_WEBHOOK_QUEUE_SIZE: 'many' }, /SUMMARY_WEBHOOK_QUEUE_SIZE must be a whole number/],
+    [{ REDIS_URL: 'http://redis:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ REDIS_URL: 'redis://r:6379', INSTANCE_ID: 'has spaces' }, /INSTANCE_ID may hold/],
+    [{ REDIS_URL: 'redis://r:6379', CLUSTER_HEARTBEAT_MS: '1000', CLUSTER_ENTRY_TTL_MS: '2000' }, /CLUSTER_ENTRY_TTL_MS must be at least three heartbeats/],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

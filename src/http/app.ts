@@ -1,11 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
+import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
 import { securityHeaders, sessionRateLimits } from './protection';
+import { createClusterRouter, degradedParts } from './clusterRoutes';
 import { createSessionRouter } from './sessionRoutes';
 import { createWhipRouter } from './whipRoutes';
 
@@ -36,8 +38,10 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));
     else if (manager.isFull) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is full', { 'Retry-After': '5' }));
-    else res.json({ status: 'ready', sessions: manager.count });
+    else res.json({ status: 'ready', sessions: manager.count, degraded: degradedParts(manager) } satisfies ReadyView);
   });
+
+  app.use(createClusterRouter({ manager }));
 
   if (metrics) {
     app.get('/metrics', async (_req, res) => {

@@ -1,4 +1,6 @@
 import { SessionClosedError } from '../peer/negotiation';
+import { ClusterUnavailableError } from '../sessions/cluster/cluster';
+import { InstanceUnreachableError } from '../sessions/cluster/clusterRpc';
 import { NegotiationError, NotAcceptingError } from '../sessions/sessionManager';
 import { HttpProblem } from './problem';
 
@@ -20,5 +22,23 @@ export async function negotiate<T>(negotiation: () => Promise<T>): Promise<T> {
     return await negotiation();
   } catch (error) {
     throw offerProblem(error);
+  }
+}
+
+/** The problem for a question about the cluster's sessions that could not be answered; other errors pass through. */
+function clusterProblem(error: unknown): unknown {
+  if (error instanceof ClusterUnavailableError) return new HttpProblem(503, 'Cluster unavailable', error.message, { 'Retry-After': '2' });
+  if (error instanceof InstanceUnreachableError) {
+    return new HttpProblem(503, 'Instance unreachable', `the instance holding this session did not answer: ${error.message}`, { 'Retry-After': '2' });
+  }
+  return error;
+}
+
+/** Asks the cluster (GET, DELETE of a session another instance may hold); an unanswerable question becomes its problem. */
+export async function askCluster<T>(question: () => Promise<T>): Promise<T> {
+  try {
+    return await question();
+  } catch (error) {
+    throw clusterProblem(error);
   }
 }

@@ -1,10 +1,11 @@
 import express from 'express';
+import type { InstanceInfo } from '../sessions/cluster/instanceRegistry';
 import type { SessionManager } from '../sessions/sessionManager';
 import { readOffer } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
-import { negotiate } from './sessionProblems';
+import { askCluster, negotiate } from './sessionProblems';
 
 export interface SessionRouterOptions {
   manager: SessionManager;
@@ -35,27 +36,37 @@ export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRo
     const id = sessionIdParam(req, unknownSession);
     const offerSdp = readOffer(req.body, manager.receivedVideo);
     const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
-    if (answerSdp === undefined) throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
+    if (answerSdp === undefined) {
+      const owner = await askCluster(() => manager.ownerOf(id));
+      if (owner) throw misdirected(id, owner);
+      throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
+    }
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });
   });
 
-  router.get('/sessions', (_req, res) => {
-    res.json({ sessions: manager.list() });
+  router.get('/sessions', async (_req, res) => {
+    res.json({ sessions: await askCluster(() => manager.listAll()) });
   });
 
-  router.get('/sessions/:id', (req, res) => {
+  router.get('/sessions/:id', async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const view = manager.view(id);
+    const view = await askCluster(() => manager.find(id));
     if (!view) throw unknownSession(id);
     res.json(view);
   });
 
   router.delete('/sessions/:id', limits.deletions, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const view = await manager.closeSession(id);
+    const view = await askCluster(() => manager.end(id));
     if (!view) throw unknownSession(id);
     res.json(closedSessionBody(view));
   });
 
   return router;
+}
+
+/** A renegotiation sent to an instance that does not hold the session: the media lives on its owner. */
+function misdirected(id: string, owner: InstanceInfo): HttpProblem {
+  const where = owner.url ? ` (${owner.url})` : '';
+  return new HttpProblem(421, 'Session held by another instance', `session "${id}" lives on instance ${owner.instance_id}${where}: send its renegotiation there`);
 }

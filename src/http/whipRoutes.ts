@@ -4,7 +4,7 @@ import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
-import { negotiate } from './sessionProblems';
+import { askCluster, negotiate } from './sessionProblems';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -77,14 +77,14 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
 
   router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
     const id = sessionIdParam(req, unknownResource);
-    const view = await manager.closeSession(id);
+    const view = await askCluster(() => manager.end(id));
     if (!view) throw unknownResource(id);
     res.json(closedSessionBody(view));
   });
 
-  router.patch(`${WHIP_ENDPOINT}/:id`, (req) => {
+  router.patch(`${WHIP_ENDPOINT}/:id`, async (req) => {
     const id = sessionIdParam(req, unknownResource);
-    if (!manager.view(id)) throw unknownResource(id);
+    if (!(await askCluster(() => manager.find(id)))) throw unknownResource(id);
     throw new HttpProblem(
       501,
       'Not implemented',
@@ -93,9 +93,9 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
     );
   });
 
-  router.all(`${WHIP_ENDPOINT}/:id`, (req) => {
+  router.all(`${WHIP_ENDPOINT}/:id`, async (req) => {
     const id = sessionIdParam(req, unknownResource);
-    if (!manager.view(id)) throw unknownResource(id);
+    if (!(await askCluster(() => manager.find(id)))) throw unknownResource(id);
     throw methodNotAllowed(req, SESSION_METHODS);
   });
 

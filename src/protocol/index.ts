@@ -3,3 +3,4 @@ export type * from './summary';
 export type * from './session';
 export type * from './events';
 export type * from './webhook';
+export type * from './cluster';

@@ -6,10 +6,14 @@ import type { OpenMedia } from '../peer/mediaPlacement';
 import { SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
+import type { Cluster, ClusterHost } from './cluster/cluster';
+import type { InstanceInfo } from './cluster/instanceRegistry';
+import type { RedisLinkStats } from './cluster/redisLink';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
-import { SummaryArchive } from './summaryArchive';
-import { SummaryWebhook, type SummaryWebhookStats } from './summaryWebhook';
+import { ClosedRecords } from './closedRecords';
+import type { SummaryWebhookStats } from './summaryWebhook';
+import { summarySinkFor } from './summarySinks';
 
 /** How long shutdown waits for the webhook to deliver the summaries still queued. */
 const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
@@ -37,6 +41,10 @@ export interface SessionManagerOptions {
   onSessionReleased?: (peer: PeerSession) => void;
   /** The inspection observer for a new session's actor (INSPECT=1). */
   inspectSession?: (sessionId: string) => (event: InspectionEvent) => void;
+  /** The other instances (REDIS_URL); without it this instance is alone and everything is in memory. */
+  cluster?: Cluster;
+  /** Connections each media worker holds, published to the cluster. */
+  mediaWorkerLoads?: () => Record<string, number>;
 }
 
 /**
@@ -48,25 +56,21 @@ export class SessionManager {
   private readonly trackingSet = new Map<string, PeerSession>();
   /** Untracked by their Cleanup step, waiting for Released. */
   private readonly releasing = new Map<string, PeerSession>();
-  private readonly archive: SummaryArchive;
-  private readonly webhook: SummaryWebhook | null;
+  /** Closed sessions' records: archived here, sent to the webhook, written to the cluster. */
+  private readonly archive: ClosedRecords;
+  private readonly cluster: Cluster | null;
   private accepting = true;
+  private readonly createdAt = Date.now();
   private shuttingDown: Promise<void> | null = null;
   /** Drains waiting for the last session to be released. */
   private readonly idleWaiters = new Set<() => void>();
 
   constructor(private readonly options: SessionManagerOptions) {
-    this.archive = new SummaryArchive(options.config.summaryRetentionMs);
     const { config } = options;
-    this.webhook = config.summaryWebhookUrl
-      ? new SummaryWebhook({
-          url: config.summaryWebhookUrl,
-          secret: config.summaryWebhookSecret,
-          maxAttempts: config.summaryWebhookMaxAttempts,
-          queueSize: config.summaryWebhookQueueSize,
-          logger: options.logger,
-        })
-      : null;
+    this.cluster = options.cluster ?? null;
+    const summaries = summarySinkFor(config, options.logger, this.cluster);
+    this.archive = new ClosedRecords(config.summaryRetentionMs, summaries, this.cluster);
+    this.cluster?.start(this.clusterHost());
   }
 
   /** A tracked session (not yet cleaned up), or undefined. */
@@ -121,12 +125,13 @@ export class SessionManager {
       this.releasing.delete(peer.id);
       const record = peer.view();
       this.archive.add(record);
-      this.webhook?.enqueue(record);
       this.options.onSessionReleased?.(peer);
       this.notifyIfIdle();
     });
     try {
       const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
+      // Published before the client has its answer: a DELETE on any instance finds it.
+      await this.cluster?.sessionOpened(peer.view());
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
       this.options.logger.warn('Offer rejected', { session_id: peer.id, error: errorMessage(error) });
@@ -168,12 +173,76 @@ export class SessionManager {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
     if (!peer) return this.archive.get(sessionId);
     await peer.close('CLOSE_REQUESTED');
+    await this.archive.written(sessionId);
     return this.archive.get(sessionId) ?? peer.view();
+  }
+
+  /** A session of any instance: this one's, or what the cluster knows (GET /sessions/<id>). */
+  async find(sessionId: string): Promise<SessionView | undefined> {
+    return this.view(sessionId) ?? (await this.cluster?.find(sessionId));
+  }
+
+  /** The sessions of every instance, newest first (GET /sessions); this instance's own records win. */
+  async listAll(): Promise<SessionListEntry[]> {
+    const local = this.list();
+    if (!this.cluster) return local;
+    const known = new Set(local.map((entry) => entry.session_id));
+    const others = (await this.cluster.list()).filter((entry) => !known.has(entry.session_id));
+    return [...local, ...others].sort((a, b) => b.started_at - a.started_at);
+  }
+
+  /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */
+  async end(sessionId: string): Promise<SessionView | undefined> {
+    const here = this.trackingSet.has(sessionId) || this.releasing.has(sessionId) || this.archive.get(sessionId);
+    if (here || !this.cluster) return this.closeSession(sessionId);
+    return this.cluster.closeSession(sessionId);
+  }
+
+  /** The instance holding a live session when another one does (a renegotiation must go there). */
+  async ownerOf(sessionId: string): Promise<InstanceInfo | null> {
+    return (await this.cluster?.ownerOf(sessionId)) ?? null;
+  }
+
+  /** This instance's name in the cluster ('local' without one). */
+  get instanceId(): string {
+    return this.cluster?.instanceId ?? 'local';
+  }
+
+  /** Redis's state in a cluster, or null without one. */
+  clusterStats(): RedisLinkStats | null {
+    return this.cluster?.stats() ?? null;
+  }
+
+  /** The cluster's instances, or this one alone. */
+  async instances(): Promise<InstanceInfo[]> {
+    return this.cluster ? this.cluster.instances() : [this.instanceInfo()];
+  }
+
+  /** This instance alone, as GET /cluster lists it without Redis. */
+  private instanceInfo(): InstanceInfo {
+    const now = Date.now();
+    return { instance_id: this.instanceId, url: null, ...this.clusterHost().load(), started_at: this.createdAt, heartbeat_at: now };
+  }
+
+  /** Where the cluster finds this instance's sessions and load. */
+  private clusterHost(): ClusterHost {
+    return {
+      view: (id) => this.view(id),
+      closeSession: (id) => this.closeSession(id),
+      liveSessions: () => this.live().map((peer) => ({ id: peer.id, state: peer.state, startedAt: peer.startTime })),
+      archived: () => this.archive.all(),
+      load: () => ({
+        sessions: this.count,
+        max_sessions: this.options.config.maxSessions,
+        accepting: this.accepting,
+        media_workers: this.options.mediaWorkerLoads?.() ?? {},
+      }),
+    };
   }
 
   /** The summary webhook's counters, or null when no webhook is configured. */
   webhookStats(): SummaryWebhookStats | null {
-    return this.webhook?.stats() ?? null;
+    return this.archive.summaryStats();
   }
 
   /**
@@ -182,6 +251,7 @@ export class SessionManager {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.accepting = false;
+    this.cluster?.publishNow();
     if (!this.isIdle && timeoutMs > 0 && !this.shuttingDown) {
       this.options.logger.info('Draining: waiting for sessions to end', { sessions: this.trackingSet.size, timeout_ms: timeoutMs });
       await this.untilIdle(timeoutMs);
@@ -214,6 +284,7 @@ export class SessionManager {
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
       this.accepting = false;
+      this.cluster?.publishNow();
       const peers = [...this.trackingSet.values(), ...this.releasing.values()];
       this.options.logger.info('Shutting down, closing all peer connections...', { sessions: peers.length });
       const results = await Promise.allSettled(peers.map((peer) => peer.close('SHUTDOWN')));
@@ -223,9 +294,8 @@ export class SessionManager {
         }
       }
       this.trackingSet.clear();
-      this.archive.close();
       this.options.logger.info('All peer connections closed');
-      await this.webhook?.close(WEBHOOK_FLUSH_TIMEOUT_MS);
+      await this.archive.close(WEBHOOK_FLUSH_TIMEOUT_MS);
     })();
     return this.shuttingDown;
   }

@@ -81,3 +81,14 @@ export async function eventually<T>(probe: () => T | undefined | false, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** eventually() for a probe that has to wait for its answer (an HTTP request, a Redis read). */
+export async function eventuallyAsync<T>(probe: () => Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,72 +1,14 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { SessionView } from '../../src/protocol';
+import type { ServerResponse } from 'node:http';
 import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
 import { eventually, expectNothingLeft, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { answer, signatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';
 
 const SECRET = 'webhook-secret-0123456789';
-
-interface ReceivedRequest {
-  headers: IncomingHttpHeaders;
-  rawBody: string;
-  body: Record<string, unknown>;
-}
-
-interface Receiver {
-  url: string;
-  requests: ReceivedRequest[];
-  close(): Promise<void>;
-}
-
-/** A real HTTP receiver on loopback; `respond` decides each answer (it may never answer). */
-async function startReceiver(respond: (response: ServerResponse, index: number) => void): Promise<Receiver> {
-  const requests: ReceivedRequest[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const rawBody = Buffer.concat(chunks).toString('utf8');
-      requests.push({ headers: request.headers, rawBody, body: JSON.parse(rawBody) as Record<string, unknown> });
-      respond(response, requests.length - 1);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/summaries`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 function onlyRequest(receiver: Receiver): ReceivedRequest {
   expect(receiver.requests).toHaveLength(1);
   return receiver.requests[0]!;
-}
-
-function answer(status: number) {
-  return (response: ServerResponse) => response.writeHead(status).end();
-}
-
-function signatureMatches(request: ReceivedRequest, secret: string): boolean {
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(request.rawBody).digest('hex')}`);
-  const received = Buffer.from(String(request.headers['x-signature-256'] ?? ''));
-  return received.length === expected.length && timingSafeEqual(received, expected);
-}
-
-function record(sessionId: string): Pick<SessionView, 'session_id' | 'reason' | 'summary' | 'ended_at'> {
-  return {
-    session_id: sessionId,
-    reason: 'client_request',
-    ended_at: 1_700_000_000_000,
-    summary: { total_frames_received: 3 } as unknown as SessionView['summary'],
-  };
 }
 
 let logs: LogEntry[];

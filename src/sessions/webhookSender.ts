@@ -1,0 +1,145 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { errorMessage, type Logger } from '../logger';
+import type { SessionSummaryWebhookBody, SessionView } from '../protocol';
+
+export interface WebhookSenderOptions {
+  url: string;
+  /** When set, each body is signed with HMAC-SHA256 in `X-Signature-256`. */
+  secret?: string;
+  logger: Logger;
+  /** Attempts per record, the first included. */
+  maxAttempts: number;
+  attemptTimeoutMs?: number;
+  /** Retry n waits about backoffBaseMs * 2^n (with jitter), at most backoffCapMs. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+}
+
+export interface WebhookSenderStats {
+  delivered: number;
+  /** Given up: a 4xx other than 429, or every attempt used. */
+  failed: number;
+  retried: number;
+}
+
+/** What a closed session's record gives the webhook. */
+export type WebhookRecord = Pick<SessionView, 'session_id' | 'reason' | 'summary' | 'ended_at'>;
+
+/** One summary to deliver; its id stays the same across attempts (and redeliveries). */
+export interface WebhookDelivery {
+  deliveryId: string;
+  sessionId: string;
+  body: string;
+}
+
+/** delivered, given up (failed), or cut short by the stop signal (still undelivered). */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'aborted';
+
+type AttemptOutcome = 'delivered' | 'retry' | 'give_up';
+
+/**
+ * Delivers one summary to the webhook: POSTs it (signed when there is a secret), retries 5xx,
+ * 429 and network errors with exponential backoff and jitter, gives up on other 4xx or after
+ * maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
+ */
+export class WebhookSender {
+  private readonly counters: WebhookSenderStats = { delivered: 0, failed: 0, retried: 0 };
+  private readonly attemptTimeoutMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffCapMs: number;
+
+  constructor(private readonly options: WebhookSenderOptions) {
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5000;
+    this.backoffBaseMs = options.backoffBaseMs ?? 200;
+    this.backoffCapMs = options.backoffCapMs ?? 30_000;
+  }
+
+  stats(): WebhookSenderStats {
+    return { ...this.counters };
+  }
+
+  /** Attempts until delivered or given up; `stop` aborts the request in flight and any backoff wait. */
+  async deliver(delivery: WebhookDelivery, stop: AbortSignal): Promise<DeliveryOutcome> {
+    const { logger, maxAttempts } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(delivery, stop);
+      if (stop.aborted && outcome !== 'delivered') return 'aborted';
+      if (outcome === 'delivered') {
+        this.counters.delivered += 1;
+        logger.debug('Summary delivered to webhook', { session_id: delivery.sessionId, attempts: attempt });
+        return 'delivered';
+      }
+      if (outcome === 'give_up' || attempt >= maxAttempts) {
+        this.counters.failed += 1;
+        logger.error('Summary webhook delivery failed, giving up', { session_id: delivery.sessionId, attempts: attempt });
+        return 'failed';
+      }
+      this.counters.retried += 1;
+      await this.backoff(attempt, stop);
+      if (stop.aborted) return 'aborted';
+    }
+  }
+
+  private async attempt(delivery: WebhookDelivery, stop: AbortSignal): Promise<AttemptOutcome> {
+    const { url, logger } = this.options;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: this.headers(delivery),
+        body: delivery.body,
+        signal: AbortSignal.any([stop, AbortSignal.timeout(this.attemptTimeoutMs)]),
+      });
+      await response.body?.cancel();
+      if (response.ok) return 'delivered';
+      const retryable = response.status >= 500 || response.status === 429;
+      logger.warn('Summary webhook answered with an error', {
+        session_id: delivery.sessionId,
+        status: response.status,
+        will_retry: retryable,
+      });
+      return retryable ? 'retry' : 'give_up';
+    } catch (error) {
+      if (!stop.aborted) {
+        logger.warn('Summary webhook unreachable', { session_id: delivery.sessionId, error: errorMessage(error) });
+      }
+      return 'retry';
+    }
+  }
+
+  private headers(delivery: WebhookDelivery): Record<string, string> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Delivery-Id': delivery.deliveryId };
+    if (this.options.secret !== undefined) {
+      const digest = createHmac('sha256', this.options.secret).update(delivery.body).digest('hex');
+      headers['X-Signature-256'] = `sha256=${digest}`;
+    }
+    return headers;
+  }
+
+  private backoff(attempt: number, signal: AbortSignal): Promise<void> {
+    const ceiling = Math.min(this.backoffCapMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    return pause(ceiling / 2 + Math.random() * (ceiling / 2), signal);
+  }
+}
+
+/** A new delivery of a record: a fresh delivery id and the JSON body the receiver gets. */
+export function newDelivery(record: WebhookRecord): WebhookDelivery {
+  return { deliveryId: randomUUID(), sessionId: record.session_id, body: JSON.stringify(webhookBody(record)) };
+}
+
+export function webhookBody({ session_id, reason, summary, ended_at }: WebhookRecord): SessionSummaryWebhookBody {
+  return { event_type: 'session_summary', session_id, reason, summary, ended_at };
+}
+
+/** Waits delayMs, or less if the signal aborts (resolves either way). */
+export function pause(delayMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, delayMs);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
