@@ -12,8 +12,8 @@ describe('detector registry', () => {
     expect(detectorNames).toContain(DEFAULT_DETECTOR);
   });
 
-  it('creates a working detector for every name', async () => {
-    for (const name of detectorNames) {
+  it('creates a working detector for every name that needs no model (onnx: test/media/detectors/onnx/)', async () => {
+    for (const name of detectorNames.filter((known) => known !== 'onnx')) {
       const detector = createDetector(name);
       expect(detector.name).toBe(name);
       expect(Array.isArray(await detector.detect(frame))).toBe(true);
@@ -67,7 +67,7 @@ describe('detector registry', () => {
   });
 
   it('throws for an unknown name, listing the known ones', () => {
-    expect(() => createDetector('yolo')).toThrow("unknown detector 'yolo' (known: colour-region, delayed-colour-region, none)");
+    expect(() => createDetector('yolo')).toThrow("unknown detector 'yolo' (known: colour-region, delayed-colour-region, none, onnx)");
     expect(() => createDetector('toString')).toThrow(/unknown detector 'toString'/);
     expect(() => createDetector('colour-region', { minCR: 30 })).toThrow(/unknown option 'minCR'/);
   });
