@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { paintRect, solidI420, type I420Frame, type Rgb } from '../../src/media/i420Frame';
-import { expectNothingLeft, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
+import { redMaskModel } from '../helpers/onnxModels';
+import { expectNothingLeft, serverConnection, startTestServer, type ConfigOverrides, type TestServer } from '../helpers/testServer';
 import { fetchSession, launchChromium, millisecondsUntilReleased, startPageSession, type PageSession } from './browserHarness';
 import { withDeadline } from '../../src/client/deadline';
 
@@ -32,6 +33,8 @@ const FIRST_DETECTION_TIMEOUT_MS = 20_000;
 const GREY_STREAMING_MS = 3000;
 
 let videoDir: string;
+/** The detector the server runs: colour-region, or a model for the onnx tests. */
+let detectorConfig: Pick<ConfigOverrides, 'detector' | 'detectorOptions'> = { detector: 'colour-region' };
 let browser: Browser | null = null;
 let server: TestServer;
 let session: PageSession | null = null;
@@ -61,7 +64,7 @@ beforeEach(async () => {
   // On the main thread: the tests look at the codecs werift negotiated there.
   server = await startTestServer({
     mediaWorkers: 0,
-    detector: 'colour-region',
+    ...detectorConfig,
     videoInactivityMs: INACTIVITY_MS,
     audioInactivityMs: INACTIVITY_MS,
   });
@@ -366,5 +369,30 @@ describe('browser client: detections', () => {
     expect(summary.total_detections).toBe(0);
     expect(summary.total_frames_analyzed).toBeGreaterThan(0);
     timings.greySummary = summary;
+  });
+});
+
+/** The page with the user's own model (DETECTOR=onnx): a segmentation model the suite builds, labelled from a labels file. */
+describe('browser client: detections from an ONNX model', () => {
+  beforeAll(async () => {
+    const model = path.join(videoDir, 'red-mask.onnx');
+    await writeFile(model, redMaskModel({ width: 320, height: 240 }));
+    await writeFile(path.join(videoDir, 'labels.txt'), 'wound\n');
+    detectorConfig = { detector: 'onnx', detectorOptions: { model, output: 'mask', resize: 'stretch', labels: path.join(videoDir, 'labels.txt') } };
+  });
+
+  afterAll(() => {
+    detectorConfig = { detector: 'colour-region' };
+  });
+
+  it('draws the box the model finds around the red square, and the summary counts its detections', async () => {
+    const started = await startWithVideo('red-square.y4m');
+    const { page, sessionId } = started;
+    timings.startToFirstOnnxDetectionOnPageMs = await waitForFirstDetection(started);
+    await expectSquareShown(page);
+    const { cardDetections, summary } = await stopEverything(page, sessionId);
+    expect(summary.total_detections).toBeGreaterThan(0);
+    expect(cardDetections).toBe(summary.total_detections);
+    expect(server.logs.some((entry) => entry.message === 'detector model' && entry.convention === 'mask')).toBe(true);
   });
 });

@@ -63,6 +63,7 @@ class PooledWorker {
   private timedOut = false;
   /** Settles when the worker's detector is loaded (or the worker died): frames are sent after. */
   private readonly loaded: Promise<void>;
+  private isLoaded = false;
   private markLoaded!: () => void;
 
   constructor(
@@ -70,7 +71,12 @@ class PooledWorker {
     private readonly jobTimeoutMs: number,
     private readonly onDeath: (worker: PooledWorker, why: string) => void,
   ) {
-    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+    this.loaded = new Promise((resolve) => {
+      this.markLoaded = () => {
+        this.isLoaded = true;
+        resolve();
+      };
+    });
     this.worker = startWorkerThread(__dirname, 'frameWorker', setup);
     this.worker.on('message', (reply: FrameWorkerReply | FrameWorkerReady) => ('type' in reply ? this.markLoaded() : this.settle(reply)));
     this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
@@ -86,10 +92,10 @@ class PooledWorker {
     return this.streams.size;
   }
 
-  /** Sends the request once the worker is loaded; its timeout counts from then. */
-  async run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
-    await this.loaded;
-    if (this.dead) throw new FrameDropped('worker_restarted', 'the worker is gone');
+  /** Sends the request once the worker is loaded (at once when it is); its timeout counts from then. */
+  run(request: Exclude<FrameWorkerRequest, { type: 'end' }>): Promise<SuccessfulReply> {
+    if (!this.isLoaded) return this.loaded.then(() => this.run(request));
+    if (this.dead) return Promise.reject(new FrameDropped('worker_restarted', 'the worker is gone'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.timedOut = true;
