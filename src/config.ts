@@ -63,6 +63,8 @@ export interface ServerConfig {
   authToken: string | undefined;
   /** Sessions held at once; offers beyond get 503 with Retry-After. */
   maxSessions: number;
+  /** Video tracks, and audio tracks, one session may send; an offer with more is refused (400). */
+  maxTracksPerKind: number;
   /** Offers (POST /offer, /whip, renegotiations) and DELETEs allowed per client address a minute. */
   rateLimits: { offersPerMinute: number; deletesPerMinute: number };
   /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 3600_000),
     authToken: authToken(env),
     maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
+    maxTracksPerKind: integer(env, 'MAX_TRACKS_PER_KIND', 2, 1, 64),
     rateLimits: {
       offersPerMinute: integer(env, 'RATE_LIMIT_OFFERS_PER_MINUTE', 60, 1, 1_000_000),
       deletesPerMinute: integer(env, 'RATE_LIMIT_DELETES_PER_MINUTE', 120, 1, 1_000_000),

@@ -16,6 +16,11 @@ describe('loadConfig', () => {
     expect(config.iceServers).toEqual([{ urls: 'stun:stun.example.org:3478' }]);
   });
 
+  it('takes two video and two audio tracks per session by default, and reads MAX_TRACKS_PER_KIND', () => {
+    expect(loadConfig({}).maxTracksPerKind).toBe(2);
+    expect(loadConfig({ MAX_TRACKS_PER_KIND: '64' }).maxTracksPerKind).toBe(64);
+  });
+
   it('has no summary webhook by default, and reads one from the environment', () => {
     expect(loadConfig({})).toMatchObject({
       summaryWebhookUrl: undefined,
@@ -119,6 +124,8 @@ describe('loadConfig', () => {
     [{ ICE_ADDITIONAL_HOST_ADDRESSES: '300.1.1.1' }, /ICE_ADDITIONAL_HOST_ADDRESSES/],
     [{ AUTH_TOKEN: 'short' }, /AUTH_TOKEN must be at least 16 characters/],
     [{ MAX_SESSIONS: '0' }, /MAX_SESSIONS must be between 1/],
+    [{ MAX_TRACKS_PER_KIND: '0' }, /MAX_TRACKS_PER_KIND must be between 1 and 64/],
+    [{ MAX_TRACKS_PER_KIND: '65' }, /MAX_TRACKS_PER_KIND must be between 1 and 64/],
     [{ CORS_ALLOW_ORIGIN: 'not an origin' }, /CORS_ALLOW_ORIGIN must be/],
     [{ RATE_LIMIT_OFFERS_PER_MINUTE: '0' }, /RATE_LIMIT_OFFERS_PER_MINUTE/],
     [{ SUMMARY_WEBHOOK_URL: 'not a url' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],

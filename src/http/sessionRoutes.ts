@@ -27,14 +27,14 @@ export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRo
   const json = express.json({ limit: maxBodyBytes });
 
   router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
-    const offerSdp = readOffer(req.body, manager.receivedVideo);
+    const offerSdp = readOffer(req.body, manager);
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 
   router.post('/sessions/:id/offer', limits.offers, requireJson, json, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const offerSdp = readOffer(req.body, manager.receivedVideo);
+    const offerSdp = readOffer(req.body, manager);
     const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
     if (answerSdp === undefined) {
       const owner = await askCluster(() => manager.ownerOf(id));

@@ -62,7 +62,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
   });
 
   router.post(WHIP_ENDPOINT, requireContentType(SDP_TYPE), express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
-    const offerSdp = checkOfferSdp(readSdpBody(req.body), manager.receivedVideo);
+    const offerSdp = checkOfferSdp(readSdpBody(req.body), manager);
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.status(201).location(whipSessionLocation(sessionId)).type(SDP_TYPE).send(answerSdp);
   });

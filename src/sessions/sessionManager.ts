@@ -88,6 +88,11 @@ export class SessionManager {
     return this.options.receivedVideo ?? DEFAULT_RECEIVED_VIDEO;
   }
 
+  /** Video tracks, and audio tracks, one session's offer may send (MAX_TRACKS_PER_KIND). */
+  get maxTracksPerKind(): number {
+    return this.options.config.maxTracksPerKind;
+  }
+
   /** How many sessions are tracked (what `maxSessions` limits). */
   get count(): number {
     return this.trackingSet.size;
