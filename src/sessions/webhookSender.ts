@@ -1,10 +1,11 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionSummaryWebhookBody, SessionView } from '../protocol';
+import { signatureHeaders } from './webhookSignature';
 
 export interface WebhookSenderOptions {
   url: string;
-  /** When set, each body is signed with HMAC-SHA256 in `X-Signature-256`. */
+  /** When set, each attempt is signed: `webhook-signature` (and, deprecated, `X-Signature-256`); see webhookSignature. */
   secret?: string;
   logger: Logger;
   /** Attempts per record, the first included. */
@@ -38,9 +39,10 @@ export type DeliveryOutcome = 'delivered' | 'failed' | 'aborted';
 type AttemptOutcome = 'delivered' | 'retry' | 'give_up';
 
 /**
- * Delivers one summary to the webhook: POSTs it (signed when there is a secret), retries 5xx,
- * 429 and network errors with exponential backoff and jitter, gives up on other 4xx or after
- * maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
+ * Delivers one summary to the webhook, following Standard Webhooks (webhook-id, webhook-timestamp,
+ * webhook-signature): POSTs it (signed when there is a secret), retries 5xx, 429 and network
+ * errors with exponential backoff and jitter, gives up on
+ * other 4xx or after maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
  */
 export class WebhookSender {
   private readonly counters: WebhookSenderStats = { delivered: 0, failed: 0, retried: 0 };
@@ -75,7 +77,7 @@ export class WebhookSender {
         return 'failed';
       }
       this.counters.retried += 1;
-      await this.backoff(attempt, stop);
+      await pause(this.backoffMs(attempt), stop);
       if (stop.aborted) return 'aborted';
     }
   }
@@ -85,7 +87,7 @@ export class WebhookSender {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: this.headers(delivery),
+        headers: this.headers(delivery, Math.floor(Date.now() / 1000)),
         body: delivery.body,
         signal: AbortSignal.any([stop, AbortSignal.timeout(this.attemptTimeoutMs)]),
       });
@@ -106,19 +108,22 @@ export class WebhookSender {
     }
   }
 
-  private headers(delivery: WebhookDelivery): Record<string, string> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Delivery-Id': delivery.deliveryId };
-    if (this.options.secret !== undefined) {
-      const digest = createHmac('sha256', this.options.secret).update(delivery.body).digest('hex');
-      headers['X-Signature-256'] = `sha256=${digest}`;
-    }
-    return headers;
+  /** `X-Delivery-Id` is the deprecated alias of `webhook-id`. */
+  private headers({ deliveryId, body }: WebhookDelivery, timestamp: number): Record<string, string> {
+    return {
+      'Content-Type': 'application/json',
+      'webhook-id': deliveryId,
+      'webhook-timestamp': String(timestamp),
+      'X-Delivery-Id': deliveryId,
+      ...(this.options.secret !== undefined && signatureHeaders(this.options.secret, deliveryId, timestamp, body)),
+    };
   }
 
-  private backoff(attempt: number, signal: AbortSignal): Promise<void> {
+  private backoffMs(attempt: number): number {
     const ceiling = Math.min(this.backoffCapMs, this.backoffBaseMs * 2 ** (attempt - 1));
-    return pause(ceiling / 2 + Math.random() * (ceiling / 2), signal);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
   }
+
 }
 
 /** A new delivery of a record: a fresh delivery id and the JSON body the receiver gets. */

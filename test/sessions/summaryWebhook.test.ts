@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
 import { eventually, expectNothingLeft, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
-import { answer, signatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';
+import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -53,6 +53,44 @@ describe('SummaryWebhook', () => {
     expect(JSON.stringify(logs)).not.toContain(SECRET);
   });
 
+  it('follows Standard Webhooks: webhook-id, a fresh webhook-timestamp, webhook-signature over id.timestamp.body', async () => {
+    receiver = await startReceiver(answer(204));
+    const hook = createWebhook(receiver.url, { secret: SECRET });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+
+    const request = onlyRequest(receiver);
+    expect(request.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
+    expect(Math.abs(Number(request.headers['webhook-timestamp']) - request.receivedAt / 1000)).toBeLessThan(5);
+    expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    // A secret without the whsec_ prefix is the key as it is.
+    expect(standardSignatureMatches(request, Buffer.from(SECRET))).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from('some-other-secret-value'))).toBe(false);
+    const replayed = { ...request, headers: { ...request.headers, 'webhook-timestamp': String(Number(request.headers['webhook-timestamp']) + 600) } };
+    expect(standardSignatureMatches(replayed, Buffer.from(SECRET))).toBe(false);
+    // The deprecated headers are still there: the same id, and the body's HMAC.
+    expect(request.headers['x-delivery-id']).toBe(request.headers['webhook-id']);
+    expect(signatureMatches(request, SECRET)).toBe(true);
+  });
+
+  it('decodes a whsec_ secret from base64 for webhook-signature (and keys X-Signature-256 with the secret as written)', async () => {
+    const key = Buffer.from('0123456789abcdefghijklmn');
+    const secret = `whsec_${key.toString('base64')}`;
+    receiver = await startReceiver(answer(200));
+    const hook = createWebhook(receiver.url, { secret });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+
+    const request = onlyRequest(receiver);
+    expect(standardSignatureMatches(request, key)).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from(secret))).toBe(false);
+    expect(signatureMatches(request, secret)).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain(key.toString('base64'));
+  });
+
   it('sends no signature without a secret', async () => {
     receiver = await startReceiver(answer(200));
     const hook = createWebhook(receiver.url);
@@ -60,7 +98,11 @@ describe('SummaryWebhook', () => {
     hook.enqueue(record('session-1'));
     await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
 
-    expect(onlyRequest(receiver).headers['x-signature-256']).toBeUndefined();
+    const request = onlyRequest(receiver);
+    expect(request.headers['x-signature-256']).toBeUndefined();
+    expect(request.headers['webhook-signature']).toBeUndefined();
+    expect(request.headers['webhook-id']).toBe(request.headers['x-delivery-id']);
+    expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
   });
 
   it('retries 5xx with the same X-Delivery-Id until the receiver accepts', async () => {
@@ -184,6 +226,7 @@ describe('summary webhook end to end', () => {
 
     const request = onlyRequest(receiver);
     expect(signatureMatches(request, SECRET)).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from(SECRET))).toBe(true);
     expect(request.body).toMatchObject({
       event_type: 'session_summary',
       session_id: peer.id,
