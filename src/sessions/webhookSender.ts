@@ -11,7 +11,7 @@ export interface WebhookSenderOptions {
   /** Attempts per record, the first included. */
   maxAttempts: number;
   attemptTimeoutMs?: number;
-  /** Retry n waits about backoffBaseMs * 2^n (with jitter), at most backoffCapMs. */
+  /** Retry n waits about backoffBaseMs * 2^n (with jitter), or what the receiver's Retry-After says; at most backoffCapMs. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
 }
@@ -36,12 +36,13 @@ export interface WebhookDelivery {
 /** delivered, given up (failed), or cut short by the stop signal (still undelivered). */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'aborted';
 
-type AttemptOutcome = 'delivered' | 'retry' | 'give_up';
+/** A retry carries the wait the receiver asked for (Retry-After), if it did. */
+type AttemptOutcome = 'delivered' | 'give_up' | { retryAfterMs: number | undefined };
 
 /**
  * Delivers one summary to the webhook, following Standard Webhooks (webhook-id, webhook-timestamp,
  * webhook-signature): POSTs it (signed when there is a secret), retries 5xx, 429 and network
- * errors with exponential backoff and jitter, gives up on
+ * errors with exponential backoff and jitter, or after the receiver's Retry-After, gives up on
  * other 4xx or after maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
  */
 export class WebhookSender {
@@ -77,7 +78,7 @@ export class WebhookSender {
         return 'failed';
       }
       this.counters.retried += 1;
-      await pause(this.backoffMs(attempt), stop);
+      await pause(outcome.retryAfterMs ?? this.backoffMs(attempt), stop);
       if (stop.aborted) return 'aborted';
     }
   }
@@ -94,17 +95,20 @@ export class WebhookSender {
       await response.body?.cancel();
       if (response.ok) return 'delivered';
       const retryable = response.status >= 500 || response.status === 429;
+      const retryAfter = retryable ? response.headers.get('retry-after') : null;
+      const retryAfterMs = retryAfter === null ? undefined : this.retryAfterMs(retryAfter);
       logger.warn('Summary webhook answered with an error', {
         session_id: delivery.sessionId,
         status: response.status,
         will_retry: retryable,
+        ...(retryAfter !== null && { retry_after: retryAfter, retry_after_ms: retryAfterMs }),
       });
-      return retryable ? 'retry' : 'give_up';
+      return retryable ? { retryAfterMs } : 'give_up';
     } catch (error) {
       if (!stop.aborted) {
         logger.warn('Summary webhook unreachable', { session_id: delivery.sessionId, error: errorMessage(error) });
       }
-      return 'retry';
+      return { retryAfterMs: undefined };
     }
   }
 
@@ -124,6 +128,13 @@ export class WebhookSender {
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
 
+  /** Retry-After (delay seconds, or an HTTP date) in ms, at most backoffCapMs; undefined when unreadable. */
+  private retryAfterMs(value: string): number | undefined {
+    const trimmed = value.trim();
+    const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : /[A-Za-z]/.test(trimmed) ? Date.parse(trimmed) - Date.now() : NaN;
+    if (Number.isNaN(ms)) return undefined;
+    return Math.min(this.backoffCapMs, Math.max(0, ms));
+  }
 }
 
 /** A new delivery of a record: a fresh delivery id and the JSON body the receiver gets. */

@@ -138,6 +138,46 @@ describe('SummaryWebhook', () => {
     expect(logs).toContainEqual(expect.objectContaining({ message: 'Summary webhook unreachable', session_id: 'session-2' }));
   });
 
+  it('waits what Retry-After says on 503 and 429 (seconds), re-stamping each attempt under the same webhook-id', async () => {
+    receiver = await startReceiver((response, index) => {
+      if (index < 2) response.writeHead(index === 0 ? 503 : 429, { 'Retry-After': '1' }).end();
+      else response.writeHead(200).end();
+    });
+    const hook = createWebhook(receiver.url, { secret: SECRET });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 5000, 'delivery');
+
+    const [first, second, third] = receiver.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
+    const stamps = receiver.requests.map((request) => Number(request.headers['webhook-timestamp']));
+    expect(stamps[2]!).toBeGreaterThan(stamps[0]!);
+    expect(receiver.requests.every((request) => standardSignatureMatches(request, Buffer.from(SECRET)))).toBe(true);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ message: 'Summary webhook answered with an error', status: 503, retry_after: '1', retry_after_ms: 1000 }),
+    );
+  });
+
+  it('reads a Retry-After HTTP date, and caps any Retry-After at backoffCapMs', async () => {
+    receiver = await startReceiver((response, index) => {
+      if (index === 0) response.writeHead(503, { 'Retry-After': new Date(Date.now() + 2000).toUTCString() }).end();
+      else if (index === 1) response.writeHead(503, { 'Retry-After': '3600' }).end();
+      else response.writeHead(200).end();
+    });
+    const hook = createWebhook(receiver.url, { backoffCapMs: 1500 });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 6000, 'delivery');
+
+    const [first, second, third] = receiver.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(1400);
+    expect(third!.receivedAt - second!.receivedAt).toBeLessThan(3000);
+    expect(logs).toContainEqual(expect.objectContaining({ retry_after: '3600', retry_after_ms: 1500 }));
+  });
+
   it('does not retry a 4xx other than 429', async () => {
     receiver = await startReceiver(answer(400));
     const hook = createWebhook(receiver.url);
