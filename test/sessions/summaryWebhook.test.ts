@@ -23,6 +23,15 @@ function createWebhook(url: string, options: Partial<SummaryWebhookOptions> = {}
   return webhook;
 }
 
+/** One summary delivered to a receiver answering 204: the request it got. */
+async function deliverOne(options: Partial<SummaryWebhookOptions> = {}): Promise<{ hook: SummaryWebhook; request: ReceivedRequest }> {
+  receiver = await startReceiver(answer(204));
+  const hook = createWebhook(receiver.url, options);
+  hook.enqueue(record('session-1'));
+  await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+  return { hook, request: onlyRequest(receiver) };
+}
+
 afterEach(async () => {
   await webhook?.close(0);
   await receiver?.close();
@@ -32,13 +41,7 @@ afterEach(async () => {
 
 describe('SummaryWebhook', () => {
   it('POSTs the session summary as JSON signed with HMAC-SHA256 of the raw body', async () => {
-    receiver = await startReceiver(answer(204));
-    const hook = createWebhook(receiver.url, { secret: SECRET });
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    const request = onlyRequest(receiver);
+    const { hook, request } = await deliverOne({ secret: SECRET });
     expect(request.headers['content-type']).toBe('application/json');
     expect(signatureMatches(request, SECRET)).toBe(true);
     expect(signatureMatches(request, 'some-other-secret-value')).toBe(false);
@@ -54,13 +57,7 @@ describe('SummaryWebhook', () => {
   });
 
   it('follows Standard Webhooks: webhook-id, a fresh webhook-timestamp, webhook-signature over id.timestamp.body', async () => {
-    receiver = await startReceiver(answer(204));
-    const hook = createWebhook(receiver.url, { secret: SECRET });
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    const request = onlyRequest(receiver);
+    const { request } = await deliverOne({ secret: SECRET });
     expect(request.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
     expect(Math.abs(Number(request.headers['webhook-timestamp']) - request.receivedAt / 1000)).toBeLessThan(5);
@@ -78,13 +75,7 @@ describe('SummaryWebhook', () => {
   it('decodes a whsec_ secret from base64 for webhook-signature (and keys X-Signature-256 with the secret as written)', async () => {
     const key = Buffer.from('0123456789abcdefghijklmn');
     const secret = `whsec_${key.toString('base64')}`;
-    receiver = await startReceiver(answer(200));
-    const hook = createWebhook(receiver.url, { secret });
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    const request = onlyRequest(receiver);
+    const { request } = await deliverOne({ secret });
     expect(standardSignatureMatches(request, key)).toBe(true);
     expect(standardSignatureMatches(request, Buffer.from(secret))).toBe(false);
     expect(signatureMatches(request, secret)).toBe(true);
@@ -92,13 +83,7 @@ describe('SummaryWebhook', () => {
   });
 
   it('sends no signature without a secret', async () => {
-    receiver = await startReceiver(answer(200));
-    const hook = createWebhook(receiver.url);
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    const request = onlyRequest(receiver);
+    const { request } = await deliverOne();
     expect(request.headers['x-signature-256']).toBeUndefined();
     expect(request.headers['webhook-signature']).toBeUndefined();
     expect(request.headers['webhook-id']).toBe(request.headers['x-delivery-id']);
