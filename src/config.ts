@@ -6,7 +6,7 @@ import { checkDetectorOptions, DEFAULT_DETECTOR, detectorNames } from './media/d
 import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
 import { clusterSettings, type ClusterConfig } from './clusterConfig';
-import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, optionalSecret, type Env } from './configValues';
+import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, webhookSecret, type Env } from './configValues';
 
 export { ConfigError };
 
@@ -176,7 +176,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     corsAllowOrigin: corsOrigin(env),
     summaryWebhookUrl: httpUrl(env, 'SUMMARY_WEBHOOK_URL'),
-    summaryWebhookSecret: optionalSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
+    summaryWebhookSecret: webhookSecret(env, 'SUMMARY_WEBHOOK_SECRET'),
     summaryWebhookMaxAttempts: integer(env, 'SUMMARY_WEBHOOK_MAX_ATTEMPTS', 5, 1, 100),
     summaryWebhookQueueSize: integer(env, 'SUMMARY_WEBHOOK_QUEUE_SIZE', 1000, 1, 1_000_000),
     cluster: clusterSettings(env),

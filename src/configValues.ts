@@ -82,3 +82,17 @@ export function optionalSecret(env: Env, name: string): string | undefined {
   if (secret.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
   return secret;
 }
+
+/**
+ * A webhook secret: any 16+ characters, used as they are; or, the Standard Webhooks form,
+ * `whsec_` then the key in base64 (at least 16 bytes of key).
+ */
+export function webhookSecret(env: Env, name: string): string | undefined {
+  const secret = optionalSecret(env, name);
+  if (secret === undefined || !secret.startsWith('whsec_')) return secret;
+  const encoded = secret.slice('whsec_'.length);
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded) || Buffer.from(encoded, 'base64').length < 16) {
+    throw new ConfigError(`${name} starting with whsec_ must continue with a key of at least 16 bytes in base64`);
+  }
+  return secret;
+}

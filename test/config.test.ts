@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       summaryWebhookMaxAttempts: 3,
       summaryWebhookQueueSize: 10,
     });
+    const standard = 'whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u';
+    expect(loadConfig({ SUMMARY_WEBHOOK_SECRET: standard }).summaryWebhookSecret).toBe(standard);
   });
 
   it('has the Stately inspector off by default, and reads INSPECT and INSPECT_PORT', () => {
@@ -131,6 +133,8 @@ describe('loadConfig', () => {
     [{ SUMMARY_WEBHOOK_URL: 'not a url' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_URL: 'ftp://example.org/x' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_SECRET: 'short' }, /SUMMARY_WEBHOOK_SECRET must be at least 16 characters/],
+    [{ SUMMARY_WEBHOOK_SECRET: 'whsec_not base64 at all!' }, /SUMMARY_WEBHOOK_SECRET starting with whsec_ must continue with a key/],
+    [{ SUMMARY_WEBHOOK_SECRET: 'whsec_c2hvcnQta2V5' }, /SUMMARY_WEBHOOK_SECRET starting with whsec_ must continue with a key/],
     [{ SUMMARY_WEBHOOK_MAX_ATTEMPTS: '0' }, /SUMMARY_WEBHOOK_MAX_ATTEMPTS must be between 1/],
     [{ SUMMARY_WEBHOOK_QUEUE_SIZE: 'many' }, /SUMMARY_WEBHOOK_QUEUE_SIZE must be a whole number/],
     [{ REDIS_URL: 'http://redis:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],

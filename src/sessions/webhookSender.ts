@@ -1,16 +1,17 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionSummaryWebhookBody, SessionView } from '../protocol';
+import { signatureHeaders } from './webhookSignature';
 
 export interface WebhookSenderOptions {
   url: string;
-  /** When set, each body is signed with HMAC-SHA256 in `X-Signature-256`. */
+  /** When set, each attempt is signed: `webhook-signature` (and, deprecated, `X-Signature-256`); see webhookSignature. */
   secret?: string;
   logger: Logger;
   /** Attempts per record, the first included. */
   maxAttempts: number;
   attemptTimeoutMs?: number;
-  /** Retry n waits about backoffBaseMs * 2^n (with jitter), at most backoffCapMs. */
+  /** Retry n waits about backoffBaseMs * 2^n (with jitter), or what the receiver's Retry-After says; at most backoffCapMs. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
 }
@@ -35,12 +36,14 @@ export interface WebhookDelivery {
 /** delivered, given up (failed), or cut short by the stop signal (still undelivered). */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'aborted';
 
-type AttemptOutcome = 'delivered' | 'retry' | 'give_up';
+/** A retry carries the wait the receiver asked for (Retry-After), if it did. */
+type AttemptOutcome = 'delivered' | 'give_up' | { retryAfterMs: number | undefined };
 
 /**
- * Delivers one summary to the webhook: POSTs it (signed when there is a secret), retries 5xx,
- * 429 and network errors with exponential backoff and jitter, gives up on other 4xx or after
- * maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
+ * Delivers one summary to the webhook, following Standard Webhooks (webhook-id, webhook-timestamp,
+ * webhook-signature): POSTs it (signed when there is a secret), retries 5xx, 429 and network
+ * errors with exponential backoff and jitter, or after the receiver's Retry-After, gives up on
+ * other 4xx or after maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
  */
 export class WebhookSender {
   private readonly counters: WebhookSenderStats = { delivered: 0, failed: 0, retried: 0 };
@@ -75,7 +78,7 @@ export class WebhookSender {
         return 'failed';
       }
       this.counters.retried += 1;
-      await this.backoff(attempt, stop);
+      await pause(outcome.retryAfterMs ?? this.backoffMs(attempt), stop);
       if (stop.aborted) return 'aborted';
     }
   }
@@ -85,39 +88,52 @@ export class WebhookSender {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: this.headers(delivery),
+        headers: this.headers(delivery, Math.floor(Date.now() / 1000)),
         body: delivery.body,
         signal: AbortSignal.any([stop, AbortSignal.timeout(this.attemptTimeoutMs)]),
       });
       await response.body?.cancel();
       if (response.ok) return 'delivered';
       const retryable = response.status >= 500 || response.status === 429;
+      const retryAfter = retryable ? response.headers.get('retry-after') : null;
+      const retryAfterMs = retryAfter === null ? undefined : this.retryAfterMs(retryAfter);
       logger.warn('Summary webhook answered with an error', {
         session_id: delivery.sessionId,
         status: response.status,
         will_retry: retryable,
+        ...(retryAfter !== null && { retry_after: retryAfter, retry_after_ms: retryAfterMs }),
       });
-      return retryable ? 'retry' : 'give_up';
+      return retryable ? { retryAfterMs } : 'give_up';
     } catch (error) {
       if (!stop.aborted) {
         logger.warn('Summary webhook unreachable', { session_id: delivery.sessionId, error: errorMessage(error) });
       }
-      return 'retry';
+      return { retryAfterMs: undefined };
     }
   }
 
-  private headers(delivery: WebhookDelivery): Record<string, string> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Delivery-Id': delivery.deliveryId };
-    if (this.options.secret !== undefined) {
-      const digest = createHmac('sha256', this.options.secret).update(delivery.body).digest('hex');
-      headers['X-Signature-256'] = `sha256=${digest}`;
-    }
-    return headers;
+  /** `X-Delivery-Id` is the deprecated alias of `webhook-id`. */
+  private headers({ deliveryId, body }: WebhookDelivery, timestamp: number): Record<string, string> {
+    return {
+      'Content-Type': 'application/json',
+      'webhook-id': deliveryId,
+      'webhook-timestamp': String(timestamp),
+      'X-Delivery-Id': deliveryId,
+      ...(this.options.secret !== undefined && signatureHeaders(this.options.secret, deliveryId, timestamp, body)),
+    };
   }
 
-  private backoff(attempt: number, signal: AbortSignal): Promise<void> {
+  private backoffMs(attempt: number): number {
     const ceiling = Math.min(this.backoffCapMs, this.backoffBaseMs * 2 ** (attempt - 1));
-    return pause(ceiling / 2 + Math.random() * (ceiling / 2), signal);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  /** Retry-After (delay seconds, or an HTTP date) in ms, at most backoffCapMs; undefined when unreadable. */
+  private retryAfterMs(value: string): number | undefined {
+    const trimmed = value.trim();
+    const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : /[A-Za-z]/.test(trimmed) ? Date.parse(trimmed) - Date.now() : NaN;
+    if (Number.isNaN(ms)) return undefined;
+    return Math.min(this.backoffCapMs, Math.max(0, ms));
   }
 }
 

@@ -7,6 +7,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   rawBody: string;
   body: Record<string, unknown>;
+  /** Date.now() when the whole request had arrived. */
+  receivedAt: number;
 }
 
 export interface Receiver {
@@ -23,7 +25,8 @@ export async function startReceiver(respond: (response: ServerResponse, index: n
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const rawBody = Buffer.concat(chunks).toString('utf8');
-      const received = { headers: request.headers, rawBody, body: JSON.parse(rawBody) as Record<string, unknown> };
+      const body = JSON.parse(rawBody) as Record<string, unknown>;
+      const received = { headers: request.headers, rawBody, body, receivedAt: Date.now() };
       requests.push(received);
       respond(response, requests.length - 1, received);
     });
@@ -45,10 +48,29 @@ export function answer(status: number) {
   return (response: ServerResponse) => response.writeHead(status).end();
 }
 
+/** The deprecated `X-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, keyed by the secret as text. */
 export function signatureMatches(request: ReceivedRequest, secret: string): boolean {
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(request.rawBody).digest('hex')}`);
   const received = Buffer.from(String(request.headers['x-signature-256'] ?? ''));
   return received.length === expected.length && timingSafeEqual(received, expected);
+}
+
+/**
+ * A Standard Webhooks verifier, as a receiver writes it from the spec: HMAC-SHA256 with `key` over
+ * "{webhook-id}.{webhook-timestamp}.{raw body}", base64; `webhook-signature` holds space-separated
+ * `v1,<base64>` entries, one must match.
+ */
+export function standardSignatureMatches(request: ReceivedRequest, key: Buffer): boolean {
+  const id = request.headers['webhook-id'];
+  const timestamp = request.headers['webhook-timestamp'];
+  const header = request.headers['webhook-signature'];
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof header !== 'string') return false;
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${request.rawBody}`).digest();
+  return header.split(' ').some((entry) => {
+    const [version, signature] = entry.split(',');
+    const received = Buffer.from(signature ?? '', 'base64');
+    return version === 'v1' && received.length === expected.length && timingSafeEqual(received, expected);
+  });
 }
 
 /** A closed session's record as the webhook takes it. */

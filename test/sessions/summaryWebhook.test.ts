@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
 import { eventually, expectNothingLeft, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
-import { answer, signatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';
+import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -23,6 +23,15 @@ function createWebhook(url: string, options: Partial<SummaryWebhookOptions> = {}
   return webhook;
 }
 
+/** One summary delivered to a receiver answering 204: the request it got. */
+async function deliverOne(options: Partial<SummaryWebhookOptions> = {}): Promise<{ hook: SummaryWebhook; request: ReceivedRequest }> {
+  receiver = await startReceiver(answer(204));
+  const hook = createWebhook(receiver.url, options);
+  hook.enqueue(record('session-1'));
+  await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
+  return { hook, request: onlyRequest(receiver) };
+}
+
 afterEach(async () => {
   await webhook?.close(0);
   await receiver?.close();
@@ -32,13 +41,7 @@ afterEach(async () => {
 
 describe('SummaryWebhook', () => {
   it('POSTs the session summary as JSON signed with HMAC-SHA256 of the raw body', async () => {
-    receiver = await startReceiver(answer(204));
-    const hook = createWebhook(receiver.url, { secret: SECRET });
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    const request = onlyRequest(receiver);
+    const { hook, request } = await deliverOne({ secret: SECRET });
     expect(request.headers['content-type']).toBe('application/json');
     expect(signatureMatches(request, SECRET)).toBe(true);
     expect(signatureMatches(request, 'some-other-secret-value')).toBe(false);
@@ -53,14 +56,38 @@ describe('SummaryWebhook', () => {
     expect(JSON.stringify(logs)).not.toContain(SECRET);
   });
 
+  it('follows Standard Webhooks: webhook-id, a fresh webhook-timestamp, webhook-signature over id.timestamp.body', async () => {
+    const { request } = await deliverOne({ secret: SECRET });
+    expect(request.headers['webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
+    expect(Math.abs(Number(request.headers['webhook-timestamp']) - request.receivedAt / 1000)).toBeLessThan(5);
+    expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    // A secret without the whsec_ prefix is the key as it is.
+    expect(standardSignatureMatches(request, Buffer.from(SECRET))).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from('some-other-secret-value'))).toBe(false);
+    const replayed = { ...request, headers: { ...request.headers, 'webhook-timestamp': String(Number(request.headers['webhook-timestamp']) + 600) } };
+    expect(standardSignatureMatches(replayed, Buffer.from(SECRET))).toBe(false);
+    // The deprecated headers are still there: the same id, and the body's HMAC.
+    expect(request.headers['x-delivery-id']).toBe(request.headers['webhook-id']);
+    expect(signatureMatches(request, SECRET)).toBe(true);
+  });
+
+  it('decodes a whsec_ secret from base64 for webhook-signature (and keys X-Signature-256 with the secret as written)', async () => {
+    const key = Buffer.from('0123456789abcdefghijklmn');
+    const secret = `whsec_${key.toString('base64')}`;
+    const { request } = await deliverOne({ secret });
+    expect(standardSignatureMatches(request, key)).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from(secret))).toBe(false);
+    expect(signatureMatches(request, secret)).toBe(true);
+    expect(JSON.stringify(logs)).not.toContain(key.toString('base64'));
+  });
+
   it('sends no signature without a secret', async () => {
-    receiver = await startReceiver(answer(200));
-    const hook = createWebhook(receiver.url);
-
-    hook.enqueue(record('session-1'));
-    await eventually(() => hook.stats().delivered === 1, 2000, 'delivery');
-
-    expect(onlyRequest(receiver).headers['x-signature-256']).toBeUndefined();
+    const { request } = await deliverOne();
+    expect(request.headers['x-signature-256']).toBeUndefined();
+    expect(request.headers['webhook-signature']).toBeUndefined();
+    expect(request.headers['webhook-id']).toBe(request.headers['x-delivery-id']);
+    expect(request.headers['webhook-timestamp']).toMatch(/^\d+$/);
   });
 
   it('retries 5xx with the same X-Delivery-Id until the receiver accepts', async () => {
@@ -94,6 +121,46 @@ describe('SummaryWebhook', () => {
     await eventually(() => offline.stats().failed === 1, 5000, 'giving up on a closed port');
     expect(offline.stats()).toMatchObject({ retried: 1, failed: 1 });
     expect(logs).toContainEqual(expect.objectContaining({ message: 'Summary webhook unreachable', session_id: 'session-2' }));
+  });
+
+  it('waits what Retry-After says on 503 and 429 (seconds), re-stamping each attempt under the same webhook-id', async () => {
+    receiver = await startReceiver((response, index) => {
+      if (index < 2) response.writeHead(index === 0 ? 503 : 429, { 'Retry-After': '1' }).end();
+      else response.writeHead(200).end();
+    });
+    const hook = createWebhook(receiver.url, { secret: SECRET });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 5000, 'delivery');
+
+    const [first, second, third] = receiver.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(1);
+    const stamps = receiver.requests.map((request) => Number(request.headers['webhook-timestamp']));
+    expect(stamps[2]!).toBeGreaterThan(stamps[0]!);
+    expect(receiver.requests.every((request) => standardSignatureMatches(request, Buffer.from(SECRET)))).toBe(true);
+    expect(logs).toContainEqual(
+      expect.objectContaining({ message: 'Summary webhook answered with an error', status: 503, retry_after: '1', retry_after_ms: 1000 }),
+    );
+  });
+
+  it('reads a Retry-After HTTP date, and caps any Retry-After at backoffCapMs', async () => {
+    receiver = await startReceiver((response, index) => {
+      if (index === 0) response.writeHead(503, { 'Retry-After': new Date(Date.now() + 2000).toUTCString() }).end();
+      else if (index === 1) response.writeHead(503, { 'Retry-After': '3600' }).end();
+      else response.writeHead(200).end();
+    });
+    const hook = createWebhook(receiver.url, { backoffCapMs: 1500 });
+
+    hook.enqueue(record('session-1'));
+    await eventually(() => hook.stats().delivered === 1, 6000, 'delivery');
+
+    const [first, second, third] = receiver.requests;
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(third!.receivedAt - second!.receivedAt).toBeGreaterThanOrEqual(1400);
+    expect(third!.receivedAt - second!.receivedAt).toBeLessThan(3000);
+    expect(logs).toContainEqual(expect.objectContaining({ retry_after: '3600', retry_after_ms: 1500 }));
   });
 
   it('does not retry a 4xx other than 429', async () => {
@@ -184,6 +251,7 @@ describe('summary webhook end to end', () => {
 
     const request = onlyRequest(receiver);
     expect(signatureMatches(request, SECRET)).toBe(true);
+    expect(standardSignatureMatches(request, Buffer.from(SECRET))).toBe(true);
     expect(request.body).toMatchObject({
       event_type: 'session_summary',
       session_id: peer.id,

@@ -5,8 +5,8 @@ import { RedisLink } from '../../../src/sessions/cluster/redisLink';
 import { SummaryStream, type SummaryStreamOptions } from '../../../src/sessions/cluster/summaryStream';
 import { captureLogs, type LogEntry } from '../../helpers/logCapture';
 import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
-import { eventually } from '../../helpers/testServer';
-import { answer, signatureMatches, startReceiver, summaryRecord, type Receiver } from '../../helpers/webhookReceiver';
+import { eventually, eventuallyAsync } from '../../helpers/testServer';
+import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord, type Receiver } from '../../helpers/webhookReceiver';
 
 const SECRET = 'stream-secret-0123456789';
 const KEY = 'sc:summaries';
@@ -99,6 +99,8 @@ describe('SummaryStream (real Redis)', () => {
     expect([...counts.values()].every((count) => count === 1)).toBe(true);
     expect(receiver.requests.map((request) => request.body.session_id).sort()).toEqual([...sessionIds].sort());
     expect(receiver.requests.every((request) => signatureMatches(request, SECRET))).toBe(true);
+    expect(receiver.requests.every((request) => standardSignatureMatches(request, Buffer.from(SECRET)))).toBe(true);
+    expect(receiver.requests.every((request) => request.headers['webhook-id'] === request.headers['x-delivery-id'])).toBe(true);
     expect(receiver.requests[0]!.body).toEqual({
       event_type: 'session_summary',
       session_id: expect.any(String),
@@ -138,8 +140,10 @@ describe('SummaryStream (real Redis)', () => {
     await eventually(() => b.stream.stats().delivered === 1, 5000, 'the delivery taken over');
     const [first, second] = receiver.requests;
     expect(second!.headers['x-delivery-id']).toBe(first!.headers['x-delivery-id']);
+    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
     expect(second!.rawBody).toBe(first!.rawBody);
     expect(signatureMatches(second!, SECRET)).toBe(true);
+    expect(standardSignatureMatches(second!, Buffer.from(SECRET))).toBe(true);
     expect(b.logs).toContainEqual(expect.objectContaining({ message: 'Summary webhook delivery taken over from a silent consumer', session_id: 'orphan' }));
     expect(await leftInRedis()).toEqual({ entries: 0, pending: 0 });
   });
@@ -173,6 +177,8 @@ describe('SummaryStream (real Redis)', () => {
     const after = startInstance('a', { claimIdleMs: 60_000 });
     await eventually(() => after.stream.stats().delivered === 1, 3000, 'its own pending entry delivered');
     expect(new Set(receiver.requests.map((request) => request.headers['x-delivery-id'])).size).toBe(1);
+    // Counted as delivered a moment before the entry is acknowledged and deleted.
+    await eventuallyAsync(async () => ((await leftInRedis()).entries === 0 || undefined), 2000, 'the entry deleted');
     expect(await leftInRedis()).toEqual({ entries: 0, pending: 0 });
   });
 
