@@ -4,8 +4,10 @@ import { build } from 'esbuild';
 import { Router, type Response } from 'express';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
+import { REPOSITORY_ROOT } from '../paths';
 
-export const PAGE_SOURCE_DIR = path.resolve(__dirname, '../web');
+/** The page's sources (bundled at run time, also by the compiled server). */
+export const PAGE_SOURCE_DIR = path.join(REPOSITORY_ROOT, 'src', 'web');
 
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
 

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { REPOSITORY_ROOT } from '../../paths';
 import { SILENCE_DBOV } from '../audioLevel';
 import type { I420Frame } from '../i420Frame';
 import type { OpusLevelMeter } from './opusDecoder';
 import { i420FromPacked, type VideoCodecName, type VideoDecoder } from './videoDecoder';
 
 /** What `npm install` (or `npm run build:native`) builds from native/decoders/src/decoder.cc. */
-export const NATIVE_ADDON_PATH = path.resolve(__dirname, '../../../native/decoders/build/native_decoders.node');
+export const NATIVE_ADDON_PATH = path.join(REPOSITORY_ROOT, 'native', 'decoders', 'build', 'native_decoders.node');
 
 /** The addon's surface (native/decoders/src/decoder.cc). */
 interface NativeAddon {
