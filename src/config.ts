@@ -57,6 +57,8 @@ export interface ServerConfig {
   iceAdditionalHostAddresses: string[];
   /** Bind ICE to one local address; unset means every interface. */
   iceInterfaceAddress: string | undefined;
+  /** The UDP ports ICE binds, inclusive (ICE_PORT_RANGE); unset means any free port. */
+  icePortRange: readonly [number, number] | undefined;
   logLevel: string;
   logFormat: 'json' | 'pretty';
   /** Bearer token required on every route but /healthz; unset means no authentication. */
@@ -100,6 +102,18 @@ function iceServers(env: Env): RTCIceServer[] {
   const username = env.ICE_USERNAME;
   const credential = env.ICE_CREDENTIAL;
   return urls.map((url) => (url.startsWith('turn') ? { urls: url, username, credential } : { urls: url }));
+}
+
+/** "40000-40999": the inclusive range of UDP ports ICE may bind. */
+function portRange(env: Env, name: string): readonly [number, number] | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  const [low, high] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || low < 1024 || high > 65535 || low > high) {
+    throw new ConfigError(`${name} must be LOW-HIGH with 1024 <= LOW <= HIGH <= 65535, e.g. 40000-40999, got "${raw}"`);
+  }
+  return [low, high];
 }
 
 function corsOrigin(env: Env): string {
@@ -163,6 +177,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     iceServers: iceServers(env),
     iceAdditionalHostAddresses: ipv4List(env, 'ICE_ADDITIONAL_HOST_ADDRESSES', ['127.0.0.1']),
     iceInterfaceAddress: interfaceAddresses[0],
+    icePortRange: portRange(env, 'ICE_PORT_RANGE'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, env.NODE_ENV === 'production' ? 'json' : 'pretty'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 5000, 100, 600_000),

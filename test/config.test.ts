@@ -75,6 +75,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MEDIA_WORKERS: '-1' })).toThrow(/MEDIA_WORKERS/);
   });
 
+  it('binds ICE to any free port by default, and to ICE_PORT_RANGE when set', () => {
+    expect(loadConfig({}).icePortRange).toBeUndefined();
+    expect(loadConfig({ ICE_PORT_RANGE: '40000-40999' }).icePortRange).toEqual([40000, 40999]);
+  });
+
   it('is one instance without REDIS_URL; with it, joins a cluster under a unique instance id', () => {
     expect(loadConfig({}).cluster).toBeNull();
     const first = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).cluster;
@@ -137,6 +142,9 @@ describe('loadConfig', () => {
     [{ SUMMARY_WEBHOOK_SECRET: 'whsec_c2hvcnQta2V5' }, /SUMMARY_WEBHOOK_SECRET starting with whsec_ must continue with a key/],
     [{ SUMMARY_WEBHOOK_MAX_ATTEMPTS: '0' }, /SUMMARY_WEBHOOK_MAX_ATTEMPTS must be between 1/],
     [{ SUMMARY_WEBHOOK_QUEUE_SIZE: 'many' }, /SUMMARY_WEBHOOK_QUEUE_SIZE must be a whole number/],
+    [{ ICE_PORT_RANGE: '40000' }, /ICE_PORT_RANGE must be LOW-HIGH/],
+    [{ ICE_PORT_RANGE: '40999-40000' }, /ICE_PORT_RANGE must be LOW-HIGH/],
+    [{ ICE_PORT_RANGE: '80-90' }, /ICE_PORT_RANGE must be LOW-HIGH with 1024/],
     [{ REDIS_URL: 'http://redis:6379' }, /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
     [{ REDIS_URL: 'redis://r:6379', INSTANCE_ID: 'has spaces' }, /INSTANCE_ID may hold/],
     [{ REDIS_URL: 'redis://r:6379', CLUSTER_HEARTBEAT_MS: '1000', CLUSTER_ENTRY_TTL_MS: '2000' }, /CLUSTER_ENTRY_TTL_MS must be at least three heartbeats/],

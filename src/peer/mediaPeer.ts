@@ -66,6 +66,7 @@ export class MediaPeer implements PeerMediaLink {
       iceServers: config.iceServers,
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
+      portRange: config.icePortRange,
       ...receivingOptions(options.receivedVideo),
     };
     this.pc = createPeerConnection(this.peerOptions);

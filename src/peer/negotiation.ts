@@ -26,8 +26,18 @@ export async function answerOffer({ pc, peerOptions, receivedVideo }: OfferConte
   await setLocalDescriptionQuietly(pc, answer, peerOptions);
   const sdp = pc.localDescription?.sdp;
   if (!sdp) throw new Error('no local description after negotiation');
+  // werift gathers nothing, silently, when every port of its range is taken.
+  if (!/^a=candidate:/m.test(sdp)) {
+    throw new Error(`${NO_CANDIDATE}${peerOptions.portRange ? ` (ICE_PORT_RANGE ${peerOptions.portRange.join('-')} may be exhausted)` : ''}`);
+  }
   return sdp;
 }
+
+/**
+ * How an answer without any ICE candidate is reported. The error may come back from a media
+ * worker as a message only, so the session manager recognises it by this beginning.
+ */
+export const NO_CANDIDATE = 'no ICE candidate could be gathered';
 
 /**
  * The answer, or SessionClosedError when the session is released first or the negotiation

@@ -3,7 +3,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { OpenMedia } from '../peer/mediaPlacement';
-import { SessionClosedError } from '../peer/negotiation';
+import { NO_CANDIDATE, SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from './cluster/cluster';
@@ -139,9 +139,15 @@ export class SessionManager {
       await this.cluster?.sessionOpened(peer.view());
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
-      this.options.logger.warn('Offer rejected', { session_id: peer.id, error: errorMessage(error) });
+      const message = errorMessage(error);
       await peer.close('SESSION_FAILED');
-      throw new NegotiationError(errorMessage(error));
+      if (message.startsWith(NO_CANDIDATE)) {
+        // Not the client's fault: this server has no port left (or no address) to offer.
+        this.options.logger.error('Session refused: no ICE candidate to answer with', { session_id: peer.id, error: message, sessions: this.count });
+        throw new NotAcceptingError(`${message}; try again later or another server`);
+      }
+      this.options.logger.warn('Offer rejected', { session_id: peer.id, error: message });
+      throw new NegotiationError(message);
     }
   }
 

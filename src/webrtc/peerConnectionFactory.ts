@@ -20,6 +20,8 @@ export interface PeerConnectionOptions {
   additionalHostAddresses: string[];
   /** Restrict ICE to one local address (tests bind to loopback). */
   interfaceAddress?: string;
+  /** The UDP ports ICE may bind (ICE_PORT_RANGE, inclusive); any free port without it. */
+  portRange?: readonly [number, number];
   /**
    * An offerer should say max-bundle: under werift's default (max-compat) it gathers a
    * transport per m-line and never closes the ones the answer bundles away.
@@ -88,6 +90,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
   if (options.interfaceAddress) {
     config.iceInterfaceAddresses = { udp4: options.interfaceAddress };
   }
+  if (options.portRange) config.icePortRange = [options.portRange[0], options.portRange[1]];
   return new RTCPeerConnection(config);
 }
 
