@@ -53,7 +53,7 @@ describe('the compiled build', () => {
     });
     expect(lines.join('\n')).toMatch(/media threads .*media_workers=[1-9]/);
     expect((await fetch(`${url}/`)).status).toBe(200);
-    expect(await (await fetch(`${url}/page/app.js`)).text()).toContain('session_started');
+    expect(await (await fetch(`${url}/page/app.js`)).text()).toContain('function pollSession');
 
     client = await StreamingClient.connect({ url, interfaceAddress: '127.0.0.1', audio: false, videoFile: CLIP });
     await client.waitForEvent('session_started', 5000);
