@@ -16,14 +16,19 @@ function offerProblem(error: unknown): unknown {
   return error;
 }
 
-/** Runs a negotiation (a first offer or a renegotiation); a refused offer becomes its problem. */
-export async function negotiate<T>(negotiation: () => Promise<T>): Promise<T> {
-  try {
-    return await negotiation();
-  } catch (error) {
-    throw offerProblem(error);
-  }
+/** Runs `work`; an error it throws is replaced by the problem `problemOf` makes of it. */
+function answeringWith(problemOf: (error: unknown) => unknown) {
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw problemOf(error);
+    }
+  };
 }
+
+/** Runs a negotiation (a first offer or a renegotiation); a refused offer becomes its problem. */
+export const negotiate = answeringWith(offerProblem);
 
 /** The problem for a question about the cluster's sessions that could not be answered; other errors pass through. */
 function clusterProblem(error: unknown): unknown {
@@ -35,10 +40,4 @@ function clusterProblem(error: unknown): unknown {
 }
 
 /** Asks the cluster (GET, DELETE of a session another instance may hold); an unanswerable question becomes its problem. */
-export async function askCluster<T>(question: () => Promise<T>): Promise<T> {
-  try {
-    return await question();
-  } catch (error) {
-    throw clusterProblem(error);
-  }
-}
+export const askCluster = answeringWith(clusterProblem);

@@ -28,16 +28,18 @@ export async function answerOffer({ pc, peerOptions, receivedVideo }: OfferConte
   if (!sdp) throw new Error('no local description after negotiation');
   // werift gathers nothing, silently, when every port of its range is taken.
   if (!/^a=candidate:/m.test(sdp)) {
-    throw new Error(`${NO_CANDIDATE}${peerOptions.portRange ? ` (ICE_PORT_RANGE ${peerOptions.portRange.join('-')} may be exhausted)` : ''}`);
+    throw new NoCandidateError(`no ICE candidate could be gathered${peerOptions.portRange ? ` (ICE_PORT_RANGE ${peerOptions.portRange.join('-')} may be exhausted)` : ''}`);
   }
   return sdp;
 }
 
 /**
- * How an answer without any ICE candidate is reported. The error may come back from a media
- * worker as a message only, so the session manager recognises it by this beginning.
+ * The answer would have no ICE candidate: this server has no port (or address) to offer. From a
+ * media worker it comes back as an Error with this name (the class does not cross threads).
  */
-export const NO_CANDIDATE = 'no ICE candidate could be gathered';
+export class NoCandidateError extends Error {
+  override name = 'NoCandidateError';
+}
 
 /**
  * The answer, or SessionClosedError when the session is released first or the negotiation

@@ -3,7 +3,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { OpenMedia } from '../peer/mediaPlacement';
-import { NO_CANDIDATE, SessionClosedError } from '../peer/negotiation';
+import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from '../peer/peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from './cluster/cluster';
@@ -141,7 +141,7 @@ export class SessionManager {
     } catch (error) {
       const message = errorMessage(error);
       await peer.close('SESSION_FAILED');
-      if (message.startsWith(NO_CANDIDATE)) {
+      if ((error as Error)?.name === NoCandidateError.name) {
         // Not the client's fault: this server has no port left (or no address) to offer.
         this.options.logger.error('Session refused: no ICE candidate to answer with', { session_id: peer.id, error: message, sessions: this.count });
         throw new NotAcceptingError(`${message}; try again later or another server`);
@@ -240,7 +240,7 @@ export class SessionManager {
     return {
       view: (id) => this.view(id),
       closeSession: (id) => this.closeSession(id),
-      liveSessions: () => this.live().map((peer) => ({ id: peer.id, state: peer.state, startedAt: peer.startTime })),
+      liveSessions: () => this.live().map((peer) => ({ sessionId: peer.id, state: peer.state, startedAt: peer.startTime })),
       archived: () => this.archive.all(),
       load: () => ({
         sessions: this.count,

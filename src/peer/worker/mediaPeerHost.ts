@@ -98,7 +98,7 @@ export class MediaPeerHost {
       post({ type: 'result', callId, ok: true, value: value ?? null, status: this.status(peer) });
     } catch (error) {
       if (method === 'closeConnection') this.hosted.delete(sessionId);
-      post({ type: 'result', callId, ok: false, error: errorMessage(error), status: this.status(peer) });
+      post({ type: 'result', callId, ok: false, error: errorMessage(error), errorName: (error as Error)?.name, status: this.status(peer) });
     } finally {
       this.aborts.delete(callId);
     }

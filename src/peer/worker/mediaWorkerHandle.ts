@@ -150,7 +150,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
         if (message.status) this.peers.get(call.sessionId)?.update(message.status);
         if (call.method === 'closeConnection') this.forget(call.sessionId);
         if (message.ok) call.resolve(message.value);
-        else call.reject(new Error(message.error));
+        else call.reject(Object.assign(new Error(message.error), message.errorName ? { name: message.errorName } : {}));
         return;
       }
       case 'event':

@@ -49,7 +49,8 @@ export type FromMediaWorker =
   | { type: 'ready' }
   /** A call's outcome, with the session's status after it (exact counters once closed). */
   | { type: 'result'; callId: number; ok: true; value: unknown; status: MediaStatus | null }
-  | { type: 'result'; callId: number; ok: false; error: string; status: MediaStatus | null }
+  /** `errorName`: the thrown error's class name, so that the main thread can tell errors apart. */
+  | { type: 'result'; callId: number; ok: false; error: string; errorName?: string; status: MediaStatus | null }
   | { type: 'event'; sessionId: string; event: PeerSessionEvent }
   | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }
   /** Every 100 ms, the sessions whose status changed. */

@@ -7,7 +7,7 @@ import { ClusterRpc, type RpcMethod } from './clusterRpc';
 import { InstanceRegistry, type InstanceInfo } from './instanceRegistry';
 import { RecordStore } from './recordStore';
 import { RedisLink, type RedisLinkStats } from './redisLink';
-import { SessionDirectory } from './sessionDirectory';
+import { SessionDirectory, type DirectoryEntry } from './sessionDirectory';
 
 /** Redis cannot be reached: only this instance's own sessions are known. */
 export class ClusterUnavailableError extends Error {
@@ -21,7 +21,7 @@ export interface ClusterHost {
   /** Ends one of this instance's sessions (another instance's DELETE). */
   closeSession(sessionId: string): Promise<SessionView | undefined>;
   /** The sessions this instance holds. */
-  liveSessions(): Array<{ id: string; state: string; startedAt: number }>;
+  liveSessions(): Array<Omit<DirectoryEntry, 'instanceId'>>;
   /** The records of sessions that ended here within the retention window. */
   archived(): SessionView[];
   load(): Pick<InstanceInfo, 'sessions' | 'max_sessions' | 'accepting' | 'media_workers'>;
@@ -175,10 +175,9 @@ export class Cluster {
     this.link.retryBacklog();
     const tx = this.link.redis.multi();
     this.parts.registry.publish(tx, this.info());
-    for (const session of this.host.liveSessions()) {
-      this.parts.directory.put(tx, session.id, session.state, session.startedAt);
-      this.parts.records.keep(tx, session.id);
-    }
+    const live = this.host.liveSessions();
+    this.parts.directory.rewrite(tx, live);
+    for (const session of live) this.parts.records.keep(tx, session.sessionId);
     await tx.exec().catch(() => {}); // Redis went away: the next beat after it is back resyncs
   }
 
@@ -196,11 +195,12 @@ export class Cluster {
       const live = host.liveSessions();
       const tx = redis.multi();
       for (const session of live) {
-        const record = host.view(session.id);
+        this.parts.directory.put(tx, session.sessionId, session.state, session.startedAt);
+        const record = host.view(session.sessionId);
         if (record) this.parts.records.put(tx, { ...record, instance_id: this.instanceId });
       }
       if (emptied) for (const record of host.archived()) this.parts.records.put(tx, { ...record, instance_id: this.instanceId });
-      for (const stale of await this.parts.directory.stale(new Set(live.map((session) => session.id)))) this.parts.directory.drop(tx, stale);
+      for (const stale of await this.parts.directory.stale(new Set(live.map((session) => session.sessionId)))) this.parts.directory.drop(tx, stale);
       await tx.exec();
       await this.beat();
       if (emptied) this.options.logger.warn('Redis came back empty: this instance wrote again the sessions it holds and the records it keeps', { sessions: live.length });

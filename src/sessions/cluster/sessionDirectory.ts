@@ -36,12 +36,22 @@ export class SessionDirectory {
     this.prefix = options.prefix ?? 'sc:';
   }
 
-  /** Writes (or rewrites) one of this instance's sessions. */
+  /** Writes one of this instance's sessions and lists it in the instance's set. */
   put(tx: ChainableCommander, sessionId: string, state: string, startedAt: number): void {
-    const entry: DirectoryEntry = { sessionId, instanceId: this.options.instanceId, state, startedAt };
-    tx.set(this.sessionKey(sessionId), JSON.stringify(entry), 'PX', this.options.ttlMs);
+    this.writeEntry(tx, { sessionId, state, startedAt });
     tx.sadd(this.instanceKey(), sessionId);
     tx.pexpire(this.instanceKey(), this.options.ttlMs);
+  }
+
+  /** The heartbeat: rewrites the entries of this instance's sessions (already in its set) with their current state. */
+  rewrite(tx: ChainableCommander, sessions: Iterable<Omit<DirectoryEntry, 'instanceId'>>): void {
+    for (const session of sessions) this.writeEntry(tx, session);
+    tx.pexpire(this.instanceKey(), this.options.ttlMs);
+  }
+
+  private writeEntry(tx: ChainableCommander, { sessionId, state, startedAt }: Omit<DirectoryEntry, 'instanceId'>): void {
+    const entry: DirectoryEntry = { sessionId, instanceId: this.options.instanceId, state, startedAt };
+    tx.set(this.sessionKey(sessionId), JSON.stringify(entry), 'PX', this.options.ttlMs);
   }
 
   /** The session has ended here: it leaves the directory (its record lives on in the record store). */
