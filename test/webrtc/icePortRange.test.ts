@@ -4,7 +4,8 @@
  * no candidate, which werift does silently. Real werift clients on loopback; media workers on.
  */
 import { createSocket } from 'node:dgram';
-import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { requireAiortc, runAiortc } from '../foreign/aiortcClient';
+import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 let server: TestServer | undefined;
 
@@ -96,4 +97,31 @@ describe('ICE_PORT_RANGE', () => {
     const deleted = (await (await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' })).json()) as { summary: { total_frames_received: number } };
     expect(deleted.summary.total_frames_received).toBeGreaterThan(0);
   });
+
+  it('an aiortc client connects through the range, streams, and gets stream_closed', async () => {
+    requireAiortc();
+    const range = await freeRange(4);
+    // On the main thread: the test reads the ports the server's ICE bound.
+    server = await startTestServer({ icePortRange: range, mediaWorkers: 0 });
+    const ports: number[] = [];
+    const run = await runAiortc({
+      url: server.url,
+      mediaSeconds: 1,
+      waitSeconds: 10,
+      end: 'delete',
+      onLine: (line) => {
+        if (line.event !== 'connected') return;
+        const peer = server!.manager.get(line.session_id);
+        if (!peer) return;
+        server!.peers.push(peer);
+        for (const transport of serverConnection(peer).iceTransports) ports.push(...transport.connection.localCandidates.map((candidate) => candidate.port));
+      },
+    });
+    const [session] = run.sessions;
+    expect(session?.done).toMatchObject({ ok: true });
+    expect(session?.streamClosed).toMatchObject({ reason: 'client_request' });
+    expect((session?.streamClosed?.summary as { total_frames_received?: number } | undefined)?.total_frames_received).toBeGreaterThan(0);
+    expect(ports.length).toBeGreaterThan(0);
+    expect(ports.every((port) => port >= range[0] && port <= range[1])).toBe(true);
+  }, 30_000);
 });
