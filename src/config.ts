@@ -68,7 +68,7 @@ export interface ServerConfig {
   /** Video tracks, and audio tracks, one session may send; an offer with more is refused (400). */
   maxTracksPerKind: number;
   /** Offers (POST /offer, /whip, renegotiations) and DELETEs allowed per client address a minute. */
-  rateLimits: { offersPerMinute: number; deletesPerMinute: number };
+  rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
   corsAllowOrigin: string;
   /** Deadline for closing every session on SIGTERM/SIGINT. */
@@ -188,6 +188,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     rateLimits: {
       offersPerMinute: integer(env, 'RATE_LIMIT_OFFERS_PER_MINUTE', 60, 1, 1_000_000),
       deletesPerMinute: integer(env, 'RATE_LIMIT_DELETES_PER_MINUTE', 120, 1, 1_000_000),
+      iceUpdatesPerMinute: integer(env, 'RATE_LIMIT_ICE_UPDATES_PER_MINUTE', 600, 1, 1_000_000),
     },
     corsAllowOrigin: corsOrigin(env),
     summaryWebhookUrl: httpUrl(env, 'SUMMARY_WEBHOOK_URL'),

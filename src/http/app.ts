@@ -19,7 +19,7 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** When set, every route but /healthz requires it as a bearer token. */
   authToken?: string;
-  rateLimits: { offersPerMinute: number; deletesPerMinute: number };
+  rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
 }
 

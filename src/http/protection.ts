@@ -34,16 +34,19 @@ export function perClientRateLimit(what: string, perMinute: number): RequestHand
 /**
  * The per-client budgets of the session routes: one for offers (POST /offer, /whip and
  * /sessions/<id>/offer draw on the same budget), one for deletions (DELETE /sessions/<id>
- * and /whip/<id>). Create them once per app and hand the same pair to every router.
+ * and /whip/<id>), one for WHIP ICE updates (PATCH /whip/<id>: a trickling client sends
+ * several a session). Create them once per app and hand the same set to every router.
  */
 export interface SessionRateLimits {
   offers: RequestHandler;
   deletions: RequestHandler;
+  iceUpdates: RequestHandler;
 }
 
-export function sessionRateLimits({ offersPerMinute, deletesPerMinute }: { offersPerMinute: number; deletesPerMinute: number }): SessionRateLimits {
+export function sessionRateLimits(perMinute: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number }): SessionRateLimits {
   return {
-    offers: perClientRateLimit('offers', offersPerMinute),
-    deletions: perClientRateLimit('session deletions', deletesPerMinute),
+    offers: perClientRateLimit('offers', perMinute.offersPerMinute),
+    deletions: perClientRateLimit('session deletions', perMinute.deletesPerMinute),
+    iceUpdates: perClientRateLimit('ICE updates', perMinute.iceUpdatesPerMinute),
   };
 }

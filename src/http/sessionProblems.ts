@@ -1,4 +1,5 @@
-import { SessionClosedError } from '../peer/negotiation';
+import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
+import type { InstanceInfo } from '../sessions/cluster/instanceRegistry';
 import { ClusterUnavailableError } from '../sessions/cluster/cluster';
 import { InstanceUnreachableError } from '../sessions/cluster/clusterRpc';
 import { NegotiationError, NotAcceptingError } from '../sessions/sessionManager';
@@ -41,3 +42,27 @@ function clusterProblem(error: unknown): unknown {
 
 /** Asks the cluster (GET, DELETE of a session another instance may hold); an unanswerable question becomes its problem. */
 export const askCluster = answeringWith(clusterProblem);
+
+/** The problem for a WHIP PATCH that was refused (RFC 9725 section 4.3); other errors pass through. */
+function iceUpdateProblem(error: unknown): unknown {
+  // Errors of a media worker keep their class's name only.
+  switch ((error as Error | undefined)?.name) {
+    case 'IceFragmentError':
+      return new HttpProblem(400, 'Invalid ICE fragment', (error as Error).message);
+    case 'IcePreconditionError':
+      return new HttpProblem(412, 'Precondition failed', (error as Error).message);
+    case NoCandidateError.name:
+      return new HttpProblem(503, 'ICE restart refused', `${(error as Error).message}; the current ICE session is kept`, { 'Retry-After': '5' });
+  }
+  if (error instanceof SessionClosedError) return new HttpProblem(409, 'Session closing', error.message);
+  return error;
+}
+
+/** Runs a WHIP PATCH; a refused one becomes its problem. */
+export const updatingIce = answeringWith(iceUpdateProblem);
+
+/** A request for a session's connection sent to an instance that does not hold it: the media lives on its owner. */
+export function misdirected(id: string, owner: InstanceInfo, what: string): HttpProblem {
+  const where = owner.url ? ` (${owner.url})` : '';
+  return new HttpProblem(421, 'Session held by another instance', `session "${id}" lives on instance ${owner.instance_id}${where}: send its ${what} there`);
+}

@@ -1,11 +1,10 @@
 import express from 'express';
-import type { InstanceInfo } from '../sessions/cluster/instanceRegistry';
 import type { SessionManager } from '../sessions/sessionManager';
 import { readOffer } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
-import { askCluster, negotiate } from './sessionProblems';
+import { askCluster, misdirected, negotiate } from './sessionProblems';
 
 export interface SessionRouterOptions {
   manager: SessionManager;
@@ -38,7 +37,7 @@ export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRo
     const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
     if (answerSdp === undefined) {
       const owner = await askCluster(() => manager.ownerOf(id));
-      if (owner) throw misdirected(id, owner);
+      if (owner) throw misdirected(id, owner, 'renegotiation');
       throw new HttpProblem(404, 'Unknown session', `no live session with id "${id}"`);
     }
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });
@@ -63,10 +62,4 @@ export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRo
   });
 
   return router;
-}
-
-/** A renegotiation sent to an instance that does not hold the session: the media lives on its owner. */
-function misdirected(id: string, owner: InstanceInfo): HttpProblem {
-  const where = owner.url ? ` (${owner.url})` : '';
-  return new HttpProblem(421, 'Session held by another instance', `session "${id}" lives on instance ${owner.instance_id}${where}: send its renegotiation there`);
 }

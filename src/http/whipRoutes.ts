@@ -1,10 +1,11 @@
 import express, { type Request } from 'express';
 import type { SessionManager } from '../sessions/sessionManager';
+import { ICE_FRAGMENT_TYPE, iceEntityTag } from '../webrtc/iceFragment';
 import { checkOfferSdp } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
-import { askCluster, negotiate } from './sessionProblems';
+import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -18,20 +19,20 @@ export interface WhipRouterOptions {
 export const WHIP_ENDPOINT = '/whip';
 const SDP_TYPE = 'application/sdp';
 const ENDPOINT_METHODS = 'POST, OPTIONS';
-const SESSION_METHODS = 'DELETE, OPTIONS';
+const SESSION_METHODS = 'PATCH, DELETE, OPTIONS';
 
 /** Lets a browser WHIP client on another origin call the routes and read `Location`. */
 function corsHeaders(allowOrigin: string): Record<string, string> {
   return {
     'Access-Control-Allow-Origin': allowOrigin,
-    'Access-Control-Expose-Headers': 'Location, Accept-Post',
+    'Access-Control-Expose-Headers': 'Location, Accept-Post, Accept-Patch, ETag',
     ...(allowOrigin === '*' ? {} : { Vary: 'Origin' }),
   };
 }
 
 const PREFLIGHT_HEADERS: Record<string, string> = {
   'Access-Control-Allow-Methods': 'POST, DELETE, PATCH, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-Match',
   'Access-Control-Max-Age': '600',
 };
 
@@ -41,8 +42,8 @@ export function whipSessionLocation(sessionId: string): string {
 
 /**
  * WHIP ingest (RFC 9725): the endpoint `/whip` creates a session from an `application/sdp`
- * offer, the session resource `/whip/<session_id>` ends it with DELETE. Trickle ICE and ICE
- * restarts are not supported (the answer carries every candidate), so PATCH gets 501.
+ * offer, the session resource `/whip/<session_id>` takes trickled candidates and ICE restarts
+ * with PATCH (section 4.3; the `ETag` of the 201 names the ICE session) and ends it with DELETE.
  */
 export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }: WhipRouterOptions): express.Router {
   const router = express.Router();
@@ -51,6 +52,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
   // Counted before anything else answers: a 429 carries no CORS headers.
   router.post(WHIP_ENDPOINT, limits.offers);
   router.delete(`${WHIP_ENDPOINT}/:id`, limits.deletions);
+  router.patch(`${WHIP_ENDPOINT}/:id`, limits.iceUpdates);
 
   router.use(WHIP_ENDPOINT, (_req, res, next) => {
     res.set(cors);
@@ -64,7 +66,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
   router.post(WHIP_ENDPOINT, requireContentType(SDP_TYPE), express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
     const offerSdp = checkOfferSdp(readSdpBody(req.body), manager);
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
-    res.status(201).location(whipSessionLocation(sessionId)).type(SDP_TYPE).send(answerSdp);
+    res.status(201).location(whipSessionLocation(sessionId)).set('ETag', iceEntityTag(answerSdp)).type(SDP_TYPE).send(answerSdp);
   });
 
   router.all(WHIP_ENDPOINT, (req) => {
@@ -72,7 +74,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
   });
 
   router.options(`${WHIP_ENDPOINT}/:id`, (_req, res) => {
-    res.set({ ...PREFLIGHT_HEADERS, Allow: SESSION_METHODS }).status(204).end();
+    res.set({ ...PREFLIGHT_HEADERS, Allow: SESSION_METHODS, 'Accept-Patch': ICE_FRAGMENT_TYPE }).status(204).end();
   });
 
   router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
@@ -82,15 +84,27 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
     res.json(closedSessionBody(view));
   });
 
-  router.patch(`${WHIP_ENDPOINT}/:id`, async (req) => {
+  router.patch(`${WHIP_ENDPOINT}/:id`, async (req, _res, next) => {
     const id = sessionIdParam(req, unknownResource);
-    if (!(await askCluster(() => manager.find(id)))) throw unknownResource(id);
-    throw new HttpProblem(
-      501,
-      'Not implemented',
-      'this WHIP session supports neither trickle ICE nor ICE restarts: the answer already carries every candidate',
-      { Allow: SESSION_METHODS },
-    );
+    if (manager.get(id)) return next();
+    const owner = await askCluster(() => manager.ownerOf(id));
+    if (owner) throw misdirected(id, owner, 'ICE update');
+    throw new HttpProblem(404, 'Unknown WHIP session', `no live WHIP session with id "${id}"`);
+  });
+
+  router.patch(`${WHIP_ENDPOINT}/:id`, requireIceFragment, express.text({ type: ICE_FRAGMENT_TYPE, limit: maxBodyBytes }), async (req, res) => {
+    const peer = manager.get(String(req.params.id));
+    if (!peer) throw unknownResource(String(req.params.id));
+    const ifMatch = req.get('If-Match');
+    if (ifMatch === undefined) {
+      throw new HttpProblem(428, 'Precondition required', 'a PATCH of a WHIP session needs If-Match: the ETag of its ICE session, or "*" for an ICE restart');
+    }
+    const result = await updatingIce(() => peer.updateIce(typeof req.body === 'string' ? req.body : '', ifMatch));
+    if (!result.restarted) {
+      res.status(204).end();
+      return;
+    }
+    res.status(200).set('ETag', result.etag).type(ICE_FRAGMENT_TYPE).send(result.fragment);
   });
 
   router.all(`${WHIP_ENDPOINT}/:id`, async (req) => {
@@ -100,6 +114,12 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
   });
 
   return router;
+}
+
+/** 415 for a PATCH that is not a trickle ICE fragment, saying what is accepted (RFC 5789 section 3.1). */
+function requireIceFragment(req: Request, res: express.Response, next: express.NextFunction): void {
+  if (!req.is(ICE_FRAGMENT_TYPE)) res.set('Accept-Patch', ICE_FRAGMENT_TYPE);
+  requireContentType(ICE_FRAGMENT_TYPE)(req, res, next);
 }
 
 function readSdpBody(body: unknown): string {

@@ -12,6 +12,7 @@ import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
 import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { EventChannel } from './eventChannel';
 import { guardCallback } from './guardCallback';
+import { IceUpdates, type IceUpdateResult } from './iceUpdates';
 import { answerOffer } from './negotiation';
 import { PeerLiveness } from './peerLiveness';
 import type { PeerMediaLink } from './peerMediaLink';
@@ -48,6 +49,9 @@ export class MediaPeer implements PeerMediaLink {
   private readonly media: TrackMediaSet;
   private readonly events: EventChannel;
   private readonly detectionEvents: DetectionEvents;
+  private readonly ice: IceUpdates;
+  /** The client's last offer as applied: an ICE restart is applied as this offer with new ICE. */
+  private lastOffer: string | null = null;
   private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
   /** Watches installed once the answer is set; closed with the connection. */
   private liveness: PeerLiveness | null = null;
@@ -97,6 +101,7 @@ export class MediaPeer implements PeerMediaLink {
       log,
     );
     this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
+    this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), log });
     this.watchPeerConnection();
   }
 
@@ -112,6 +117,7 @@ export class MediaPeer implements PeerMediaLink {
   async negotiate(offerSdp: string): Promise<string> {
     const { pc, peerOptions, options } = this;
     const answer = await answerOffer({ pc, peerOptions, receivedVideo: options.receivedVideo }, offerSdp);
+    this.lastOffer = offerSdp;
     // A session closed while the answer was made has closed its connection already: nothing to watch.
     if (this.closing) return answer;
     this.watchLiveness();
@@ -123,6 +129,10 @@ export class MediaPeer implements PeerMediaLink {
       }, timeout);
     }
     return answer;
+  }
+
+  updateIce(fragment: string, ifMatch: string): Promise<IceUpdateResult> {
+    return this.ice.apply(fragment, ifMatch);
   }
 
   /**

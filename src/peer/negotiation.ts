@@ -46,7 +46,7 @@ export class NoCandidateError extends Error {
  * failed because it was closing: werift's own error says nothing useful to the client, and a
  * close during ICE gathering leaves werift's setLocalDescription pending forever.
  */
-export function unlessClosedMeanwhile(negotiation: Promise<string>, released: Promise<unknown>, isActive: () => boolean): Promise<string> {
+export function unlessClosedMeanwhile<T>(negotiation: Promise<T>, released: Promise<unknown>, isActive: () => boolean): Promise<T> {
   const closedMeanwhile = released.then(() => {
     throw new SessionClosedError('session closed during negotiation');
   });

@@ -1,6 +1,7 @@
 import type { TrackRecord } from '../../machines/peerSession.types';
 import type { CountersSummary } from '../counters/session';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../protocol';
+import type { IceUpdateResult } from './iceUpdates';
 
 /**
  * What a session's actor asks of its media side (MediaPeer), wherever that lives: on the main
@@ -15,6 +16,8 @@ export interface PeerMediaLink {
   /** The session's counters; from a worker, as of its last report (at most 100 ms old) or exact once closed. */
   counters(): SessionCounters;
   negotiate(offerSdp: string): Promise<string>;
+  /** Applies a WHIP PATCH: trickled candidates, or an ICE restart (RFC 9725 section 4.3). */
+  updateIce(fragment: string, ifMatch: string): Promise<IceUpdateResult>;
   announce(): void;
   stopProcessors(trackIds: string[]): Promise<void>;
   closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary>;

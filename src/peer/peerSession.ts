@@ -6,6 +6,7 @@ import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
 import { SessionClosedError, unlessClosedMeanwhile } from './negotiation';
+import type { IceUpdateResult } from './iceUpdates';
 import type { PeerMediaLink } from './peerMediaLink';
 import { sessionView } from './sessionView';
 
@@ -129,10 +130,23 @@ export class PeerSession {
    * with port 0 and werift ends the remote track).
    */
   async renegotiate(offerSdp: string): Promise<string> {
-    if (!['Active', 'StoppingProcessor'].includes(this.state)) {
-      throw new SessionClosedError(`the session is ${this.state}, it takes no new offer`);
-    }
+    this.expectOffers('new offer');
     return this.negotiate(offerSdp);
+  }
+
+  /**
+   * A WHIP PATCH (RFC 9725 section 4.3): candidates for the current ICE session, or an ICE
+   * restart. The session, its actor and its counters stay; only the ICE session changes.
+   */
+  async updateIce(fragment: string, ifMatch: string): Promise<IceUpdateResult> {
+    this.expectOffers('ICE update');
+    return unlessClosedMeanwhile(this.media.updateIce(fragment, ifMatch), this.released, () => this.state === 'Active');
+  }
+
+  private expectOffers(what: string): void {
+    if (!['Active', 'StoppingProcessor'].includes(this.state)) {
+      throw new SessionClosedError(`the session is ${this.state}, it takes no ${what}`);
+    }
   }
 
   /** Asks the actor to close (once; later requests join the same closing path). */

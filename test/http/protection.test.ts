@@ -23,7 +23,7 @@ describe('HTTP protection', () => {
   });
 
   it('limits offers per client address with 429, Retry-After and a problem', async () => {
-    server = await startTestServer({ rateLimits: { offersPerMinute: 3, deletesPerMinute: 2 } });
+    server = await startTestServer({ rateLimits: { offersPerMinute: 3, deletesPerMinute: 2, iceUpdatesPerMinute: 2 } });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(`${server.url}/offer`, badOffer())).status);
     expect(statuses).toEqual([400, 400, 400, 429, 429]);
@@ -41,7 +41,7 @@ describe('HTTP protection', () => {
   });
 
   it('counts offers on /offer, /sessions/<id>/offer and /whip against one budget, deletions on /sessions and /whip against another', async () => {
-    server = await startTestServer({ rateLimits: { offersPerMinute: 3, deletesPerMinute: 2 } });
+    server = await startTestServer({ rateLimits: { offersPerMinute: 3, deletesPerMinute: 2, iceUpdatesPerMinute: 2 } });
     const id = '0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11';
     const offers = [
       (await fetch(`${server.url}/whip`, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: 'v=0' })).status,

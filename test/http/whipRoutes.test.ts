@@ -1,15 +1,19 @@
-import { MediaStreamTrack, useOPUS, useVP8, type RTCDtlsTransport, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
-import { keepCandidatesOn, keepLoopbackCandidates } from '../../src/client/sdpCandidates';
-import { SyntheticOpusSource, SyntheticVp8Source, videoTimestampStepForFps } from '../../src/client/syntheticMedia';
-import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
+import type { RTCPeerConnection } from 'werift';
 import { eventually, expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
+import { applyAnswer, createPublisher as createWhipPublisher, postWhip as postWhipTo, sendMedia } from '../helpers/whipPublisher';
 
-const LOOPBACK = '127.0.0.1';
-const PEER_OPTIONS: PeerConnectionOptions = { iceServers: [], additionalHostAddresses: [LOOPBACK], interfaceAddress: LOOPBACK };
 const UNKNOWN_ID = '0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11';
 
 let server: TestServer;
 const clientPcs: RTCPeerConnection[] = [];
+
+async function createPublisher(options: { audio?: boolean } = {}) {
+  const publisher = await createWhipPublisher(options);
+  clientPcs.push(publisher.pc);
+  return publisher;
+}
+
+const postWhip = (sdp: string, contentType?: string) => postWhipTo(server.url, sdp, contentType);
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -25,69 +29,12 @@ afterEach(async () => {
   server.peers.length = 0;
 });
 
-/** A WHIP publisher as a werift peer: sendonly tracks, no data channel, loopback only. */
-interface WhipPublisher {
-  pc: RTCPeerConnection;
-  video: { track: MediaStreamTrack; transceiver: RTCRtpTransceiver; source: SyntheticVp8Source };
-  audio: { track: MediaStreamTrack; transceiver: RTCRtpTransceiver; source: SyntheticOpusSource } | null;
-  offerSdp: string;
-}
-
-async function createPublisher({ audio = false } = {}): Promise<WhipPublisher> {
-  const pc = createPeerConnection(PEER_OPTIONS);
-  clientPcs.push(pc);
-  const videoTrack = new MediaStreamTrack({ kind: 'video', codec: useVP8() });
-  const videoTransceiver = pc.addTransceiver(videoTrack, { direction: 'sendonly' });
-  const video = {
-    track: videoTrack,
-    transceiver: videoTransceiver,
-    source: new SyntheticVp8Source(() => videoTransceiver.sender.codec?.payloadType ?? 0),
-  };
-  let audioSide: WhipPublisher['audio'] = null;
-  if (audio) {
-    const audioTrack = new MediaStreamTrack({ kind: 'audio', codec: useOPUS() });
-    const audioTransceiver = pc.addTransceiver(audioTrack, { direction: 'sendonly' });
-    audioSide = {
-      track: audioTrack,
-      transceiver: audioTransceiver,
-      source: new SyntheticOpusSource(() => audioTransceiver.sender.codec?.payloadType ?? 0),
-    };
-  }
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), PEER_OPTIONS);
-  const gathered = pc.localDescription?.sdp;
-  if (!gathered) throw new Error('werift produced no local description');
-  return { pc, video, audio: audioSide, offerSdp: keepCandidatesOn(gathered, LOOPBACK) };
-}
-
-async function postWhip(sdp: string, contentType = 'application/sdp'): Promise<Response> {
-  return fetch(`${server.url}/whip`, { method: 'POST', headers: { 'content-type': contentType }, body: sdp });
-}
-
-/** Applies the answer, stops the transports the answer bundled away, waits for `connected`. */
-async function applyAnswer(publisher: WhipPublisher, answerSdp: string): Promise<void> {
-  const { pc } = publisher;
-  const offeredTransports = [...pc.dtlsTransports];
-  await pc.setRemoteDescription({ type: 'answer', sdp: keepLoopbackCandidates(answerSdp) });
-  const inUse = new Set<RTCDtlsTransport>(pc.getTransceivers().map((transceiver) => transceiver.dtlsTransport));
-  await Promise.all(offeredTransports.filter((transport) => !inUse.has(transport)).map((transport) => transport.stop()));
-  await eventually(() => pc.connectionState === 'connected', 10_000, 'the WHIP publisher to connect');
-}
-
 function trackServerSession(location: string): string {
   const sessionId = location.slice('/whip/'.length);
   const peer = server.manager.get(sessionId);
   if (!peer) throw new Error(`session ${sessionId} is not in the tracking set`);
   server.peers.push(peer);
   return sessionId;
-}
-
-async function sendMedia(publisher: WhipPublisher, frames: number): Promise<void> {
-  const timestampStep = videoTimestampStepForFps(30);
-  for (let frame = 0; frame < frames; frame++) {
-    for (const packet of publisher.video.source.nextFrame(2, timestampStep)) publisher.video.track.writeRtp(packet);
-    publisher.audio?.track.writeRtp(publisher.audio.source.nextFrame());
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Turns the offer's second m-section into what webrtcbin sends: port 0, bundle-only, no candidates. */
@@ -191,32 +138,53 @@ describe('WHIP ingest', () => {
         ...(method === 'PATCH' ? { body: 'a=end-of-candidates\r\n' } : {}),
       });
       expect(response.status).toBe(404);
-      expect((await problemOf(response)).detail).toMatch(/no WHIP session/);
+      expect((await problemOf(response)).detail).toMatch(/no (live )?WHIP session/);
     }
   });
 
-  it('answers PATCH on a session with 501 (no trickle ICE, no ICE restart) and keeps the session', async () => {
+  it('refuses a PATCH that is not a well-formed, current ICE fragment and keeps the session', async () => {
     const publisher = await createPublisher();
     const response = await postWhip(publisher.offerSdp);
     const location = response.headers.get('location') ?? '';
+    const etag = response.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
     const sessionId = trackServerSession(location);
+    const patch = (headers: Record<string, string>, body: string) => fetch(server.url + location, { method: 'PATCH', headers, body });
+    const fragment = 'application/trickle-ice-sdpfrag';
+    const candidate = 'a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host';
 
-    const patched = await fetch(server.url + location, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
-      body: 'a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdef0123456789\r\n',
-    });
-    expect(patched.status).toBe(501);
-    expect(patched.headers.get('allow')).toMatch(/\bDELETE\b/);
-    expect((await problemOf(patched)).detail).toMatch(/neither trickle ICE nor ICE restarts/);
-    expect(server.manager.get(sessionId) !== undefined).toBe(true);
+    const wrongType = await patch({ 'content-type': 'application/sdp', 'if-match': etag }, candidate);
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.headers.get('accept-patch')).toBe(fragment);
+    const noPrecondition = await patch({ 'content-type': fragment }, candidate);
+    expect(noPrecondition.status).toBe(428);
+    expect((await problemOf(noPrecondition)).detail).toMatch(/needs If-Match/);
+    const stale = await patch({ 'content-type': fragment, 'if-match': '"an-older-ice-session"' }, candidate);
+    expect(stale.status).toBe(412);
+    expect((await problemOf(stale)).detail).toContain(`ETag ${etag}`);
+    const weak = await patch({ 'content-type': fragment, 'if-match': `W/${etag}` }, candidate);
+    expect(weak.status).toBe(412);
+    for (const [body, detail] of [
+      ['', /empty/],
+      ['hello', /line 1 is not an SDP line/],
+      ['a=candidate:1 1 udp high 127.0.0.1 40000 typ host', /not a valid ICE candidate/],
+      ['a=ice-ufrag:abc!\r\na=ice-pwd:0123456789abcdef0123456789', /ice-ufrag must be 4 to 256 ICE characters/],
+      ['a=ice-ufrag:wxyz\r\n' + candidate, /needs its ice-pwd/],
+    ] as const) {
+      const malformed = await patch({ 'content-type': fragment, 'if-match': etag }, body);
+      expect([malformed.status, (await problemOf(malformed)).detail]).toEqual([400, expect.stringMatching(detail)]);
+    }
+    expect(server.manager.get(sessionId)?.state).toBe('Active');
 
     const wrongMethod = await fetch(server.url + location, { method: 'PUT' });
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('DELETE, OPTIONS');
+    expect(wrongMethod.headers.get('allow')).toBe('PATCH, DELETE, OPTIONS');
 
     expect((await fetch(server.url + location, { method: 'DELETE' })).status).toBe(200);
     expect(server.manager.view(sessionId)?.reason).toBe('client_request');
+    const ended = await patch({ 'content-type': fragment, 'if-match': '*' }, candidate);
+    expect(ended.status).toBe(404);
+    expect((await problemOf(ended)).detail).toMatch(/no live WHIP session/);
   });
 
   it('answers OPTIONS with Accept-Post, Allow and CORS headers', async () => {
@@ -229,12 +197,13 @@ describe('WHIP ingest', () => {
     expect(endpoint.headers.get('allow')).toBe('POST, OPTIONS');
     expect(endpoint.headers.get('access-control-allow-origin')).toBe('*');
     expect(endpoint.headers.get('access-control-allow-methods')).toBe('POST, DELETE, PATCH, OPTIONS');
-    expect(endpoint.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
-    expect(endpoint.headers.get('access-control-expose-headers')).toBe('Location, Accept-Post');
+    expect(endpoint.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type, If-Match');
+    expect(endpoint.headers.get('access-control-expose-headers')).toBe('Location, Accept-Post, Accept-Patch, ETag');
 
     const resource = await fetch(`${server.url}/whip/${UNKNOWN_ID}`, { method: 'OPTIONS' });
     expect(resource.status).toBe(204);
-    expect(resource.headers.get('allow')).toBe('DELETE, OPTIONS');
+    expect(resource.headers.get('allow')).toBe('PATCH, DELETE, OPTIONS');
+    expect(resource.headers.get('accept-patch')).toBe('application/trickle-ice-sdpfrag');
     expect(resource.headers.get('access-control-allow-methods')).toBe('POST, DELETE, PATCH, OPTIONS');
   });
 

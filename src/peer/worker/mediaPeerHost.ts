@@ -108,6 +108,8 @@ export class MediaPeerHost {
     switch (method) {
       case 'negotiate':
         return peer.negotiate(args[0] as string);
+      case 'updateIce':
+        return peer.updateIce(args[0] as string, args[1] as string);
       case 'announce':
         return peer.announce();
       case 'stopProcessors':

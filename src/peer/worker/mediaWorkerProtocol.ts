@@ -26,7 +26,7 @@ export interface MediaWorkerSetup {
 /** The effects a session's actor asks of its media side, by name. */
 export type MediaMethod = keyof Pick<
   PeerMediaLink,
-  'negotiate' | 'announce' | 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
+  'negotiate' | 'updateIce' | 'announce' | 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
 >;
 
 /** What the main thread knows of a session without asking. */

@@ -1,6 +1,7 @@
 import type { PeerSessionEvent, TrackRecord } from '../../../machines/peerSession.types';
 import { Session, type CountersSummary } from '../../counters/session';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../protocol';
+import type { IceUpdateResult } from '../iceUpdates';
 import type { PeerMediaLink } from '../peerMediaLink';
 import type { MediaMethod, MediaStatus } from './mediaWorkerProtocol';
 
@@ -47,6 +48,10 @@ export class RemoteMediaPeer implements PeerMediaLink {
 
   async negotiate(offerSdp: string): Promise<string> {
     return (await this.channel.call(this.sessionId, 'negotiate', [offerSdp])) as string;
+  }
+
+  async updateIce(fragment: string, ifMatch: string): Promise<IceUpdateResult> {
+    return (await this.channel.call(this.sessionId, 'updateIce', [fragment, ifMatch])) as IceUpdateResult;
   }
 
   announce(): void {
