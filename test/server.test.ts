@@ -252,6 +252,30 @@ describe('session closure over real werift connections', () => {
     await peer.released;
   });
 
+  it('an ICE restart by renegotiation keeps the session, its data channel and its counters', async () => {
+    server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
+    const { client, peer } = await server.connect({ audio: false });
+    await client.waitForEvent('session_started', 3000);
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    await eventually(() => peer.view().counters.frames_received >= 5, 3000, 'frames before the restart');
+    const ufragBefore = /a=ice-ufrag:(\S+)/.exec(client.peerConnection.remoteDescription!.sdp)![1];
+
+    await client.restartIce();
+    expect(/a=ice-ufrag:(\S+)/.exec(client.peerConnection.remoteDescription!.sdp)![1]).not.toBe(ufragBefore);
+    const [ice] = client.peerConnection.iceTransports;
+    await eventually(() => ice?.iceRestarts === 1 && ice.connection.nominated !== undefined, 10_000, 'the client to check the new ICE session');
+    await client.sendVideoFrames(5, { intervalMs: 10 });
+    await eventually(() => peer.view().counters.frames_received >= 10, 3000, 'frames after the restart');
+    expect(peer.view()).toMatchObject({ state: 'Active', data_channel_open: true });
+    expect(server.manager.get(peer.id)).toBe(peer);
+
+    // The data channel still carries the summary: SCTP and DTLS outlived the ICE session.
+    client.sendMessage({ type: 'end_stream' });
+    const closed = await client.waitForStreamClosed(3000);
+    expect(closed).toMatchObject({ reason: 'client_request', summary: { total_frames_received: 10 } });
+    await peer.released;
+  });
+
   it('a remote pc.close() (SCTP ABORT) releases the session with reason peer_closed, without waiting for ICE', async () => {
     server = await startTestServer({ videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
     const { client, peer } = await server.connect();

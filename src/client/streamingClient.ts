@@ -246,6 +246,20 @@ export class StreamingClient {
    */
   async stopTransceiver(kind: MediaKind): Promise<void> {
     this.media.stopTransceiver(kind);
+    await this.renegotiate();
+  }
+
+  /**
+   * Restarts ICE (new credentials, new checks) with a renegotiation, as after a network change:
+   * the session, its data channel and its DTLS stay.
+   */
+  async restartIce(): Promise<void> {
+    this.peerConnection.restartIce();
+    await this.renegotiate();
+  }
+
+  /** A new offer for the live session (POST /sessions/<id>/offer), and its answer applied. */
+  private async renegotiate(): Promise<void> {
     const pc = this.peerConnection;
     await pc.setLocalDescription(await pc.createOffer());
     const { url, authToken, interfaceAddress } = this.connection;

@@ -72,6 +72,14 @@ describe('a cluster of instances coordinated through Redis', () => {
     });
     expect(renegotiation.status).toBe(421);
     expect(((await renegotiation.json()) as { detail: string }).detail).toContain('instance a');
+    // So does a WHIP ICE update (RFC 9725 section 4.3): the ICE agent lives with the connection.
+    const iceUpdate = await fetch(`${b!.url}/whip/${peer.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
+      body: 'a=end-of-candidates\r\n',
+    });
+    expect(iceUpdate.status).toBe(421);
+    expect(((await iceUpdate.json()) as { detail: string }).detail).toMatch(/instance a.*send its ICE update there/);
 
     const cluster = await json<{ instance_id: string; instances: Array<{ instance_id: string; sessions: number; accepting: boolean }> }>(fetch(`${b!.url}/cluster`));
     expect(cluster.body.instance_id).toBe('b');
