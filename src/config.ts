@@ -145,6 +145,16 @@ function machineDelays(env: Env): PeerSessionDelays {
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
+/**
+ * The addresses announced as host candidates beside the local ones, on the same ports:
+ * ICE_ADDITIONAL_HOST_ADDRESSES, then ICE_ANNOUNCED_ADDRESS (the public address of a server
+ * behind NAT, as other media servers call it).
+ */
+function hostCandidateAddresses(env: Env): string[] {
+  const announced = ipv4List(env, 'ICE_ANNOUNCED_ADDRESS', []);
+  return [...new Set([...ipv4List(env, 'ICE_ADDITIONAL_HOST_ADDRESSES', ['127.0.0.1']), ...announced])];
+}
+
 /** Reads and validates the configuration; throws ConfigError with a message naming the variable. */
 export function loadConfig(env: Env = process.env): ServerConfig {
   const host = env.HOST?.trim() || '127.0.0.1';
@@ -175,7 +185,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     summaryRetentionMs: integer(env, 'SUMMARY_RETENTION_MS', 10 * 60_000, 0, 7 * 24 * 3600_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     iceServers: iceServers(env),
-    iceAdditionalHostAddresses: ipv4List(env, 'ICE_ADDITIONAL_HOST_ADDRESSES', ['127.0.0.1']),
+    iceAdditionalHostAddresses: hostCandidateAddresses(env),
     iceInterfaceAddress: interfaceAddresses[0],
     icePortRange: portRange(env, 'ICE_PORT_RANGE'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

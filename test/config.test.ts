@@ -80,6 +80,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ICE_PORT_RANGE: '40000-40999' }).icePortRange).toEqual([40000, 40999]);
   });
 
+  it('announces the ICE_ANNOUNCED_ADDRESS as a host candidate beside ICE_ADDITIONAL_HOST_ADDRESSES', () => {
+    expect(loadConfig({}).iceAdditionalHostAddresses).toEqual(['127.0.0.1']);
+    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7' }).iceAdditionalHostAddresses).toEqual(['127.0.0.1', '198.51.100.7']);
+    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_ADDITIONAL_HOST_ADDRESSES: '198.51.100.7' }).iceAdditionalHostAddresses).toEqual(['198.51.100.7']);
+  });
+
   it('is one instance without REDIS_URL; with it, joins a cluster under a unique instance id', () => {
     expect(loadConfig({}).cluster).toBeNull();
     const first = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).cluster;
@@ -129,6 +135,7 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ICE_SERVERS: 'http://x' }, /ICE_SERVERS entries/],
     [{ ICE_ADDITIONAL_HOST_ADDRESSES: '300.1.1.1' }, /ICE_ADDITIONAL_HOST_ADDRESSES/],
+    [{ ICE_ANNOUNCED_ADDRESS: 'public.example.org' }, /ICE_ANNOUNCED_ADDRESS/],
     [{ AUTH_TOKEN: 'short' }, /AUTH_TOKEN must be at least 16 characters/],
     [{ MAX_SESSIONS: '0' }, /MAX_SESSIONS must be between 1/],
     [{ MAX_TRACKS_PER_KIND: '0' }, /MAX_TRACKS_PER_KIND must be between 1 and 64/],

@@ -4,6 +4,7 @@
  * no candidate, which werift does silently. Real werift clients on loopback; media workers on.
  */
 import { createSocket } from 'node:dgram';
+import { loadConfig } from '../../src/config';
 import { requireAiortc, runAiortc } from '../foreign/aiortcClient';
 import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
@@ -86,6 +87,19 @@ describe('ICE_PORT_RANGE', () => {
     expect(server.manager.count).toBe(sessions.length);
     expect(server.logs.filter((entry) => /media worker|EADDRINUSE/i.test(`${entry.message} ${String(entry.error ?? '')}`)).map((entry) => entry.message)).toEqual([]);
     for (const id of sessions) await fetch(`${server.url}/sessions/${id}`, { method: 'DELETE' });
+  });
+
+  it('behind NAT, ICE_ANNOUNCED_ADDRESS is answered as a host candidate on a port of the range, the one a 1:1 port mapping forwards', async () => {
+    const range = await freeRange(4);
+    const { iceAdditionalHostAddresses } = loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_PORT_RANGE: range.join('-') });
+    server = await startTestServer({ icePortRange: range, iceAdditionalHostAddresses });
+    const response = await offer(server.url);
+    expect(response.status).toBe(200);
+    const { sdp, session_id } = (await response.json()) as { sdp: string; session_id: string };
+    const announced = [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ 198\.51\.100\.7 (\d+) typ host/gm)].map((match) => Number(match[1]));
+    expect(announced.length).toBeGreaterThan(0);
+    for (const port of announced) expect(port >= range[0] && port <= range[1]).toBe(true);
+    await fetch(`${server.url}/sessions/${session_id}`, { method: 'DELETE' });
   });
 
   it('a werift client connects and streams through a 4-port range', async () => {
