@@ -32,6 +32,7 @@ export class ServerMetrics {
   private readonly detections: Counter;
   private readonly audioFrames: Counter;
   private readonly mediaPacketsIgnored: Counter<'kind'>;
+  private readonly whipIceUpdates: Counter<'kind'>;
 
   constructor(readonly registry: Registry, sources: MetricSources) {
     const registers = [registry];
@@ -78,6 +79,12 @@ export class ServerMetrics {
     this.mediaPacketsIgnored = new Counter({
       name: 'media_packets_ignored_total',
       help: 'RTP and RTCP packets dropped as unauthenticated or malformed, counted at session end',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.whipIceUpdates = new Counter({
+      name: 'whip_ice_updates_total',
+      help: 'WHIP PATCH requests applied, by kind: trickle (candidates added) or restart (ICE restarted)',
       labelNames: ['kind'],
       registers,
     });
@@ -168,6 +175,11 @@ export class ServerMetrics {
     this.audioFrames.inc(summary.audio_frames);
     this.mediaPacketsIgnored.inc({ kind: 'rtp' }, summary.ignored_rtp_packets);
     this.mediaPacketsIgnored.inc({ kind: 'rtcp' }, summary.ignored_rtcp_packets);
+  }
+
+  /** Counts a WHIP PATCH the server applied. */
+  recordWhipIceUpdate(kind: 'trickle' | 'restart'): void {
+    this.whipIceUpdates.inc({ kind });
   }
 
   metrics(): Promise<string> {

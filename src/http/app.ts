@@ -51,7 +51,8 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
 
   const limits = sessionRateLimits(rateLimits);
   app.use(createSessionRouter({ manager, maxBodyBytes, limits }));
-  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits }));
+  const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
+  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits, iceUpdated }));
 
   app.use(createPageRouter());
 

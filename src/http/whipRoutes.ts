@@ -14,6 +14,8 @@ export interface WhipRouterOptions {
   allowOrigin: string;
   /** The budgets shared with the session routes: POST /whip spends an offer, DELETE a deletion. */
   limits: SessionRateLimits;
+  /** Called for each PATCH applied (the metrics). */
+  iceUpdated?: (kind: 'trickle' | 'restart') => void;
 }
 
 export const WHIP_ENDPOINT = '/whip';
@@ -45,7 +47,7 @@ export function whipSessionLocation(sessionId: string): string {
  * offer, the session resource `/whip/<session_id>` takes trickled candidates and ICE restarts
  * with PATCH (section 4.3; the `ETag` of the 201 names the ICE session) and ends it with DELETE.
  */
-export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }: WhipRouterOptions): express.Router {
+export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, iceUpdated }: WhipRouterOptions): express.Router {
   const router = express.Router();
   const cors = corsHeaders(allowOrigin);
 
@@ -100,6 +102,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits }:
       throw new HttpProblem(428, 'Precondition required', 'a PATCH of a WHIP session needs If-Match: the ETag of its ICE session, or "*" for an ICE restart');
     }
     const result = await updatingIce(() => peer.updateIce(typeof req.body === 'string' ? req.body : '', ifMatch));
+    iceUpdated?.(result.restarted ? 'restart' : 'trickle');
     if (!result.restarted) {
       res.status(204).end();
       return;

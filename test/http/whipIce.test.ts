@@ -110,5 +110,8 @@ describe.each([
     const deleted = (await (await fetch(server.url + location, { method: 'DELETE' })).json()) as { summary: { total_frames_received: number } };
     expect(deleted.summary.total_frames_received).toBeGreaterThanOrEqual(before + 5);
     expect(server.logs.some((entry) => entry.message === 'ICE restarted' && entry.session_id === sessionId)).toBe(true);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^whip_ice_updates_total\{kind="restart"\} [1-9]/m);
+    expect(metrics).toMatch(/^whip_ice_updates_total\{kind="trickle"\} [1-9]/m);
   });
 });
