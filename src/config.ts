@@ -23,6 +23,8 @@ export interface ServerConfig {
   videoInactivityMs: number;
   /** Same for audio; longer, because Opus DTX sends a packet only every 400 ms in silence. */
   audioInactivityMs: number;
+  /** How long silent tracks of a peer gone silent as a whole wait for it to restart ICE (0: they end at their inactivity time). */
+  iceRestartWindowMs: number;
   /** Frames waiting for the video processor; beyond this, frames are dropped. */
   frameBufferSize: number;
   /** Which frame a full buffer drops: the oldest (analysis stays live) or the newest. */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     },
     videoInactivityMs: integer(env, 'VIDEO_INACTIVITY_MS', 2000, 50, 600_000),
     audioInactivityMs: integer(env, 'AUDIO_INACTIVITY_MS', 3000, 50, 600_000),
+    iceRestartWindowMs: integer(env, 'ICE_RESTART_WINDOW_MS', 0, 0, 600_000),
     frameBufferSize: integer(env, 'FRAME_BUFFER_SIZE', 30, 1, 10_000),
     frameBufferPolicy: oneOf(env, 'FRAME_BUFFER_POLICY', ['drop_oldest', 'drop_newest'] as const, 'drop_oldest'),
     ...detectorSettings(env),

@@ -80,6 +80,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ICE_PORT_RANGE: '40000-40999' }).icePortRange).toEqual([40000, 40999]);
   });
 
+  it('ends silent tracks at their inactivity time by default; ICE_RESTART_WINDOW_MS lets a silent peer restart ICE first', () => {
+    expect(loadConfig({}).iceRestartWindowMs).toBe(0);
+    expect(loadConfig({ ICE_RESTART_WINDOW_MS: '15000' }).iceRestartWindowMs).toBe(15_000);
+    expect(() => loadConfig({ ICE_RESTART_WINDOW_MS: '-1' })).toThrow(/ICE_RESTART_WINDOW_MS/);
+  });
+
   it('announces the ICE_ANNOUNCED_ADDRESS as a host candidate beside ICE_ADDITIONAL_HOST_ADDRESSES', () => {
     expect(loadConfig({}).iceAdditionalHostAddresses).toEqual(['127.0.0.1']);
     expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7' }).iceAdditionalHostAddresses).toEqual(['127.0.0.1', '198.51.100.7']);

@@ -1,6 +1,7 @@
 /**
  * Fires once when a track has delivered no RTP for `timeoutMs`. Packets only record a time
- * (no timer reset per packet); a coarse interval compares it with the clock.
+ * (no timer reset per packet); a coarse interval compares it with the clock. `holds`, asked
+ * once the time is up, may keep it waiting (the peer may be restarting ICE).
  */
 export class InactivityWatch {
   private lastActivity: number;
@@ -10,6 +11,7 @@ export class InactivityWatch {
     private readonly timeoutMs: number,
     private readonly onInactive: () => void,
     private readonly now: () => number = Date.now,
+    private readonly holds: (inactiveForMs: number) => boolean = () => false,
   ) {
     this.lastActivity = now();
     this.timer = setInterval(() => this.check(), Math.max(10, Math.floor(timeoutMs / 10)));
@@ -25,7 +27,8 @@ export class InactivityWatch {
   }
 
   private check(): void {
-    if (this.now() - this.lastActivity < this.timeoutMs) return;
+    const inactiveFor = this.now() - this.lastActivity;
+    if (inactiveFor < this.timeoutMs || this.holds(inactiveFor)) return;
     this.close();
     this.onInactive();
   }

@@ -84,6 +84,7 @@ export class MediaPeer implements PeerMediaLink {
       added: (trackId, kind) => emit({ type: 'TRACK_ADDED', trackId, kind }),
       ended: (trackId, reason) => emit({ type: 'TRACK_ENDED', trackId, reason }),
       detections: (trackId, frame, detections, picture) => this.offerDetections(trackId, frame, detections, picture),
+      peerSilentForMs: () => this.liveness?.silentForMs ?? 0,
     });
     this.events = new EventChannel(
       this.pc,

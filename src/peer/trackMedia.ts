@@ -24,6 +24,8 @@ export interface TrackMediaOptions {
   /** A track was seen to end: werift's "ended", or no RTP for the inactivity time. */
   ended(trackId: string, reason: TrackEndReason): void;
   detections(trackId: string, frame: VideoFrame, detections: Detection[], picture?: PictureSize): void;
+  /** Milliseconds since the peer last sent anything at all (media, RTCP, STUN, SCTP). */
+  peerSilentForMs(): number;
 }
 
 interface TrackMedia {
@@ -151,6 +153,17 @@ export class TrackMediaSet {
     if (!media || media.watch || media.processor.stopped) return;
     const { videoInactivityMs, audioInactivityMs } = this.options.config;
     const timeout = media.processor.kind === 'audio' ? audioInactivityMs : videoInactivityMs;
-    media.watch = new InactivityWatch(timeout, () => this.options.ended(trackId, 'inactivity'));
+    media.watch = new InactivityWatch(timeout, () => this.options.ended(trackId, 'inactivity'), Date.now, (inactiveFor) => this.awaitingIceRestart(timeout, inactiveFor));
+  }
+
+  /**
+   * ICE_RESTART_WINDOW_MS: a peer that fell silent as a whole (no RTCP, no STUN either: its
+   * network went away, as when a phone leaves Wi-Fi) may be about to restart ICE. Its silent
+   * tracks wait up to the window past their timeout; a track silent while the peer still
+   * talks has stopped, and ends at its timeout.
+   */
+  private awaitingIceRestart(timeoutMs: number, inactiveForMs: number): boolean {
+    const windowMs = this.options.config.iceRestartWindowMs;
+    return windowMs > 0 && inactiveForMs < timeoutMs + windowMs && this.options.peerSilentForMs() >= timeoutMs;
   }
 }
