@@ -2,7 +2,9 @@
 # Installs what `npm test` needs beyond node_modules: the foreign WebRTC stacks the suite talks
 # to, Debian's chromium (driven by playwright-core) and python3-aiortc (run with /usr/bin/python3),
 # ffmpeg (libvpx, libopus), which makes the clip of the aiortc load generator (bench/aiortc/),
-# redis-server (the tests of several instances start their own on loopback), and the native
+# redis-server (the tests of several instances start their own on loopback), GStreamer's WHIP
+# client simple-whip-client (run in a network namespace made with iproute2's ip, beside a no-op
+# library gcc builds at test time: test/foreign/gstreamerWhip.test.ts), and the native
 # decoder addon (native/decoders), built against Debian's libvpx, libdav1d and
 # libopenh264. On Debian as root it installs what is missing with apt-get and builds the addon;
 # elsewhere it names the packages and stops, so the suite never runs half-equipped. Run by
@@ -30,6 +32,10 @@ find_missing() {
   command -v ffmpeg >/dev/null || missing+=(ffmpeg)
   # Redis for the tests of several instances (REDIS_URL): started by the tests on loopback.
   command -v redis-server >/dev/null || missing+=(redis-server)
+  # GStreamer's WHIP client, in a network namespace (ip), with a stand-in library built by gcc.
+  command -v whip-client >/dev/null || missing+=(simple-whip-client)
+  command -v ip >/dev/null || missing+=(iproute2)
+  command -v gcc >/dev/null || missing+=(gcc)
 }
 
 find_missing
