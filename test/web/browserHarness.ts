@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { TestServer } from '../helpers/testServer';
+import { finishTestServer, type TestServer } from '../helpers/testServer';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -37,6 +37,48 @@ export async function launchChromium(options: ChromiumOptions = {}): Promise<Bro
     ...extraArgs,
   ];
   return chromium.launch({ executablePath: CHROMIUM_PATH, args });
+}
+
+/** One Chromium for a test file, and per test a server and a browser context (see useChromium). */
+export interface ChromiumFile {
+  readonly browser: Browser;
+  /** The test's server, set by the test: after it, nothing may be left (finishTestServer) and it closes. */
+  server: TestServer | undefined;
+  /** A page from the test's server in a fresh context, closed after the test. */
+  openPage(): Promise<Page>;
+}
+
+/** Call at the top of a test file: Chromium is launched once, each test's context and server are closed after it. */
+export function useChromium(options: ChromiumOptions = {}): ChromiumFile {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  const file: ChromiumFile = {
+    get browser() {
+      if (!browser) throw new Error('Chromium is not launched yet (use it inside a test)');
+      return browser;
+    },
+    server: undefined,
+    async openPage() {
+      if (!file.server) throw new Error('start the test server first');
+      context = await file.browser.newContext();
+      const page = await context.newPage();
+      await page.goto(file.server.url);
+      return page;
+    },
+  };
+  beforeAll(async () => {
+    browser = await launchChromium(options);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+    await finishTestServer(file.server);
+    file.server = undefined;
+  });
+  return file;
 }
 
 export interface PageSession {

@@ -2,30 +2,13 @@
  * MAX_TRACKS_PER_KIND against Chromium: a page offering clones of its fake camera and
  * microphone is refused past the limit (default 2 per kind) and streams within it.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
-import { launchChromium } from './browserHarness';
+import type { Page } from 'playwright-core';
+import { eventually, startTestServer } from '../helpers/testServer';
+import { useChromium } from './browserHarness';
 
 jest.setTimeout(60_000);
 
-let browser: Browser;
-let server: TestServer | undefined;
-let context: BrowserContext | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  await finishTestServer(server);
-  server = undefined;
-});
+const chromium = useChromium();
 
 interface OfferOutcome {
   status: number;
@@ -61,17 +44,10 @@ function offerFromPage(page: Page, video: number, audio: number): Promise<OfferO
   );
 }
 
-async function openPage(): Promise<Page> {
-  context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(server!.url);
-  return page;
-}
-
 describe('MAX_TRACKS_PER_KIND in Chromium', () => {
   it('three cloned cameras get a 400 "Too many tracks" problem and no session', async () => {
-    server = await startTestServer();
-    const outcome = await offerFromPage(await openPage(), 3, 1);
+    const server = (chromium.server = await startTestServer());
+    const outcome = await offerFromPage(await chromium.openPage(), 3, 1);
     expect(outcome).toMatchObject({
       status: 400,
       contentType: expect.stringMatching(/^application\/problem\+json/),
@@ -81,8 +57,8 @@ describe('MAX_TRACKS_PER_KIND in Chromium', () => {
   });
 
   it('two cameras and two microphones get through and all four tracks stream', async () => {
-    server = await startTestServer();
-    const outcome = await offerFromPage(await openPage(), 2, 2);
+    const server = (chromium.server = await startTestServer());
+    const outcome = await offerFromPage(await chromium.openPage(), 2, 2);
     expect(outcome.status).toBe(200);
     const peer = server.manager.get(outcome.body.session_id as string)!;
     server.peers.push(peer);
