@@ -62,6 +62,12 @@ export class IceUpdates {
     }
     const remote = iceCredentials(offer);
     const isRestart = fragment.ufrag !== null && (fragment.ufrag !== remote?.ufrag || (fragment.pwd !== null && fragment.pwd !== remote?.pwd));
+    // Other credentials under a tag are no restart (RFC 9725 section 4.3.3 wants If-Match: *):
+    // a late trickle of an ICE session the client has left, which must not restart ICE again.
+    if (isRestart && fragment.pwd === null) throw new IceFragmentError('an ICE restart (a new ice-ufrag) needs its ice-pwd too');
+    if (isRestart && ifMatch.trim() !== '*') {
+      throw new IcePreconditionError(`the fragment's ice-ufrag is not the current ICE session's (ETag ${currentTag}); an ICE restart needs If-Match: *`);
+    }
     if (isRestart) return this.restart(fragment, offer);
     for (const { mid, candidate } of fragment.candidates) {
       await pc.addIceCandidate({ candidate, sdpMid: this.knownMid(mid), usernameFragment: fragment.ufrag ?? undefined });
@@ -73,9 +79,7 @@ export class IceUpdates {
 
   private async restart(fragment: IceFragment, offer: string): Promise<IceUpdateResult> {
     const { ufrag, pwd } = fragment;
-    if (ufrag === null || pwd === null) {
-      throw new IceFragmentError('an ICE restart (a new ice-ufrag) needs its ice-pwd too');
-    }
+    if (ufrag === null || pwd === null) throw new IceFragmentError('an ICE restart needs ice-ufrag and ice-pwd');
     const answer = await this.options.negotiate(withNewIce(offer, { ...fragment, ufrag, pwd }));
     this.restarts += 1;
     this.options.log.info('ICE restarted', { restarts: this.restarts, candidates: fragment.candidates.length, discarded: fragment.discarded });

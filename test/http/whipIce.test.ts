@@ -76,7 +76,12 @@ describe.each([
     const before = framesReceived(sessionId);
     const serverUfrag = iceCredentials(answerSdp)!.ufrag;
 
+    const oldCredentials = iceCredentials(publisher.offerSdp)!;
     const offerFragment = await restartIceOffer(publisher);
+    // New credentials under a tag are refused: a restart needs If-Match: * (RFC 9725 section 4.3.3).
+    const tagged = await patch(location, etag, offerFragment);
+    expect(tagged.status).toBe(412);
+    expect(((await tagged.json()) as { detail: string }).detail).toMatch(/an ICE restart needs If-Match: \*/);
     const restarted = await patch(location, '*', offerFragment);
     expect(restarted.status).toBe(200);
     expect(restarted.headers.get('content-type')).toMatch(/^application\/trickle-ice-sdpfrag/);
@@ -103,9 +108,15 @@ describe.each([
     expect(server.manager.get(sessionId)).toBe(peer);
     expect(peer.state).toBe('Active');
 
-    // The old ICE session's tag is stale now; the new one takes candidates.
+    // The old ICE session's tag is stale now; the new one takes candidates. A late trickle of the
+    // old ICE session under the new tag (a client's stale listener) restarts nothing: 412.
     expect((await patch(location, etag, 'a=end-of-candidates\r\n')).status).toBe(412);
+    const late = `a=ice-ufrag:${oldCredentials.ufrag}\r\na=ice-pwd:${oldCredentials.pwd}\r\na=candidate:9 1 udp 2130706431 127.0.0.1 9 typ host\r\n`;
+    expect((await patch(location, newTag, late)).status).toBe(412);
     expect((await patch(location, newTag, 'a=end-of-candidates\r\n')).status).toBe(204);
+    const framesNow = framesReceived(sessionId);
+    await sendMedia(publisher, 10);
+    await eventually(() => framesReceived(sessionId) >= framesNow + 5, 5000, 'frames after the refused PATCHes');
 
     const deleted = (await (await fetch(server.url + location, { method: 'DELETE' })).json()) as { summary: { total_frames_received: number } };
     expect(deleted.summary.total_frames_received).toBeGreaterThanOrEqual(before + 5);
