@@ -39,10 +39,6 @@ export class IceUpdates {
 
   constructor(private readonly options: IceUpdatesOptions) {}
 
-  get restartCount(): number {
-    return this.restarts;
-  }
-
   /** Applies a fragment whose If-Match is `ifMatch`; throws IceFragmentError or IcePreconditionError. */
   apply(body: string, ifMatch: string): Promise<IceUpdateResult> {
     const run = this.queue.then(() => this.applyNow(body, ifMatch));
@@ -62,9 +58,9 @@ export class IceUpdates {
     }
     const remote = iceCredentials(offer);
     const isRestart = fragment.ufrag !== null && (fragment.ufrag !== remote?.ufrag || (fragment.pwd !== null && fragment.pwd !== remote?.pwd));
+    if (isRestart && fragment.pwd === null) throw new IceFragmentError('an ICE restart (a new ice-ufrag) needs its ice-pwd too');
     // Other credentials under a tag are no restart (RFC 9725 section 4.3.3 wants If-Match: *):
     // a late trickle of an ICE session the client has left, which must not restart ICE again.
-    if (isRestart && fragment.pwd === null) throw new IceFragmentError('an ICE restart (a new ice-ufrag) needs its ice-pwd too');
     if (isRestart && ifMatch.trim() !== '*') {
       throw new IcePreconditionError(`the fragment's ice-ufrag is not the current ICE session's (ETag ${currentTag}); an ICE restart needs If-Match: *`);
     }
