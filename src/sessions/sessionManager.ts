@@ -12,6 +12,7 @@ import type { RedisLinkStats } from './cluster/redisLink';
 import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { ClosedRecords } from './closedRecords';
+import { IdleWait } from './idleWait';
 import type { SummaryWebhookStats } from './summaryWebhook';
 import { summarySinkFor } from './summarySinks';
 
@@ -63,7 +64,7 @@ export class SessionManager {
   private readonly createdAt = Date.now();
   private shuttingDown: Promise<void> | null = null;
   /** Drains waiting for the last session to be released. */
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly idle = new IdleWait(() => this.trackingSet.size === 0 && this.releasing.size === 0);
 
   constructor(private readonly options: SessionManagerOptions) {
     const { config } = options;
@@ -120,7 +121,7 @@ export class SessionManager {
       openMedia: this.options.openMedia,
       untrack: (session) => {
         if (this.trackingSet.delete(session.id)) this.releasing.set(session.id, session);
-        this.notifyIfIdle();
+        this.idle.check();
       },
       inspect: this.options.inspectSession?.(id),
     });
@@ -131,7 +132,7 @@ export class SessionManager {
       const record = peer.view();
       this.archive.add(record);
       this.options.onSessionReleased?.(peer);
-      this.notifyIfIdle();
+      this.idle.check();
     });
     try {
       const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
@@ -263,32 +264,11 @@ export class SessionManager {
   async drain(timeoutMs: number): Promise<void> {
     this.accepting = false;
     this.cluster?.publishNow();
-    if (!this.isIdle && timeoutMs > 0 && !this.shuttingDown) {
+    if (this.count + this.releasing.size > 0 && timeoutMs > 0 && !this.shuttingDown) {
       this.options.logger.info('Draining: waiting for sessions to end', { sessions: this.trackingSet.size, timeout_ms: timeoutMs });
-      await this.untilIdle(timeoutMs);
+      await this.idle.wait(timeoutMs);
     }
     await this.shutdown();
-  }
-
-  private get isIdle(): boolean {
-    return this.trackingSet.size === 0 && this.releasing.size === 0;
-  }
-
-  private untilIdle(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.idleWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.idleWaiters.add(done);
-      if (this.isIdle) done();
-    });
-  }
-
-  private notifyIfIdle(): void {
-    if (this.isIdle) for (const waiter of [...this.idleWaiters]) waiter();
   }
 
   /** A5: closes every session concurrently; a session that fails to close does not stop the others. */
