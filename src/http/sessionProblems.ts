@@ -1,4 +1,6 @@
+import { IcePreconditionError } from '../peer/iceUpdates';
 import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
+import { IceFragmentError } from '../webrtc/iceFragment';
 import type { InstanceInfo } from '../sessions/cluster/instanceRegistry';
 import { ClusterUnavailableError } from '../sessions/cluster/cluster';
 import { InstanceUnreachableError } from '../sessions/cluster/clusterRpc';
@@ -47,9 +49,9 @@ export const askCluster = answeringWith(clusterProblem);
 function iceUpdateProblem(error: unknown): unknown {
   // Errors of a media worker keep their class's name only.
   switch ((error as Error | undefined)?.name) {
-    case 'IceFragmentError':
+    case IceFragmentError.name:
       return new HttpProblem(400, 'Invalid ICE fragment', (error as Error).message);
-    case 'IcePreconditionError':
+    case IcePreconditionError.name:
       return new HttpProblem(412, 'Precondition failed', (error as Error).message);
     case NoCandidateError.name:
       return new HttpProblem(503, 'ICE restart refused', `${(error as Error).message}; the current ICE session is kept`, { 'Retry-After': '5' });
