@@ -6,10 +6,10 @@ import { checkDetectorOptions, DEFAULT_DETECTOR, detectorNames } from './media/d
 import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
 import { clusterSettings, type ClusterConfig } from './clusterConfig';
+import { inputLimits, type InputLimits } from './limitsConfig';
 import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, webhookSecret, type Env } from './configValues';
 
 export { ConfigError };
-
 
 export interface ServerConfig {
   port: number;
@@ -69,6 +69,8 @@ export interface ServerConfig {
   maxSessions: number;
   /** Video tracks, and audio tracks, one session may send; an offer with more is refused (400). */
   maxTracksPerKind: number;
+  /** What one remote party may make the server spend (limitsConfig.ts). */
+  limits: InputLimits;
   /** Offers (POST /offer, /whip, renegotiations) and DELETEs allowed per client address a minute. */
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     authToken: authToken(env),
     maxSessions: integer(env, 'MAX_SESSIONS', 100, 1, 100_000),
     maxTracksPerKind: integer(env, 'MAX_TRACKS_PER_KIND', 2, 1, 64),
+    limits: inputLimits(env),
     rateLimits: {
       offersPerMinute: integer(env, 'RATE_LIMIT_OFFERS_PER_MINUTE', 60, 1, 1_000_000),
       deletesPerMinute: integer(env, 'RATE_LIMIT_DELETES_PER_MINUTE', 120, 1, 1_000_000),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { refusals } from './limits/refusals';
 import type { SessionView } from './protocol';
 import type { RedisLinkStats } from './sessions/cluster/redisLink';
 import type { SummaryWebhookStats } from './sessions/summaryWebhook';
@@ -108,6 +109,16 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const [worker, connections] of Object.entries(sources.mediaWorkerLoads?.() ?? {})) this.set({ worker }, connections);
+      },
+    });
+    new Counter({
+      name: 'input_refused_total',
+      help: 'Input from the network refused or dropped, by resource: over its budget (docs/security.md) or not parseable',
+      labelNames: ['resource'],
+      registers,
+      collect() {
+        // This thread's counts, the media workers' included (they report them with their status).
+        for (const [resource, count] of Object.entries(refusals.take() ?? {})) this.inc({ resource }, count ?? 0);
       },
     });
     if (sources.redisStats?.()) this.registerRedis(registers, () => sources.redisStats?.() ?? null);

@@ -9,7 +9,7 @@ const graph = () => folderGraph(path.join(ROOT, 'src'), { [path.join(ROOT, 'mach
  * src/ (config, logger, metrics, server, main) is a node of its own.
  */
 const FLOW = ['http', 'sessions', 'peer', 'media', 'webrtc'];
-const BELOW_ALL = ['counters', 'protocol'];
+const BELOW_ALL = ['counters', 'protocol', 'limits'];
 
 describe('layers', () => {
   it('finds a cycle when there is one (the check itself)', () => {

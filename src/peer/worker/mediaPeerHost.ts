@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../../config';
+import { refusals } from '../../limits/refusals';
 import { errorMessage, type Logger } from '../../logger';
 import type { AnalyzerSource } from '../../media/analyzer';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
@@ -144,5 +145,7 @@ export class MediaPeerHost {
       sessions.push([sessionId, status]);
     }
     if (sessions.length > 0) this.options.post({ type: 'status', sessions });
+    const refused = refusals.take();
+    if (refused) this.options.post({ type: 'refusals', counts: refused });
   }
 }

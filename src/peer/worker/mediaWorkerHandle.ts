@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { PeerSessionEvent } from '../../../machines/peerSession.types';
+import { refusals, type RefusedResource } from '../../limits/refusals';
 import type { Logger } from '../../logger';
 import { startWorkerThread } from '../../workerThreads';
 import type { FromMediaWorker, MediaMethod, MediaWorkerSetup, ToMediaWorker } from './mediaWorkerProtocol';
@@ -157,6 +158,9 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
         return this.peers.get(message.sessionId)?.emit(message.event);
       case 'status':
         for (const [sessionId, status] of message.sessions) this.peers.get(sessionId)?.update(status);
+        return;
+      case 'refusals':
+        for (const [resource, count] of Object.entries(message.counts)) refusals.count(resource as RefusedResource, count ?? 0);
         return;
       case 'log':
         return void this.logger.log({ ...message.meta, level: message.level, message: message.message });

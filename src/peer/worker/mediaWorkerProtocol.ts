@@ -1,6 +1,7 @@
 import type { PeerSessionEvent } from '../../../machines/peerSession.types';
 import type { ServerConfig } from '../../config';
 import type { DecoderBackendName } from '../../media/decode/videoDecoders';
+import type { RefusalCounts } from '../../limits/refusals';
 import type { SessionCounters } from '../../protocol';
 import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
@@ -55,5 +56,7 @@ export type FromMediaWorker =
   | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }
   /** Every 100 ms, the sessions whose status changed. */
   | { type: 'status'; sessions: Array<[sessionId: string, status: MediaStatus]> }
+  /** Input this worker refused since its last report (sent with the status, when there is any). */
+  | { type: 'refusals'; counts: RefusalCounts }
   | { type: 'measured'; requestId: number; connections: number; heapUsedBytes: number }
   | { type: 'stopped' };
