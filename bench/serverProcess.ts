@@ -26,6 +26,8 @@ export interface ServerProcess {
   startupLines: string[];
   /** The last lines the process printed (stdout and stderr), for error messages. */
   recentOutput(): string;
+  /** How many lines it has printed that match `pattern`, from now on (worker deaths, warnings). */
+  countLines(pattern: RegExp): () => number;
   /** SIGTERM, then SIGKILL if it is still there after `graceMs`; resolves once it has exited. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -64,6 +66,12 @@ export function startServerProcess(kind: ServerKind, options: StartOptions = {})
   const startupLines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const recentOutput = () => lines.join('\n');
+  const watchers: Array<{ pattern: RegExp; count: number }> = [];
+  const countLines = (pattern: RegExp) => {
+    const watcher = { pattern, count: 0 };
+    watchers.push(watcher);
+    return () => watcher.count;
+  };
 
   return new Promise<ServerProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -73,10 +81,11 @@ export function startServerProcess(kind: ServerKind, options: StartOptions = {})
     const onLine = (line: string) => {
       lines.push(line);
       if (lines.length > KEPT_LINES) lines.shift();
+      for (const watcher of watchers) if (watcher.pattern.test(line)) watcher.count++;
       const url = readyUrl(kind, line);
       if (url) {
         clearTimeout(timer);
-        resolve({ kind, pid: child.pid!, url, startupLines: [...startupLines], recentOutput, stop: stopper(child, exited) });
+        resolve({ kind, pid: child.pid!, url, startupLines: [...startupLines], recentOutput, countLines, stop: stopper(child, exited) });
       } else if (startupLines.length < KEPT_LINES) {
         startupLines.push(line);
       }

@@ -64,6 +64,12 @@ export interface Measurement {
   teardown_ms: number[];
   /** This server: MEDIA_WORKERS it ran with (its default: one per core). */
   media_workers: number | null;
+  /** What ran beside the load generator (MeasureOptions.alongside) reported when stopped; null without. */
+  alongside: Record<string, Record<string, number>> | null;
+  /** This server: media or frame workers that died (their log lines) from the load's start to the idle reading after it. */
+  worker_deaths: number | null;
+  /** This server: event-loop delay p99 over the load window, milliseconds, per thread (main, media-1, ...), from /metrics. */
+  event_loop_delay_p99_ms: Record<string, number> | null;
   /** This server, from its /metrics before the load and BENCH_IDLE_AFTER_MS after: what the load left behind. */
   afterwards: Afterwards | null;
   failures: string[];
@@ -181,6 +187,25 @@ export interface MeasureOptions {
   idleAfterMs: number;
   /** Added to the server's environment (this server's configuration). */
   env?: Record<string, string>;
+  /** Started with the load generator, stopped when it exits: other clients of the server (bench:hostile's attacks). */
+  alongside?: (server: ServerProcess) => Promise<{ stop(): Promise<Record<string, Record<string, number>>> }>;
+}
+
+/** This server's lines saying a worker died (MediaWorkerPool, FrameWorkerPool). */
+const WORKER_DEATH = /Media worker died|Frame worker replaced|Media worker keeps failing|Frame workers keep failing/;
+
+/** Event-loop delay p99 per thread since the previous scrape (prom-client resets its histogram on each). */
+async function eventLoopDelays(server: ServerProcess): Promise<Record<string, number> | null> {
+  if (server.kind !== 'this') return null;
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const delays: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const main = /^nodejs_eventloop_lag_p99_seconds (\S+)/.exec(line);
+    if (main) delays.main = round(Number(main[1]) * 1000, 2);
+    const worker = /^media_worker_event_loop_delay_p99_seconds\{worker="([^"]+)"\} (\S+)/.exec(line);
+    if (worker) delays[worker[1]!] = round(Number(worker[2]) * 1000, 2);
+  }
+  return delays;
 }
 
 /**
@@ -207,10 +232,15 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
         // the server exited: the failure shows in the load generator's sessions
       }
     }, SAMPLE_MS);
+    const deaths = server.kind === 'this' ? server.countLines(WORKER_DEATH) : null;
+    await eventLoopDelays(server);
     const cpuBefore = cpuSeconds(server.pid);
     const started = performance.now();
+    const beside = await options.alongside?.(server);
     const load = await runLoadGenerator({ url: server.url, sessions: k, seconds: options.seconds });
     const windowSeconds = (performance.now() - started) / 1000;
+    const delays = await eventLoopDelays(server);
+    const alongside = (await beside?.stop()) ?? null;
     clearInterval(sampler);
     const cpu = cpuSeconds(server.pid) - cpuBefore;
     const end = memory(server.pid);
@@ -236,6 +266,9 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
       setup_ms: load.sessions.flatMap((session) => (session.setup_ms === null ? [] : [session.setup_ms])),
       teardown_ms: load.sessions.flatMap((session) => (session.end_to_closed_ms === null ? [] : [session.end_to_closed_ms])),
       media_workers: mediaWorkersOf(server),
+      alongside,
+      worker_deaths: deaths?.() ?? null,
+      event_loop_delay_p99_ms: delays,
       afterwards: holdingsBefore && holdingsAfter ? { before: holdingsBefore, after: holdingsAfter } : null,
     };
   } catch (error) {

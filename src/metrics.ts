@@ -11,6 +11,8 @@ export interface MetricSources {
   webhookStats(): SummaryWebhookStats | null;
   /** Connections each media worker holds, by worker name; empty when they live on the main thread. */
   mediaWorkerLoads?(): Record<string, number>;
+  /** Each media worker's event-loop delay p99 since the previous call, seconds, by worker name. */
+  mediaWorkerLoopDelays?(): Promise<Record<string, number>>;
   /** This instance's link to Redis in a cluster, or null without one. */
   redisStats?(): RedisLinkStats | null;
 }
@@ -119,6 +121,16 @@ export class ServerMetrics {
       collect() {
         // This thread's counts, the media workers' included (they report them with their status).
         for (const [resource, count] of Object.entries(refusals.take() ?? {})) this.inc({ resource }, count ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'media_worker_event_loop_delay_p99_seconds',
+      help: 'Event-loop delay p99 of each media worker since the previous scrape (nodejs_eventloop_lag_p99_seconds is the main thread\'s)',
+      labelNames: ['worker'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [worker, seconds] of Object.entries((await sources.mediaWorkerLoopDelays?.()) ?? {})) this.set({ worker }, seconds);
       },
     });
     if (sources.redisStats?.()) this.registerRedis(registers, () => sources.redisStats?.() ?? null);

@@ -130,6 +130,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     liveSessions: () => manager.live(),
     webhookStats: () => manager.webhookStats(),
     mediaWorkerLoads: () => mediaWorkers?.loads() ?? {},
+    mediaWorkerLoopDelays: async () => Object.fromEntries((await mediaWorkers?.measure())?.map((held) => [held.name, held.eventLoopDelayP99Seconds]) ?? []),
     redisStats: () => manager.clusterStats(),
   });
   const app = createApp({

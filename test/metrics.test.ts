@@ -40,6 +40,8 @@ describe('GET /metrics', () => {
     expect(during.get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
     expect(during.get('frames_received_total')).toBe(0);
     expect(during.get(`media_worker_connections{worker="${peer.location}"}`)).toBe(1);
+    // Each media worker's event-loop delay since the previous scrape (resolution 10 ms: never 0 once it ran).
+    expect(during.get(`media_worker_event_loop_delay_p99_seconds{worker="${peer.location}"}`)).toBeGreaterThan(0);
 
     const closed = (await (await fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' })).json()) as {
       reason: string;

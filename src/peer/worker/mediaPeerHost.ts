@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ServerConfig } from '../../config';
 import { refusals } from '../../limits/refusals';
 import { errorMessage, type Logger } from '../../logger';
@@ -34,10 +35,13 @@ export class MediaPeerHost {
   private readonly hosted = new Map<string, Hosted>();
   private readonly aborts = new Map<number, AbortController>();
   private readonly timer: NodeJS.Timeout;
+  /** This thread's event-loop delay since the last `measure`: what a flood of input costs its sessions. */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private stopping: Promise<void> | null = null;
 
   constructor(private readonly options: MediaPeerHostOptions) {
     this.timer = setInterval(() => this.reportStatus(), STATUS_INTERVAL_MS);
+    this.loopDelay.enable();
   }
 
   get size(): number {
@@ -53,9 +57,19 @@ export class MediaPeerHost {
         return void this.call(message);
       case 'abort':
         return this.aborts.get(message.callId)?.abort();
-      case 'measure':
+      case 'measure': {
         this.options.collectGarbage?.();
-        return this.options.post({ type: 'measured', requestId: message.requestId, connections: this.hosted.size, heapUsedBytes: process.memoryUsage().heapUsed });
+        // Nanoseconds; the histogram starts again so that each measure covers the time since the last.
+        const eventLoopDelayP99Seconds = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e9 : 0;
+        this.loopDelay.reset();
+        return this.options.post({
+          type: 'measured',
+          requestId: message.requestId,
+          connections: this.hosted.size,
+          heapUsedBytes: process.memoryUsage().heapUsed,
+          eventLoopDelayP99Seconds,
+        });
+      }
     }
   }
 
@@ -63,6 +77,7 @@ export class MediaPeerHost {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
+      this.loopDelay.disable();
       await Promise.allSettled([...this.hosted.values()].map(({ peer }) => peer.closeConnection()));
       this.hosted.clear();
     })();

@@ -27,6 +27,8 @@ export interface MediaWorkerHoldings {
   name: string;
   connections: number;
   heapUsedBytes: number;
+  /** Event-loop delay p99 since the previous measure, seconds. */
+  eventLoopDelayP99Seconds: number;
 }
 
 
@@ -111,7 +113,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
 
   /** Its connections and heap, as the worker reports them; zero when it is gone. */
   measure(): Promise<MediaWorkerHoldings> {
-    if (!this.alive) return Promise.resolve({ name: this.name, connections: 0, heapUsedBytes: 0 });
+    if (!this.alive) return Promise.resolve({ name: this.name, connections: 0, heapUsedBytes: 0, eventLoopDelayP99Seconds: 0 });
     const requestId = this.nextCallId++;
     return new Promise((resolve) => {
       this.measures.set(requestId, resolve);
@@ -165,7 +167,12 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
       case 'log':
         return void this.logger.log({ ...message.meta, level: message.level, message: message.message });
       case 'measured':
-        this.measures.get(message.requestId)?.({ name: this.name, connections: message.connections, heapUsedBytes: message.heapUsedBytes });
+        this.measures.get(message.requestId)?.({
+          name: this.name,
+          connections: message.connections,
+          heapUsedBytes: message.heapUsedBytes,
+          eventLoopDelayP99Seconds: message.eventLoopDelayP99Seconds,
+        });
         this.measures.delete(message.requestId);
         return;
       case 'stopped':
@@ -191,7 +198,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
     this.goneBecause = why;
     for (const call of this.calls.values()) call.reject(new Error(`media worker ${this.name} is gone (${why})`));
     this.calls.clear();
-    for (const resolve of this.measures.values()) resolve({ name: this.name, connections: 0, heapUsedBytes: 0 });
+    for (const resolve of this.measures.values()) resolve({ name: this.name, connections: 0, heapUsedBytes: 0, eventLoopDelayP99Seconds: 0 });
     this.measures.clear();
     this.worker.removeAllListeners();
     void this.worker.terminate();

@@ -58,5 +58,6 @@ export type FromMediaWorker =
   | { type: 'status'; sessions: Array<[sessionId: string, status: MediaStatus]> }
   /** Input this worker refused since its last report (sent with the status, when there is any). */
   | { type: 'refusals'; counts: RefusalCounts }
-  | { type: 'measured'; requestId: number; connections: number; heapUsedBytes: number }
+  /** `eventLoopDelayP99Seconds`: the worker's event-loop delay p99 since the previous measure. */
+  | { type: 'measured'; requestId: number; connections: number; heapUsedBytes: number; eventLoopDelayP99Seconds: number }
   | { type: 'stopped' };
