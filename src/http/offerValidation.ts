@@ -56,11 +56,12 @@ export function checkOfferSdp(sdp: string, rules: OfferRules): string {
   if (!/^m=(audio|video) /m.test(sdp)) {
     throw new HttpProblem(400, 'Invalid SDP', 'the offer has no audio or video m-section: nothing to analyse');
   }
+  refusedAsSdpOffer(() => checkSectionCount(shape, rules.maxMediaSections));
+  checkOfferedCodecs(sdp, rules.receivedVideo);
   refusedAsSdpOffer(() => {
-    checkSections(shape, rules);
+    checkTransports(shape, rules.maxIceTransports);
     checkTrackCounts(shape, rules.maxTracksPerKind);
   });
-  checkOfferedCodecs(sdp, rules.receivedVideo);
   return sdp;
 }
 
@@ -82,19 +83,22 @@ function shapeOf(sdp: string): OfferShape {
   }
 }
 
-/** Too many m-sections, or sections needing more ICE transports (UDP sockets) than one session may open. */
-function checkSections(shape: OfferShape, { maxMediaSections, maxIceTransports }: OfferRules): void {
+/** Too many m-sections: each costs werift a transceiver, and parsing, whatever its port. */
+function checkSectionCount(shape: OfferShape, maxMediaSections: number): void {
   if (shape.sections > maxMediaSections) {
     throw new HttpProblem(400, 'Too many media sections', `the offer has ${shape.sections} m-sections; this server takes at most ${maxMediaSections} (MAX_MEDIA_SECTIONS)`);
   }
-  if (shape.transports > maxIceTransports) {
-    const needs = maxIceTransports === 1 ? 'every m-section in one BUNDLE group' : `at most ${maxIceTransports} ICE transports`;
-    throw new HttpProblem(
-      400,
-      'Too many ICE transports',
-      `the offer needs ${shape.transports} ICE transports (an m-section outside a BUNDLE group takes one of its own); this server takes ${needs} (MAX_ICE_TRANSPORTS)`,
-    );
-  }
+}
+
+/** Sections needing more ICE transports, each a UDP socket per local address, than one session may open. */
+function checkTransports(shape: OfferShape, maxIceTransports: number): void {
+  if (shape.transports <= maxIceTransports) return;
+  const needs = maxIceTransports === 1 ? 'every m-section in one BUNDLE group' : `at most ${maxIceTransports} ICE transports`;
+  throw new HttpProblem(
+    400,
+    'Too many ICE transports',
+    `the offer needs ${shape.transports} ICE transports (an m-section outside a BUNDLE group takes one of its own); this server takes ${needs} (MAX_ICE_TRANSPORTS)`,
+  );
 }
 
 /** An offer sending more than `max` video tracks, or more than `max` audio tracks, gets a 400 naming the limit. */
