@@ -9,7 +9,8 @@ import { admitInto, admitOfferCandidates, emptyTally, RemoteCandidateBudget, typ
  * restarts) and its trickled fragments: only what RemoteCandidateBudget admits reaches werift.
  * Beyond MAX_REMOTE_CANDIDATES, candidates are dropped, not refused (as RFC 9725 drops those a
  * server cannot use): a client cannot know the cap, and its first candidates (host, then
- * reflexive) are its likeliest to work. Refused and capped ones count as
+ * reflexive) are its likeliest to work. An address checked in vain in one ICE session is not
+ * admitted in a later one. Refused, capped and such retired ones count as
  * `input_refused_total{resource="remote_candidate"}`, with a warning at a bounded rate.
  */
 export class CandidateIntake {
@@ -19,13 +20,23 @@ export class CandidateIntake {
   constructor(
     maxRemoteCandidates: number,
     private readonly log: Logger,
+    /** The remote addresses checked and never answered so far (unansweredRemoteAddresses of the connection). */
+    private readonly unanswered: () => Array<{ address: string; port: number }> = () => [],
   ) {
     this.budget = new RemoteCandidateBudget(maxRemoteCandidates);
   }
 
-  /** The offer with only its admitted candidates (keyed to the ICE session of its credentials). */
+  /**
+   * The offer with only its admitted candidates (keyed to the ICE session of its credentials).
+   * An offer starting a new ICE session (a restart) first retires the addresses the previous one
+   * checked in vain: each address gets one ICE session of unanswered checks at most.
+   */
   offer(offerSdp: string): string {
-    const { sdp, tally } = admitOfferCandidates(offerSdp, this.budget, iceCredentials(offerSdp)?.ufrag ?? null);
+    const ufrag = iceCredentials(offerSdp)?.ufrag ?? null;
+    if (this.budget.currentIceSession !== null && ufrag !== this.budget.currentIceSession) {
+      for (const { address, port } of this.unanswered()) this.budget.markSilent(address, port);
+    }
+    const { sdp, tally } = admitOfferCandidates(offerSdp, this.budget, ufrag);
     this.report(tally, 'offer');
     return sdp;
   }
@@ -44,13 +55,14 @@ export class CandidateIntake {
   }
 
   private report(tally: CandidateTally, from: 'offer' | 'fragment'): void {
-    const dropped = tally.refused + tally.overCap;
+    const dropped = tally.refused + tally.overCap + tally.silent;
     if (dropped === 0) return;
     refusals.count('remote_candidate', dropped);
     this.warnings.warn(this.log, 'remote_candidate', 'Remote ICE candidates dropped', {
       from,
       refused_addresses: tally.refused,
       over_cap: tally.overCap,
+      never_answered: tally.silent,
       max_remote_candidates: this.budget.max,
     });
   }

@@ -9,6 +9,7 @@ import type { CloseReason, Detection, SessionCounters, StreamClosedEvent } from 
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { createPeerConnection, transportsClosed, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
+import { unansweredRemoteAddresses } from '../webrtc/unansweredChecks';
 import { CandidateIntake } from './candidateIntake';
 import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { EventChannel } from './eventChannel';
@@ -105,7 +106,7 @@ export class MediaPeer implements PeerMediaLink {
       log,
     );
     this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
-    this.candidates = new CandidateIntake(config.limits.maxRemoteCandidates, log);
+    this.candidates = new CandidateIntake(config.limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));
     this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), candidates: this.candidates, log });
     this.watchPeerConnection();
   }

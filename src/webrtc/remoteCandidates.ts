@@ -55,7 +55,7 @@ export function usableByServer(candidate: ParsedCandidate): boolean {
   return candidate.transport === 'udp' && IPV4.test(candidate.address);
 }
 
-export type Admission = 'added' | 'duplicate' | 'over_cap';
+export type Admission = 'added' | 'duplicate' | 'over_cap' | 'silent';
 
 /**
  * One session's remote candidates: distinct transport addresses (UDP address and port) over
@@ -67,9 +67,25 @@ export type Admission = 'added' | 'duplicate' | 'over_cap';
 export class RemoteCandidateBudget {
   private readonly known = new Set<string>();
   private current = new Set<string>();
+  /** Addresses that never answered a check of an earlier ICE session: never checked again. */
+  private readonly silent = new Set<string>();
   private iceSession: string | null = null;
 
   constructor(readonly max: number) {}
+
+  /** The remote ufrag of the ICE session candidates were last admitted for (null before any). */
+  get currentIceSession(): string | null {
+    return this.iceSession;
+  }
+
+  /**
+   * An address every check to which went unanswered: a later ICE session of the session will
+   * not check it again, so the STUN requests to an address that never answers are bounded over
+   * the session's life, not once per ICE restart.
+   */
+  markSilent(address: string, port: number): void {
+    this.silent.add(`${address} ${port}`);
+  }
 
   /** How many distinct addresses the session has named. */
   get size(): number {
@@ -83,6 +99,7 @@ export class RemoteCandidateBudget {
     }
     const key = `${candidate.transport} ${candidate.address} ${candidate.port} ${candidate.component}`;
     if (this.current.has(key)) return 'duplicate';
+    if (this.silent.has(`${candidate.address} ${candidate.port}`)) return 'silent';
     if (!this.known.has(key) && this.known.size >= this.max) return 'over_cap';
     this.known.add(key);
     this.current.add(key);
@@ -99,12 +116,14 @@ export interface CandidateTally {
   refused: number;
   /** Beyond the session's MAX_REMOTE_CANDIDATES. */
   overCap: number;
+  /** Of an address that never answered a check in an earlier ICE session. */
+  silent: number;
   /** Given already in this ICE session. */
   duplicates: number;
 }
 
 export function emptyTally(): CandidateTally {
-  return { added: 0, discarded: 0, refused: 0, overCap: 0, duplicates: 0 };
+  return { added: 0, discarded: 0, refused: 0, overCap: 0, duplicates: 0, silent: 0 };
 }
 
 /**
@@ -131,6 +150,7 @@ export function admitOfferCandidates(sdp: string, budget: RemoteCandidateBudget,
 export function admitInto(tally: CandidateTally, admission: Admission): boolean {
   if (admission === 'added') tally.added += 1;
   else if (admission === 'duplicate') tally.duplicates += 1;
+  else if (admission === 'silent') tally.silent += 1;
   else tally.overCap += 1;
   return admission === 'added';
 }

@@ -9,9 +9,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { refusals } from '../../src/limits/refusals';
 import { inputLimits } from '../../src/limitsConfig';
 import { iceCredentials } from '../../src/webrtc/iceFragment';
-import { expectNothingLeft, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventually, expectNothingLeft, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 import { createPublisher, postWhip } from '../helpers/whipPublisher';
-import type { RTCPeerConnection } from 'werift';
+import { CandidatePairState, type RTCPeerConnection } from 'werift';
 
 const FRAGMENT = 'application/trickle-ice-sdpfrag';
 const CAP = 32;
@@ -127,6 +127,26 @@ describe('remote ICE candidates (MAX_REMOTE_CANDIDATES, refused addresses)', () 
     expect((await patch(location, etag, body)).status).toBe(204);
     expect(ice().remoteCandidates.length).toBe(CAP);
     expect(refusals.take()).toMatchObject({ remote_candidate: 4 });
+    await peer.close('CLOSE_REQUESTED');
+  });
+
+  it('an address that never answered a check is not checked again after an ICE restart: its STUN stops there', async () => {
+    const { location, etag, ice, peer } = await publishWithoutCandidates();
+    const targets = await Promise.all(Array.from({ length: 3 }, () => victim()));
+    const lines = targets.map((target, index) => candidate(index, '127.0.0.1', target.port));
+    expect((await patch(location, etag, [...lines, ''].join('\r\n'))).status).toBe(204);
+    // werift gives up a check after 5 sends 50, 100, 200, 400 and 800 ms apart.
+    await eventually(() => targets.every((target) => target.stun() > 0) && ice().checkList.every((pair) => pair.state === CandidatePairState.FAILED), 10_000, 'the checks to fail');
+    const before = targets.map((target) => target.stun());
+    refusals.take();
+
+    const restart = ['a=ice-ufrag:newU', 'a=ice-pwd:newpasswordnewpassword00', ...lines, ''].join('\r\n');
+    const restarted = await fetch(server.url + location, { method: 'PATCH', headers: { 'content-type': FRAGMENT, 'if-match': '*' }, body: restart });
+    expect(restarted.status).toBe(200);
+    expect(ice().remoteCandidates).toEqual([]);
+    expect(refusals.take()).toMatchObject({ remote_candidate: 3 });
+    await sleep(1500);
+    expect(targets.map((target) => target.stun())).toEqual(before);
     await peer.close('CLOSE_REQUESTED');
   });
 });
