@@ -11,7 +11,7 @@ import { inputLimits } from '../../src/limitsConfig';
 import { iceCredentials } from '../../src/webrtc/iceFragment';
 import { eventually, expectNothingLeft, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 import { createPublisher, postWhip } from '../helpers/whipPublisher';
-import { CandidatePairState, type RTCPeerConnection } from 'werift';
+import { CandidatePairState, classes, Message, methods, type RTCPeerConnection } from 'werift';
 
 const FRAGMENT = 'application/trickle-ice-sdpfrag';
 const CAP = 32;
@@ -147,6 +147,27 @@ describe('remote ICE candidates (MAX_REMOTE_CANDIDATES, refused addresses)', () 
     expect(refusals.take()).toMatchObject({ remote_candidate: 3 });
     await sleep(1500);
     expect(targets.map((target) => target.stun())).toEqual(before);
+    await peer.close('CLOSE_REQUESTED');
+  });
+
+  it.each([401, 487])('a candidate answering every check with a STUN %i error gets a bounded number of checks, not one per answer', async (code) => {
+    const { location, etag, peer, publisher } = await publishWithoutCandidates();
+    const target = await victim();
+    // The candidate's owner knows its own ice-pwd, the key werift checks a response's integrity with.
+    const key = Buffer.from(iceCredentials(publisher.offerSdp)!.pwd, 'utf8');
+    target.socket.on('message', (data, from) => {
+      if (data.length < 20 || data.readUInt16BE(0) !== 0x0001) return;
+      const response = new Message(methods.BINDING, classes.ERROR, Buffer.from(data.subarray(8, 20)))
+        .setAttribute('ERROR-CODE', [code, code === 401 ? 'Unauthorized' : 'Role Conflict'])
+        .addMessageIntegrity(key)
+        .addFingerprint();
+      target.socket.send(response.bytes, from.port, from.address);
+    });
+    expect((await patch(location, etag, candidate(1, '127.0.0.1', target.port) + '\r\n')).status).toBe(204);
+    await sleep(1500);
+    // Two local candidates at most, each pair checked twice (the check and its one repeat).
+    expect(target.stun()).toBeGreaterThan(0);
+    expect(target.stun()).toBeLessThanOrEqual(2 * 2);
     await peer.close('CLOSE_REQUESTED');
   });
 });
