@@ -1,7 +1,7 @@
 import express, { type Request } from 'express';
 import type { InputLimits } from '../limitsConfig';
 import type { SessionManager } from '../sessions/sessionManager';
-import { ICE_FRAGMENT_TYPE, iceEntityTag } from '../webrtc/iceFragment';
+import { ICE_FRAGMENT_TYPE, iceEntityTag, IceFragmentError, parseIceFragment } from '../webrtc/iceFragment';
 import { checkOfferSdp, offerRules } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
@@ -108,9 +108,10 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
       throw new HttpProblem(428, 'Precondition required', 'a PATCH of a WHIP session needs If-Match: the ETag of its ICE session, or "*" for an ICE restart');
     }
     const body = typeof req.body === 'string' ? req.body : '';
-    // What an ICE restart must look like (If-Match: *, new credentials): spent before the media
-    // worker sees it; a trickle under `*` with the same credentials is counted too.
-    if (ifMatch.trim() === '*' && /^a=ice-ufrag:/m.test(body)) renegotiations.spend(peer, 'ICE restart');
+    // What an ICE restart must look like (If-Match: *, credentials, read by the parser the media
+    // side uses): spent before the media side sees it; a trickle under `*` with the same
+    // credentials is counted too.
+    if (ifMatch.trim() === '*' && carriesCredentials(body)) renegotiations.spend(peer, 'ICE restart');
     const result = await updatingIce(() => peer.updateIce(body, ifMatch));
     iceUpdated?.(result.restarted ? 'restart' : 'trickle');
     if (!result.restarted) {
@@ -133,6 +134,16 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
 function requireIceFragment(req: Request, res: express.Response, next: express.NextFunction): void {
   if (!req.is(ICE_FRAGMENT_TYPE)) res.set('Accept-Patch', ICE_FRAGMENT_TYPE);
   requireContentType(ICE_FRAGMENT_TYPE)(req, res, next);
+}
+
+/** Whether a PATCH body is a fragment with an ice-ufrag; a body that does not parse is refused later, by the media side. */
+function carriesCredentials(body: string): boolean {
+  try {
+    return parseIceFragment(body).ufrag !== null;
+  } catch (error) {
+    if (error instanceof IceFragmentError) return false;
+    throw error;
+  }
 }
 
 function readSdpBody(body: unknown): string {

@@ -76,15 +76,20 @@ describe('RENEGOTIATIONS_PER_MINUTE over HTTP', () => {
     expect(first.status).toBe(200);
     await applyRestartAnswer(publisher, await first.text());
 
+    const secondBody = await restartIceOffer(publisher);
     const second = await fetch(server.url + location, {
       method: 'PATCH',
       headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
-      body: await restartIceOffer(publisher),
+      body: secondBody,
     });
     expect(second.status).toBe(429);
     expect(second.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(second.headers.get('retry-after')).toBe('60');
     expect(((await second.json()) as { title: string }).title).toBe('Too many renegotiations');
+    // Read as the media side reads it: a line with leading space is still an ice-ufrag.
+    const spaced = secondBody.replace(/^a=ice-ufrag/m, '  a=ice-ufrag');
+    const third = await fetch(server.url + location, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' }, body: spaced });
+    expect(third.status).toBe(429);
     // A PATCH that cannot be a restart (no credentials) is not counted.
     expect((await restart()).status).toBe(400);
 
