@@ -14,6 +14,11 @@ export interface InputLimits {
   maxFramePackets: number;
   /** m-sections in one offer (MAX_MEDIA_SECTIONS). */
   maxMediaSections: number;
+  /**
+   * ICE transports one session's offer may make the server open (MAX_ICE_TRANSPORTS), each a UDP
+   * socket per local address: 1 requires every m-section in one BUNDLE group.
+   */
+  maxIceTransports: number;
   /** Remote ICE candidates one session may give, offers and trickled fragments together (MAX_REMOTE_CANDIDATES). */
   maxRemoteCandidates: number;
   /** Bytes of one data-channel message from the client (MAX_CLIENT_MESSAGE_BYTES). */
@@ -33,6 +38,7 @@ export function inputLimits(env: Env): InputLimits {
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', 4 * 1024 * 1024, 16 * 1024, 256 * 1024 * 1024),
     maxFramePackets: integer(env, 'MAX_FRAME_PACKETS', 4096, 16, 1_000_000),
     maxMediaSections: integer(env, 'MAX_MEDIA_SECTIONS', 8, 1, 256),
+    maxIceTransports: integer(env, 'MAX_ICE_TRANSPORTS', 1, 1, 64),
     maxRemoteCandidates: integer(env, 'MAX_REMOTE_CANDIDATES', 32, 1, 10_000),
     maxClientMessageBytes: integer(env, 'MAX_CLIENT_MESSAGE_BYTES', 16 * 1024, 256, 1024 * 1024),
     clientMessagesPerSecond: integer(env, 'CLIENT_MESSAGES_PER_SECOND', 20, 1, 100_000),

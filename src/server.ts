@@ -141,6 +141,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     authToken: config.authToken,
     rateLimits: config.rateLimits,
     corsAllowOrigin: config.corsAllowOrigin,
+    inputLimits: config.limits,
   });
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));

@@ -1,10 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { inputLimits as defaultInputLimits, type InputLimits } from '../limitsConfig';
 import type { Logger } from '../logger';
 import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
 import { createPageRouter } from './pageRoutes';
+import { RenegotiationBudget } from './renegotiationBudget';
 import { HttpProblem, sendProblem } from './problem';
 import { securityHeaders, sessionRateLimits } from './protection';
 import { createClusterRouter, degradedParts } from './clusterRoutes';
@@ -21,9 +23,11 @@ export interface AppOptions {
   authToken?: string;
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
+  /** What one remote party may make the server spend (config.limits); the defaults when absent. */
+  inputLimits?: InputLimits;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}) }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -50,9 +54,10 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   }
 
   const limits = sessionRateLimits(rateLimits);
-  app.use(createSessionRouter({ manager, maxBodyBytes, limits }));
+  const renegotiations = new RenegotiationBudget(inputLimits.renegotiationsPerMinute);
+  app.use(createSessionRouter({ manager, maxBodyBytes, limits, inputLimits, renegotiations }));
   const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
-  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits, iceUpdated }));
+  app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits, inputLimits, renegotiations, iceUpdated }));
 
   app.use(createPageRouter());
 

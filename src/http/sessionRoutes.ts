@@ -1,8 +1,10 @@
 import express from 'express';
+import type { InputLimits } from '../limitsConfig';
 import type { SessionManager } from '../sessions/sessionManager';
-import { readOffer } from './offerValidation';
+import { offerRules, readOffer } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
+import type { RenegotiationBudget } from './renegotiationBudget';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 
@@ -11,6 +13,10 @@ export interface SessionRouterOptions {
   maxBodyBytes: number;
   /** The budgets shared with the WHIP routes. */
   limits: SessionRateLimits;
+  /** What one offer may ask for (MAX_MEDIA_SECTIONS, MAX_ICE_TRANSPORTS). */
+  inputLimits: InputLimits;
+  /** Renegotiations and WHIP ICE restarts per session (shared with the WHIP routes). */
+  renegotiations: RenegotiationBudget;
 }
 
 const unknownSession = (id: string) => new HttpProblem(404, 'Unknown session', `no session with id "${id.slice(0, 64)}"`);
@@ -21,19 +27,21 @@ const requireJson = requireContentType('application/json');
  * renegotiates it, GET /sessions and /sessions/<id> read the records, DELETE /sessions/<id>
  * ends a session and answers its summary.
  */
-export function createSessionRouter({ manager, maxBodyBytes, limits }: SessionRouterOptions): express.Router {
+export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits, renegotiations }: SessionRouterOptions): express.Router {
   const router = express.Router();
   const json = express.json({ limit: maxBodyBytes });
 
   router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
-    const offerSdp = readOffer(req.body, manager);
+    const offerSdp = readOffer(req.body, offerRules(manager, inputLimits));
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 
   router.post('/sessions/:id/offer', limits.offers, requireJson, json, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const offerSdp = readOffer(req.body, manager);
+    const offerSdp = readOffer(req.body, offerRules(manager, inputLimits));
+    const live = manager.get(id);
+    if (live) renegotiations.spend(live, 'renegotiation');
     const answerSdp = await negotiate(() => manager.renegotiate(id, offerSdp));
     if (answerSdp === undefined) {
       const owner = await askCluster(() => manager.ownerOf(id));

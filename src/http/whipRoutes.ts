@@ -1,9 +1,11 @@
 import express, { type Request } from 'express';
+import type { InputLimits } from '../limitsConfig';
 import type { SessionManager } from '../sessions/sessionManager';
-import { ICE_FRAGMENT_TYPE, iceEntityTag } from '../webrtc/iceFragment';
-import { checkOfferSdp } from './offerValidation';
+import { ICE_FRAGMENT_TYPE, iceEntityTag, IceFragmentError, parseIceFragment } from '../webrtc/iceFragment';
+import { checkOfferSdp, offerRules } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
+import type { RenegotiationBudget } from './renegotiationBudget';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 
@@ -14,6 +16,10 @@ export interface WhipRouterOptions {
   allowOrigin: string;
   /** The budgets shared with the session routes: POST /whip spends an offer, DELETE a deletion. */
   limits: SessionRateLimits;
+  /** What one offer may ask for (MAX_MEDIA_SECTIONS, MAX_ICE_TRANSPORTS). */
+  inputLimits: InputLimits;
+  /** Renegotiations and ICE restarts per session (shared with the session routes). */
+  renegotiations: RenegotiationBudget;
   /** Called for each PATCH applied (the metrics). */
   iceUpdated?: (kind: 'trickle' | 'restart') => void;
 }
@@ -47,7 +53,7 @@ export function whipSessionLocation(sessionId: string): string {
  * offer, the session resource `/whip/<session_id>` takes trickled candidates and ICE restarts
  * with PATCH (section 4.3; the `ETag` of the 201 names the ICE session) and ends it with DELETE.
  */
-export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, iceUpdated }: WhipRouterOptions): express.Router {
+export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, inputLimits, renegotiations, iceUpdated }: WhipRouterOptions): express.Router {
   const router = express.Router();
   const cors = corsHeaders(allowOrigin);
 
@@ -66,7 +72,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
   });
 
   router.post(WHIP_ENDPOINT, requireContentType(SDP_TYPE), express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
-    const offerSdp = checkOfferSdp(readSdpBody(req.body), manager);
+    const offerSdp = checkOfferSdp(readSdpBody(req.body), offerRules(manager, inputLimits));
     const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
     res.status(201).location(whipSessionLocation(sessionId)).set('ETag', iceEntityTag(answerSdp)).type(SDP_TYPE).send(answerSdp);
   });
@@ -101,7 +107,12 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
     if (ifMatch === undefined) {
       throw new HttpProblem(428, 'Precondition required', 'a PATCH of a WHIP session needs If-Match: the ETag of its ICE session, or "*" for an ICE restart');
     }
-    const result = await updatingIce(() => peer.updateIce(typeof req.body === 'string' ? req.body : '', ifMatch));
+    const body = typeof req.body === 'string' ? req.body : '';
+    // What an ICE restart must look like (If-Match: *, credentials, read by the parser the media
+    // side uses): spent before the media side sees it; a trickle under `*` with the same
+    // credentials is counted too.
+    if (ifMatch.trim() === '*' && carriesCredentials(body)) renegotiations.spend(peer, 'ICE restart');
+    const result = await updatingIce(() => peer.updateIce(body, ifMatch));
     iceUpdated?.(result.restarted ? 'restart' : 'trickle');
     if (!result.restarted) {
       res.status(204).end();
@@ -123,6 +134,16 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
 function requireIceFragment(req: Request, res: express.Response, next: express.NextFunction): void {
   if (!req.is(ICE_FRAGMENT_TYPE)) res.set('Accept-Patch', ICE_FRAGMENT_TYPE);
   requireContentType(ICE_FRAGMENT_TYPE)(req, res, next);
+}
+
+/** Whether a PATCH body is a fragment with an ice-ufrag; a body that does not parse is refused later, by the media side. */
+function carriesCredentials(body: string): boolean {
+  try {
+    return parseIceFragment(body).ufrag !== null;
+  } catch (error) {
+    if (error instanceof IceFragmentError) return false;
+    throw error;
+  }
 }
 
 function readSdpBody(body: unknown): string {

@@ -10,6 +10,7 @@ import {
   parseIceFragment,
   type IceFragment,
 } from '../webrtc/iceFragment';
+import type { CandidateIntake } from './candidateIntake';
 
 /** What a PATCH of ICE did: candidates added (204), or an ICE restart with our new side (200). */
 export type IceUpdateResult = { restarted: false } | { restarted: true; fragment: string; etag: string };
@@ -25,6 +26,8 @@ export interface IceUpdatesOptions {
   lastOffer(): string | null;
   /** Applies an offer (the ICE restart's) the way any renegotiation is applied, and answers it. */
   negotiate(offerSdp: string): Promise<string>;
+  /** The session's remote candidates: werift sees only the fragment's candidates it admits. */
+  candidates: CandidateIntake;
   log: Logger;
 }
 
@@ -64,12 +67,23 @@ export class IceUpdates {
     if (isRestart && ifMatch.trim() !== '*') {
       throw new IcePreconditionError(`the fragment's ice-ufrag is not the current ICE session's (ETag ${currentTag}); an ICE restart needs If-Match: *`);
     }
-    if (isRestart) return this.restart(fragment, offer);
-    for (const { mid, candidate } of fragment.candidates) {
+    // An ICE restart's candidates go with its offer, through the same door (answerOffer).
+    if (isRestart) {
+      this.options.candidates.restartFragment(fragment);
+      return this.restart(fragment, offer);
+    }
+    const admitted = this.options.candidates.fragment(fragment, remote?.ufrag ?? null);
+    for (const { mid, candidate } of admitted) {
       await pc.addIceCandidate({ candidate, sdpMid: this.knownMid(mid), usernameFragment: fragment.ufrag ?? undefined });
     }
     if (fragment.endOfCandidates) await pc.addIceCandidate({ candidate: '', sdpMid: this.knownMid(fragment.firstMid) });
-    log.debug('Trickled ICE candidates', { added: fragment.candidates.length, discarded: fragment.discarded, end: fragment.endOfCandidates });
+    log.debug('Trickled ICE candidates', {
+      added: admitted.length,
+      dropped: fragment.candidates.length - admitted.length,
+      discarded: fragment.discarded,
+      refused: fragment.refused,
+      end: fragment.endOfCandidates,
+    });
     return { restarted: false };
   }
 
@@ -78,7 +92,7 @@ export class IceUpdates {
     if (ufrag === null || pwd === null) throw new IceFragmentError('an ICE restart needs ice-ufrag and ice-pwd');
     const answer = await this.options.negotiate(withNewIce(offer, { ...fragment, ufrag, pwd }));
     this.restarts += 1;
-    this.options.log.info('ICE restarted', { restarts: this.restarts, candidates: fragment.candidates.length, discarded: fragment.discarded });
+    this.options.log.info('ICE restarted', { restarts: this.restarts, candidates: fragment.candidates.length, discarded: fragment.discarded, refused: fragment.refused });
     return { restarted: true, fragment: iceFragmentOf(answer), etag: iceEntityTag(answer) };
   }
 

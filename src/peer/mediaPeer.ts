@@ -9,6 +9,8 @@ import type { CloseReason, Detection, SessionCounters, StreamClosedEvent } from 
 import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { createPeerConnection, transportsClosed, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
+import { unansweredRemoteAddresses } from '../webrtc/unansweredChecks';
+import { CandidateIntake } from './candidateIntake';
 import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { EventChannel } from './eventChannel';
 import { guardCallback } from './guardCallback';
@@ -50,6 +52,8 @@ export class MediaPeer implements PeerMediaLink {
   private readonly events: EventChannel;
   private readonly detectionEvents: DetectionEvents;
   private readonly ice: IceUpdates;
+  /** Every remote candidate of the session passes here (MAX_REMOTE_CANDIDATES, refused addresses). */
+  private readonly candidates: CandidateIntake;
   /** The client's last offer as applied: an ICE restart is applied as this offer with new ICE. */
   private lastOffer: string | null = null;
   private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
@@ -102,7 +106,8 @@ export class MediaPeer implements PeerMediaLink {
       log,
     );
     this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
-    this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), log });
+    this.candidates = new CandidateIntake(config.limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));
+    this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), candidates: this.candidates, log });
     this.watchPeerConnection();
   }
 
@@ -117,7 +122,7 @@ export class MediaPeer implements PeerMediaLink {
   /** Applies the client's offer and returns the answer with all ICE candidates. */
   async negotiate(offerSdp: string): Promise<string> {
     const { pc, peerOptions, options } = this;
-    const answer = await answerOffer({ pc, peerOptions, receivedVideo: options.receivedVideo }, offerSdp);
+    const answer = await answerOffer({ pc, peerOptions, receivedVideo: options.receivedVideo, candidates: this.candidates }, offerSdp);
     this.lastOffer = offerSdp;
     // A session closed while the answer was made has closed its connection already: nothing to watch.
     if (this.closing) return answer;

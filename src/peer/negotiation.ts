@@ -4,6 +4,7 @@ import { answerInOfferedCodecOrder } from '../webrtc/offeredCodecOrder';
 import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { withReceivableVideoFormats } from '../webrtc/receivableOffer';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
+import type { CandidateIntake } from './candidateIntake';
 
 export class SessionClosedError extends Error {
   override name = 'SessionClosedError';
@@ -14,11 +15,13 @@ export interface OfferContext {
   peerOptions: PeerConnectionOptions;
   /** What the decoders decode: werift sees only the offered video formats of it. */
   receivedVideo: ReceivedVideo;
+  /** The session's remote candidates: werift sees only the offer's candidates it admits. */
+  candidates: CandidateIntake;
 }
 
 /** Applies the client's offer to the connection and returns the answer with all ICE candidates. */
-export async function answerOffer({ pc, peerOptions, receivedVideo }: OfferContext, offerSdp: string): Promise<string> {
-  const receivable = withReceivableVideoFormats(offerSdp, receivedVideo);
+export async function answerOffer({ pc, peerOptions, receivedVideo, candidates }: OfferContext, offerSdp: string): Promise<string> {
+  const receivable = withReceivableVideoFormats(candidates.offer(offerSdp), receivedVideo);
   await pc.setRemoteDescription({ type: 'offer', sdp: receivable });
   answerAsDtlsServer(pc);
   answerInOfferedCodecOrder(pc, receivable);

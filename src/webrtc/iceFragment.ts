@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseCandidate, refusedCandidateAddress, usableByServer, type ParsedCandidate } from './remoteCandidates';
 
 /**
  * SDP fragments of trickle ICE (`application/trickle-ice-sdpfrag`, RFC 8840 section 9) as WHIP
@@ -17,6 +18,7 @@ export interface FragmentCandidate {
   mid: string | null;
   /** The attribute's value, `candidate:...`. */
   candidate: string;
+  parsed: ParsedCandidate;
 }
 
 export interface IceFragment {
@@ -24,8 +26,13 @@ export interface IceFragment {
   pwd: string | null;
   /** The candidates this server can use: UDP over IPv4 (RFC 9725: others are silently discarded). */
   candidates: FragmentCandidate[];
-  /** Candidates that were well formed but of a transport or address this server does not use. */
+  /** Candidates that were well formed but of a transport or address family this server does not use. */
   discarded: number;
+  /**
+   * Candidates no check may ever go to (refusedCandidateAddress: mDNS names, unspecified,
+   * multicast, broadcast addresses): dropped like the discarded ones, but counted as refusals.
+   */
+  refused: number;
   endOfCandidates: boolean;
   /** The mid of the fragment's first m-section, if it has one. */
   firstMid: string | null;
@@ -37,14 +44,11 @@ export class IceFragmentError extends Error {
 }
 
 const SDP_LINE = /^([a-z])=(.*)$/;
-/** foundation component transport priority address port "typ" type [extensions] (RFC 8839 section 5.1). */
-const CANDIDATE = /^candidate:(\S{1,32}) (\d{1,3}) (\S+) (\d{1,10}) (\S+) (\d{1,5}) typ (host|srflx|prflx|relay)(?: .*)?$/i;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const ICE_CHAR = /^[A-Za-z0-9+/]+$/;
 
 /** Parses a PATCH body; throws IceFragmentError for anything that is not a well-formed fragment. */
 export function parseIceFragment(text: string): IceFragment {
-  const fragment: IceFragment = { ufrag: null, pwd: null, candidates: [], discarded: 0, endOfCandidates: false, firstMid: null };
+  const fragment: IceFragment = { ufrag: null, pwd: null, candidates: [], discarded: 0, refused: 0, endOfCandidates: false, firstMid: null };
   let mid: string | null = null;
   let inMedia = false;
   let lines = 0;
@@ -74,9 +78,10 @@ export function parseIceFragment(text: string): IceFragment {
       case 'ice-pwd':
         return setCredential(fragment, name === 'ice-ufrag' ? 'ufrag' : 'pwd', argument, where);
       case 'candidate': {
-        const candidate = CANDIDATE.exec(value);
-        if (!candidate) throw new IceFragmentError(`${where} is not a valid ICE candidate: ${JSON.stringify(line.slice(0, 120))}`);
-        if (candidate[3]!.toLowerCase() === 'udp' && IPV4.test(candidate[5]!)) fragment.candidates.push({ mid, candidate: value });
+        const parsed = parseCandidate(value);
+        if (!parsed) throw new IceFragmentError(`${where} is not a valid ICE candidate: ${JSON.stringify(line.slice(0, 120))}`);
+        if (refusedCandidateAddress(parsed.address, parsed.port) !== undefined) fragment.refused += 1;
+        else if (usableByServer(parsed)) fragment.candidates.push({ mid, candidate: value, parsed });
         else fragment.discarded += 1;
         return;
       }

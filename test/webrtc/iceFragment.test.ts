@@ -40,7 +40,7 @@ const RESTART = [
 describe('trickle ICE fragments (RFC 8840, RFC 9725 section 4.3)', () => {
   it('reads credentials, the first mid and the candidates a UDP/IPv4 server can use', () => {
     const fragment = parseIceFragment(RESTART);
-    expect(fragment).toMatchObject({ ufrag: 'ysXw', pwd: 'vw5LmwG4y/e6dPP/zAP9Gp5k', firstMid: '0', endOfCandidates: false, discarded: 3 });
+    expect(fragment).toMatchObject({ ufrag: 'ysXw', pwd: 'vw5LmwG4y/e6dPP/zAP9Gp5k', firstMid: '0', endOfCandidates: false, discarded: 2, refused: 1 });
     expect(fragment.candidates.map(({ mid, candidate }) => [mid, candidate.split(' ')[4]])).toEqual([
       ['0', '192.0.2.1'],
       ['0', '198.51.100.2'],
@@ -50,7 +50,13 @@ describe('trickle ICE fragments (RFC 8840, RFC 9725 section 4.3)', () => {
   it('takes a bare candidate list with end-of-candidates and LF line ends', () => {
     const fragment = parseIceFragment('a=candidate:1 1 UDP 2130706431 10.0.0.1 5000 typ srflx raddr 0.0.0.0 rport 0\na=end-of-candidates\n');
     expect(fragment).toMatchObject({ ufrag: null, pwd: null, firstMid: null, endOfCandidates: true });
-    expect(fragment.candidates).toEqual([{ mid: null, candidate: 'candidate:1 1 UDP 2130706431 10.0.0.1 5000 typ srflx raddr 0.0.0.0 rport 0' }]);
+    expect(fragment.candidates).toEqual([
+      {
+        mid: null,
+        candidate: 'candidate:1 1 UDP 2130706431 10.0.0.1 5000 typ srflx raddr 0.0.0.0 rport 0',
+        parsed: { foundation: '1', component: 1, transport: 'udp', address: '10.0.0.1', port: 5000, type: 'srflx' },
+      },
+    ]);
   });
 
   it.each([

@@ -20,9 +20,10 @@ describe('receivedTrackCounts', () => {
     expect(receivedTrackCounts(sdp)).toEqual({ video: 0, audio: 1 });
   });
 
-  it('takes a section without a direction as the session-level direction, else sendrecv', () => {
+  it('counts a section without a direction of its own as sendrecv (RFC 3264), whatever the session level says (werift reads none there)', () => {
     expect(receivedTrackCounts(offer([], video(9), audio(9)))).toEqual({ video: 1, audio: 1 });
-    expect(receivedTrackCounts(offer(['a=recvonly'], video(9), video(9, 'a=sendonly')))).toEqual({ video: 1, audio: 0 });
+    expect(receivedTrackCounts(offer(['a=recvonly'], video(9), video(9, 'a=sendonly')))).toEqual({ video: 2, audio: 0 });
+    expect(receivedTrackCounts(offer(['a=inactive'], video(9, 'a=recvonly')))).toEqual({ video: 0, audio: 0 });
   });
 
   it('counts bundle-only sections of the BUNDLE group on port 0, as GStreamer offers them, but not one outside it', () => {
