@@ -118,7 +118,7 @@ describe('VideoProcessor', () => {
     // VP8 interframes (P=1): no picture size to check.
     const twoPacketFrame = (frame: number, firstSequence: number) => [
       { header: { timestamp: frame * 3000, marker: false, sequenceNumber: firstSequence, payloadType: 96 }, payload: Buffer.from([0x10, 1, 1, 2]) },
-      { header: { timestamp: frame * 3000, marker: true, sequenceNumber: firstSequence + 1, payloadType: 96 }, payload: Buffer.from([0x00, 3, 4]) },
+      { header: { timestamp: frame * 3000, marker: true, sequenceNumber: firstSequence + 1, payloadType: 96 }, payload: Buffer.from([0x00, 1, 3, 4]) },
     ];
     const [a1, a2] = twoPacketFrame(1, 10);
     const [b1, b2] = twoPacketFrame(2, 12);
