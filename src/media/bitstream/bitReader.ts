@@ -11,6 +11,11 @@ export class BitReader {
 
   constructor(private readonly bytes: Uint8Array) {}
 
+  /** Bits read so far. */
+  get position(): number {
+    return this.bit;
+  }
+
   /** Up to 32 bits, as an unsigned number. */
   bits(count: number): number {
     let value = 0;
