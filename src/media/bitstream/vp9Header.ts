@@ -5,12 +5,15 @@ const FRAME_MARKER = 2;
 const SYNC_CODE = 0x498342;
 const CS_RGB = 7;
 
+/** Frames a superframe index can list (3 bits). */
+export const MAX_SUPERFRAME_FRAMES = 8;
+
 /**
  * The frames of a VP9 chunk, as libvpx splits it (vp9_dx_iface.c): a superframe index at its
  * end (marker byte 110mmfff, sizes, the marker again) gives each frame's bytes; without one the
- * chunk is one frame. (libvpx goes on decoding bytes left after a frame without an index; where
- * a frame ends is only known by decoding it, so such a second frame is not read here: the
- * native decoder peeks at it, see native/decoders.)
+ * chunk is one frame. Beware: without an index libvpx goes on decoding whatever follows the
+ * end of the first frame as more frames, and where a frame ends is only known by decoding it.
+ * So the server never hands libvpx a chunk without an index (see `withSuperframeIndex`).
  */
 export function vp9Frames(chunk: Uint8Array): Uint8Array[] | string {
   const marker = chunk[chunk.length - 1] ?? 0;
@@ -30,6 +33,20 @@ export function vp9Frames(chunk: Uint8Array): Uint8Array[] | string {
     offset += size;
   }
   return result;
+}
+
+/**
+ * `frames` as one chunk with a superframe index (4-byte sizes): libvpx then decodes exactly
+ * these frames, one per entry, and nothing that may hide after the end of one of them.
+ */
+export function withSuperframeIndex(frames: readonly Uint8Array[]): Buffer {
+  if (frames.length === 0 || frames.length > MAX_SUPERFRAME_FRAMES) throw new Error(`a VP9 superframe holds 1 to 8 frames, not ${frames.length}`);
+  const marker = 0xc0 | (3 << 3) | (frames.length - 1);
+  const index = Buffer.alloc(2 + 4 * frames.length);
+  index[0] = marker;
+  frames.forEach((frame, i) => index.writeUInt32LE(frame.length, 1 + 4 * i));
+  index[index.length - 1] = marker;
+  return Buffer.concat([...frames, index]);
 }
 
 /**
