@@ -83,6 +83,8 @@ it('drops a picture bomb and an endless frame, decodes the good frames around th
   // The frames before the bomb, and from the next keyframe on, on both sides of the endless frame, were decoded and analysed.
   expect(summary.total_frames_analyzed).toBeGreaterThanOrEqual(10 + 15 + 15 - 2);
   expect((summary.total_frames_processed as number) + (summary.total_frames_dropped as number)).toBe(44);
+  // The decoder never saw the dropped keyframes: it waited for the next one and asked the sender for it.
+  expect(summary.keyframe_requests).toBeGreaterThanOrEqual(1);
 
   // The media worker reports its refusals to the main thread, where /metrics shows them.
   let metrics = '';
