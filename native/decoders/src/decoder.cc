@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 #include <dav1d/dav1d.h>
@@ -139,15 +141,10 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   Napi::Value DecodeVpx(Napi::Env env, const uint8_t* data, size_t size) {
-    // libvpx has no size limit of its own: peek at the size a key frame (or VP9 intra-only
-    // frame) declares, as the decoder will read it, and refuse it before it allocates.
-    vpx_codec_stream_info_t info = {};
-    info.sz = sizeof(info);
-    vpx_codec_iface_t* iface = codec_ == "vp8" ? vpx_codec_vp8_dx() : vpx_codec_vp9_dx();
-    if (max_pixels_ > 0 && vpx_codec_peek_stream_info(iface, data, unsigned(size), &info) == VPX_CODEC_OK &&
-        uint64_t(info.w) * info.h > max_pixels_) {
-      Napi::Error::New(env, "libvpx: a " + std::to_string(info.w) + "x" + std::to_string(info.h) + " picture is over the limit of " +
-                                std::to_string(max_pixels_) + " pixels").ThrowAsJavaScriptException();
+    std::string tooLarge = VpxPictureOverLimit(data, size);
+    if (!tooLarge.empty()) {
+      Napi::Error::New(env, "libvpx: a " + tooLarge + " picture is over the limit of " + std::to_string(max_pixels_) + " pixels")
+          .ThrowAsJavaScriptException();
       return env.Null();
     }
     if (vpx_codec_decode(&vpx_, data, unsigned(size), nullptr, 0) != VPX_CODEC_OK) {
@@ -166,6 +163,40 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       picture = PackI420(env, target_, int(img->d_w), int(img->d_h), planes, strides);
     }
     return picture;
+  }
+
+  // libvpx has no size limit of its own: peek at the size each key frame (or VP9 intra-only
+  // frame) declares, as the decoder will read it, before it allocates: every frame a VP9
+  // superframe index lists, else the data as one frame. "WxH" of the first over the limit, or "".
+  std::string VpxPictureOverLimit(const uint8_t* data, size_t size) {
+    if (max_pixels_ == 0 || size == 0) return "";
+    std::vector<std::pair<const uint8_t*, size_t>> frames;
+    const uint8_t marker = data[size - 1];
+    if (codec_ == "vp9" && (marker & 0xe0) == 0xc0) {
+      const size_t count = (marker & 0x7) + 1, bytes = ((marker >> 3) & 0x3) + 1, index = 2 + bytes * count;
+      if (size >= index && data[size - index] == marker) {
+        const uint8_t* at = data + size - index + 1;
+        size_t offset = 0;
+        for (size_t i = 0; i < count; i++) {
+          size_t frame = 0;
+          for (size_t j = 0; j < bytes; j++) frame |= size_t(*at++) << (8 * j);
+          if (frame > size - offset) break;
+          frames.emplace_back(data + offset, frame);
+          offset += frame;
+        }
+      }
+    }
+    if (frames.empty()) frames.emplace_back(data, size);
+    vpx_codec_iface_t* iface = codec_ == "vp8" ? vpx_codec_vp8_dx() : vpx_codec_vp9_dx();
+    for (const auto& [start, length] : frames) {
+      vpx_codec_stream_info_t info = {};
+      info.sz = sizeof(info);
+      if (length > 0 && vpx_codec_peek_stream_info(iface, start, unsigned(length), &info) == VPX_CODEC_OK &&
+          uint64_t(info.w) * info.h > max_pixels_) {
+        return std::to_string(info.w) + "x" + std::to_string(info.h);
+      }
+    }
+    return "";
   }
 
   Napi::Value DecodeAv1(Napi::Env env, const uint8_t* data, size_t size) {

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_PICTURE_PIXELS, inputLimits } from '../../../src/limitsConf
 import { createLogger } from '../../../src/logger';
 import type { VideoCodecName } from '../../../src/media/decode/videoDecoder';
 import { decoderBackend, type DecoderBackendName } from '../../../src/media/decode/videoDecoders';
+import { withSuperframeIndex } from '../../../src/media/bitstream/vp9Header';
 import { VideoProcessor } from '../../../src/media/videoProcessor';
 import { AV1_BOMB, H264_BOMB, VP8_BOMB, VP9_BOMB, av1ClaimingSize, h264ClaimingSize } from '../../fixtures/video/hostileFrames';
 
@@ -72,11 +73,15 @@ async function main(): Promise<void> {
   // The decoder's own limit, with nothing in front of it (native only: the wasm decoders have none).
   let afterDirect: number | null = null;
   if (backendName === 'native') {
-    // The plain bomb: libvpx peeks at its size, dav1d and OpenH264 check theirs.
+    // The plain bomb (libvpx peeks at its size, dav1d and OpenH264 check theirs), and for VP9 a
+    // bomb second in a superframe (libvpx peeks at every frame its index lists).
+    const direct = codec === 'VP9' ? [bombs[0]!, withSuperframeIndex([frames[1]!.data, VP9_BOMB])] : [bombs[0]!];
     for (let i = 0; i < 5; i++) {
-      try {
-        decoder.decode(bombs[0]!, true);
-      } catch {}
+      for (const bomb of direct) {
+        try {
+          decoder.decode(bomb, true);
+        } catch {}
+      }
     }
     afterDirect = await rssMb();
   }
