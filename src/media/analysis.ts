@@ -1,4 +1,5 @@
 import type { DetectorOptions } from './detectors/detector';
+import type { InputLimits } from '../limitsConfig';
 import type { Logger } from '../logger';
 import { acceptingAnalyzer, type AnalyzerSource } from './analyzer';
 import { FrameWorkerPool } from './decode/frameWorkerPool';
@@ -12,6 +13,7 @@ export interface AnalysisSettings {
   analysisFps: number | undefined;
   frameTimeoutMs: number;
   detectTimeoutMs: number;
+  limits: Pick<InputLimits, 'maxPicturePixels'>;
 }
 
 /** How the frames of the sessions on one thread are analysed, and the pool doing it. */
@@ -34,6 +36,7 @@ export function startAnalysis(config: AnalysisSettings, decoder: DecoderBackendN
     detectorOptions: config.detectorOptions,
     jobTimeoutMs: config.frameTimeoutMs,
     detectTimeoutMs: config.detectTimeoutMs,
+    maxPicturePixels: config.limits.maxPicturePixels,
     logger,
   });
   return { analyzer: new DecodingAnalyzerFactory(pool, { analysisFps: config.analysisFps }), close: () => pool.close() };

@@ -1,5 +1,6 @@
-import { dePacketizeRtpPackets, type RtpPacket } from 'werift';
+import { dePacketizeRtpPackets, Vp9RtpPayload, type RtpPacket } from 'werift';
 import { isAv1Keyframe, splitObus, temporalUnit } from './av1Obus';
+import { vp9Frames, withSuperframeIndex } from './bitstream/vp9Header';
 import type { VideoCodecName } from './decode/videoDecoder';
 import type { AssembledFrame } from './frameAssembler';
 
@@ -21,11 +22,38 @@ const DEPACKETIZER_CODEC: Record<VideoCodecName, 'VP8' | 'VP9' | 'MPEG4/ISO/AVC'
 
 /** Strips the RTP payload formats (RFC 7741, RFC 9628, RFC 6184, AV1 RTP) off a frame's payloads; throws on a malformed one. */
 export function depacketize(frame: AssembledFrame, codec: VideoCodecName): VideoFrame {
+  if (codec === 'VP9') return { ...frame, codec, ...vp9Chunk(frame.payloads) };
   const packets = frame.payloads.map((payload) => ({ payload, header: { sequenceNumber: 0, timestamp: frame.rtpTimestamp } }));
   const { data, isKeyframe } = dePacketizeRtpPackets(DEPACKETIZER_CODEC[codec], packets as unknown as RtpPacket[]);
   if (data.length === 0) throw new Error(`the ${codec} frame at RTP time ${frame.rtpTimestamp} has no payload`);
   if (codec === 'AV1') return { ...frame, codec, ...av1TemporalUnit(data) };
   return { ...frame, codec, data, keyframe: isKeyframe };
+}
+
+/**
+ * A VP9 picture as one chunk with a superframe index listing each of its frames: a frame per
+ * spatial layer (each begins at a packet with the B bit, RFC 9628), or the frames of a
+ * superframe a sender packed whole. libvpx decodes exactly the frames the index lists, each of
+ * whose headers the size check reads; without an index it would decode anything that follows
+ * the first frame's end as another frame, unseen by the check (a picture bomb behind a small frame).
+ */
+function vp9Chunk(payloads: readonly Buffer[]): { data: Buffer; keyframe: boolean } {
+  const layers: Buffer[][] = [];
+  let keyframe = false;
+  for (const payload of payloads) {
+    const packet = Vp9RtpPayload.deSerialize(payload);
+    if (packet.isKeyframe) keyframe = true;
+    if (packet.bBit || layers.length === 0) layers.push([]);
+    if (packet.payload) layers.at(-1)!.push(packet.payload);
+  }
+  const frames = layers.flatMap((layer) => {
+    const split = vp9Frames(Buffer.concat(layer));
+    if (typeof split === 'string') throw new Error(split);
+    return split;
+  });
+  const nonEmpty = frames.filter((data) => data.length > 0);
+  if (nonEmpty.length === 0) throw new Error('the VP9 frame has no payload');
+  return { data: withSuperframeIndex(nonEmpty), keyframe };
 }
 
 /**

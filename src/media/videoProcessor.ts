@@ -1,9 +1,13 @@
 import type { Logger } from '../logger';
 import { errorMessage } from '../logger';
 import type { Session } from '../counters/session';
+import { LogBudget } from '../limits/logBudget';
+import { refusals } from '../limits/refusals';
+import { inputLimits, type InputLimits } from '../limitsConfig';
 import type { Detection } from '../protocol';
 import { FrameDropped, type FrameAnalysis, type FrameAnalyzer, type PictureSize } from './analyzer';
 import type { VideoCodecName } from './decode/videoDecoder';
+import { checkPictureSizes } from './bitstream/framePictures';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
 import { FrameBuffer, type DropPolicy } from './frameBuffer';
 import { ReorderBuffer } from './reorderBuffer';
@@ -24,15 +28,26 @@ export interface VideoProcessorOptions {
   bufferSize: number;
   bufferPolicy?: DropPolicy;
   logger: Logger;
+  /** MAX_PICTURE_PIXELS, MAX_FRAME_BYTES, MAX_FRAME_PACKETS; default: their defaults. */
+  limits?: Pick<InputLimits, 'maxPicturePixels' | 'maxFrameBytes' | 'maxFramePackets'>;
+  /** The session's budget of warnings a peer can trigger; default: one of this processor's own. */
+  logBudget?: LogBudget;
   onDetections?: (frame: VideoFrame, detections: Detection[], picture: PictureSize | undefined) => void;
 }
 
 /**
  * RTP -> reorder buffer -> frames -> depacketized frames -> bounded buffer ->
  * analysis loop. Every assembled frame is counted once as received and later once as processed
- * or dropped with its reason (incomplete, not decodable, buffer full, analysis dropped or
- * failed, still queued at stop); a frame the analysis rate skipped is processed (decoded), not dropped. A lost or dropped frame tells the analyzer, whose decoder must
- * then wait for a keyframe.
+ * or dropped with its reason (over MAX_FRAME_BYTES or MAX_FRAME_PACKETS, incomplete, not
+ * decodable, a picture over MAX_PICTURE_PIXELS, buffer full, analysis dropped or failed, still
+ * queued at stop); a frame the analysis rate skipped is processed (decoded), not dropped. A lost
+ * or dropped frame tells the analyzer, whose decoder must then wait for a keyframe (and asks
+ * the sender for one): a dropped oversized keyframe leaves the decoder as it was, never having
+ * seen it, and the stream goes on from the next keyframe that fits.
+ *
+ * The picture sizes a frame declares (VP8/VP9 frame headers, H264 SPS, AV1 sequence header) are
+ * read here, before the frame goes to any decoder (native or wasm): a decoder allocates for the
+ * size a header claims before it finds out whether the rest of the frame is real.
  */
 export class VideoProcessor implements TrackProcessor {
   readonly kind = 'video' as const;
@@ -43,16 +58,20 @@ export class VideoProcessor implements TrackProcessor {
   private readonly buffer: FrameBuffer<VideoFrame>;
   private readonly loop: Promise<void>;
   private stopping: Promise<void> | null = null;
+  private readonly limits: NonNullable<VideoProcessorOptions['limits']>;
+  private readonly logBudget: LogBudget;
 
   constructor(private readonly options: VideoProcessorOptions) {
     this.trackId = options.trackId;
     this.session = options.session;
+    this.limits = options.limits ?? inputLimits({});
+    this.logBudget = options.logBudget ?? new LogBudget();
     this.buffer = new FrameBuffer<VideoFrame>(
       options.bufferSize,
       () => this.dropped('buffer_full'),
       options.bufferPolicy ?? 'drop_oldest',
     );
-    this.assembler = new FrameAssembler((frame) => this.onFrame(frame));
+    this.assembler = new FrameAssembler((frame) => this.onFrame(frame), Date.now, this.limits);
     this.reorder = new ReorderBuffer((packet) => this.assembler.push(packet), {
       maxHeldPackets: REORDER_MAX_PACKETS,
       maxWaitTicks: REORDER_WAIT_TICKS,
@@ -75,6 +94,13 @@ export class VideoProcessor implements TrackProcessor {
 
   private onFrame(assembled: AssembledFrame): void {
     this.session.frameReceived();
+    if (assembled.overLimit) {
+      refusals.count(assembled.overLimit);
+      this.dropped('frame_too_large');
+      const limit = assembled.overLimit === 'frame_bytes' ? `MAX_FRAME_BYTES (${this.limits.maxFrameBytes})` : `MAX_FRAME_PACKETS (${this.limits.maxFramePackets})`;
+      this.logBudget.warn(this.options.logger, 'frame_too_large', `Video frame over ${limit} dropped`, { track_id: this.trackId, rtp_timestamp: assembled.rtpTimestamp });
+      return;
+    }
     if (assembled.incomplete) {
       this.dropped('incomplete_frame');
       return;
@@ -90,8 +116,30 @@ export class VideoProcessor implements TrackProcessor {
       this.options.logger.debug('Undecodable frame', { track_id: this.trackId, error: errorMessage(error) });
       return;
     }
+    if (!this.pictureFits(frame)) return;
     if (frame.keyframe) this.session.keyframeReceived();
     this.buffer.push(frame);
+  }
+
+  /** Drops (and counts) a frame whose headers declare a picture over MAX_PICTURE_PIXELS, or cannot be read. */
+  private pictureFits(frame: VideoFrame): boolean {
+    const check = checkPictureSizes(frame.codec, frame.data, this.limits.maxPicturePixels);
+    if (check.ok) return true;
+    if ('unreadable' in check) {
+      this.dropped('decode_error');
+      this.options.logger.debug('Undecodable frame', { track_id: this.trackId, error: check.unreadable });
+      return false;
+    }
+    const { width, height } = check.tooLarge;
+    refusals.count('picture_pixels');
+    this.dropped('picture_too_large');
+    this.logBudget.warn(this.options.logger, 'picture_too_large', `Video picture over MAX_PICTURE_PIXELS (${this.limits.maxPicturePixels}) dropped before decoding`, {
+      track_id: this.trackId,
+      codec: frame.codec,
+      width,
+      height,
+    });
+    return false;
   }
 
   /** A frame that will never reach the analyzer: counted, and the analyzer's decoder told. */

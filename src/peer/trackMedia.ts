@@ -1,6 +1,7 @@
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { ServerConfig } from '../config';
 import type { Session } from '../counters/session';
+import { LogBudget } from '../limits/logBudget';
 import { errorMessage, type Logger } from '../logger';
 import { analyzerForTrack, audioMeterFor, type AnalyzerSource, type PictureSize } from '../media/analyzer';
 import { AudioProcessor } from '../media/audioProcessor';
@@ -26,6 +27,8 @@ export interface TrackMediaOptions {
   detections(trackId: string, frame: VideoFrame, detections: Detection[], picture?: PictureSize): void;
   /** Milliseconds since the peer last sent anything at all (media, RTCP, STUN, SCTP). */
   peerSilentForMs(): number;
+  /** The session's budget of warnings its peer can trigger; default: one for this set's tracks. */
+  logBudget?: LogBudget;
 }
 
 interface TrackMedia {
@@ -45,8 +48,11 @@ export class TrackMediaSet {
   private watching = false;
   /** Fires when no track arrived within the inactivity time after connecting. */
   private firstTrackWatch: InactivityWatch | null = null;
+  private readonly logBudget: LogBudget;
 
-  constructor(private readonly options: TrackMediaOptions) {}
+  constructor(private readonly options: TrackMediaOptions) {
+    this.logBudget = options.logBudget ?? new LogBudget();
+  }
 
   get size(): number {
     return this.media.size;
@@ -137,6 +143,8 @@ export class TrackMediaSet {
       codecOf: videoCodecLookup(transceiver),
       bufferSize: config.frameBufferSize,
       bufferPolicy: config.frameBufferPolicy,
+      limits: config.limits,
+      logBudget: this.logBudget,
       logger: log,
       onDetections: (frame, detections, picture) => this.options.detections(trackId, frame, detections, picture),
     });

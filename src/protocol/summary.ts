@@ -28,8 +28,19 @@ export type AnalysisDropReason =
   | 'analysis_timeout'
   | 'worker_restarted';
 
-/** Why a received video frame was not processed: the keys of the summary's `dropped_by_reason`. */
-export type DropReason = AnalysisDropReason | 'buffer_full' | 'incomplete_frame' | 'queued_at_stop' | 'in_flight_at_close';
+/**
+ * Why a received video frame was not processed: the keys of the summary's `dropped_by_reason`.
+ * `frame_too_large`: over MAX_FRAME_BYTES or MAX_FRAME_PACKETS while assembled;
+ * `picture_too_large`: its headers declare a picture over MAX_PICTURE_PIXELS (never decoded).
+ */
+export type DropReason =
+  | AnalysisDropReason
+  | 'buffer_full'
+  | 'incomplete_frame'
+  | 'frame_too_large'
+  | 'picture_too_large'
+  | 'queued_at_stop'
+  | 'in_flight_at_close';
 
 /** The top-level states an actor goes through from the first close trigger to release. */
 export type ClosingState = 'TrackEnding' | 'StoppingProcessor' | 'ClosingSession' | 'EmittingSummary' | 'Cleanup';

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { FrameAssembler, type AssembledFrame } from '../../src/media/frameAssembler';
 
 const packet = (sequenceNumber: number, timestamp: number, marker: boolean, bytes = 10) => ({
@@ -54,5 +55,64 @@ describe('FrameAssembler', () => {
     assembler.flush();
     assembler.flush();
     expect(frames).toHaveLength(1);
+  });
+});
+
+describe('FrameAssembler limits (MAX_FRAME_BYTES, MAX_FRAME_PACKETS)', () => {
+  const limits = { maxFrameBytes: 5000, maxFramePackets: 16 };
+
+  it('drops an endless frame at its packet limit, keeps none of its payloads, and resynchronises on the next timestamp', () => {
+    const frames: AssembledFrame[] = [];
+    const assembler = new FrameAssembler((frame) => frames.push(frame), Date.now, limits);
+    for (let i = 0; i < 10_000; i++) assembler.push(packet(i, 3000, false, 100));
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ rtpTimestamp: 3000, overLimit: 'frame_packets', payloads: [] });
+    assembler.push(packet(10_000, 6000, true, 100));
+    expect(frames).toHaveLength(2);
+    expect(frames[1]).toMatchObject({ rtpTimestamp: 6000, packets: 1, incomplete: false, afterLoss: false });
+    expect(frames[1]!.overLimit).toBeUndefined();
+  });
+
+  it('drops a frame at its byte limit; the packet after its marker starts a new frame', () => {
+    const all: AssembledFrame[] = [];
+    const assembler = new FrameAssembler((frame) => all.push(frame), Date.now, limits);
+    for (const item of [packet(1, 3000, false, 3000), packet(2, 3000, false, 3000), packet(3, 3000, true, 10), packet(4, 3000, true, 10)]) assembler.push(item);
+    expect(all.map((frame) => [frame.overLimit ?? 'ok', frame.payloads.length])).toEqual([['frame_bytes', 0], ['ok', 1]]);
+  });
+
+  /** Frames as a receiver should see them: runs of one timestamp, each ended by its marker. */
+  function expectedFrames(packets: Array<{ timestamp: number; marker: boolean }>): number {
+    let frames = 0;
+    let open: number | null = null;
+    for (const { timestamp, marker } of packets) {
+      if (open === null || open !== timestamp) frames++;
+      open = marker ? null : timestamp;
+    }
+    return frames;
+  }
+
+  it('emits every frame once, within its limits, whatever the packets (property)', () => {
+    const packets = fc.array(fc.record({ timestamp: fc.integer({ min: 0, max: 3 }), marker: fc.boolean(), bytes: fc.integer({ min: 0, max: 1500 }), skip: fc.integer({ min: 0, max: 20 }) }), { maxLength: 300 });
+    fc.assert(
+      fc.property(packets, fc.integer({ min: 1, max: 8000 }), fc.integer({ min: 1, max: 40 }), (items, maxFrameBytes, maxFramePackets) => {
+        const frames: AssembledFrame[] = [];
+        const assembler = new FrameAssembler((frame) => frames.push(frame), () => 0, { maxFrameBytes, maxFramePackets });
+        let sequence = 0;
+        for (const item of items) {
+          sequence = (sequence + (item.skip === 0 ? 2 : 1)) & 0xffff;
+          assembler.push(packet(sequence, item.timestamp, item.marker, item.bytes));
+        }
+        assembler.flush();
+        expect(frames).toHaveLength(expectedFrames(items));
+        for (const frame of frames) {
+          const kept = frame.payloads.reduce((sum, payload) => sum + payload.length, 0);
+          expect(kept).toBeLessThanOrEqual(maxFrameBytes);
+          expect(frame.payloads.length).toBeLessThanOrEqual(maxFramePackets);
+          if (frame.overLimit) expect(frame.payloads).toEqual([]);
+          else expect(frame.payloads).toHaveLength(frame.packets);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

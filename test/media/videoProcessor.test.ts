@@ -7,10 +7,14 @@ const logger = createLogger({ level: 'error', format: 'json', silent: true });
 
 const vp8 = () => 'VP8' as const;
 
-/** A one-packet VP8 frame: payload descriptor with S=1, then a VP8 header (P=0 is a keyframe). */
+/** A VP8 frame header (RFC 6386 9.1): a keyframe (P=0) carries its start code and size. */
+const vp8Header = (keyframe: boolean, width = 320, height = 240) =>
+  keyframe ? Buffer.from([0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, width & 0xff, width >> 8, height & 0xff, height >> 8]) : Buffer.from([0x01, 0x00, 0x00]);
+
+/** A one-packet VP8 frame: payload descriptor with S=1, then a VP8 header. */
 const framePacket = (frame: number, { sequenceNumber = frame, keyframe = true, payloadType = 96 } = {}) => ({
   header: { timestamp: frame * 3000, marker: true, sequenceNumber, payloadType },
-  payload: Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.alloc(98)]),
+  payload: Buffer.concat([Buffer.from([0x10]), vp8Header(keyframe), Buffer.alloc(89)]),
 });
 
 function gate() {
@@ -111,15 +115,16 @@ describe('VideoProcessor', () => {
       framesLost: () => lost++,
     };
     const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: vp8 });
+    // VP8 interframes (P=1): no picture size to check.
     const twoPacketFrame = (frame: number, firstSequence: number) => [
-      { header: { timestamp: frame * 3000, marker: false, sequenceNumber: firstSequence, payloadType: 96 }, payload: Buffer.from([0x10, 0, 1, 2]) },
-      { header: { timestamp: frame * 3000, marker: true, sequenceNumber: firstSequence + 1, payloadType: 96 }, payload: Buffer.from([0x00, 3, 4]) },
+      { header: { timestamp: frame * 3000, marker: false, sequenceNumber: firstSequence, payloadType: 96 }, payload: Buffer.from([0x10, 1, 1, 2]) },
+      { header: { timestamp: frame * 3000, marker: true, sequenceNumber: firstSequence + 1, payloadType: 96 }, payload: Buffer.from([0x00, 1, 3, 4]) },
     ];
     const [a1, a2] = twoPacketFrame(1, 10);
     const [b1, b2] = twoPacketFrame(2, 12);
     const [c1, c2] = twoPacketFrame(3, 14);
     const [d1, d2] = twoPacketFrame(40, 16);
-    const e = { header: { timestamp: 140_000, marker: true, sequenceNumber: 18, payloadType: 96 }, payload: Buffer.from([0x10, 1, 2]) };
+    const e = { header: { timestamp: 140_000, marker: true, sequenceNumber: 18, payloadType: 96 }, payload: Buffer.from([0x10, 1, 2, 3]) };
     // c2 is lost: the jitter buffer holds what follows until a packet newer than its latency comes.
     for (const packet of [a2!, a1!, b1!, b2!, c1!, d1!, d2!, e]) processor.handleRtp(packet);
     void c2;

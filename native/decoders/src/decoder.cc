@@ -3,8 +3,11 @@
 // all BSD-licensed, linked dynamically from the distribution's packages.
 #include <napi.h>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 #include <vpx/vp8dx.h>
 #include <vpx/vpx_decoder.h>
 #include <dav1d/dav1d.h>
@@ -55,9 +58,16 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
     return exports;
   }
 
+  // new Decoder(codec, maxPicturePixels?): pictures over maxPicturePixels (0 or absent: no
+  // limit) are refused before the decoder allocates for them, where the library lets us see
+  // their size first (a second line: the server reads the sizes from the headers before this).
   explicit Decoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Decoder>(info) {
     Napi::Env env = info.Env();
     codec_ = info[0].As<Napi::String>().Utf8Value();
+    if (info.Length() > 1 && info[1].IsNumber()) {
+      const double limit = info[1].As<Napi::Number>().DoubleValue();
+      max_pixels_ = limit > 0 && limit < 4294967295.0 ? uint64_t(limit) : 0;
+    }
     if (codec_ == "vp8" || codec_ == "vp9") {
       vpx_codec_dec_cfg_t cfg = {1, 0, 0};  // one thread, size from the stream
       if (vpx_codec_dec_init(&vpx_, codec_ == "vp8" ? vpx_codec_vp8_dx() : vpx_codec_vp9_dx(), &cfg, 0) != VPX_CODEC_OK) {
@@ -70,6 +80,11 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       dav1d_default_settings(&settings);
       settings.n_threads = 1;
       settings.max_frame_delay = 1;
+      // dav1d refuses a sequence or frame header over this many pixels before allocating.
+      settings.frame_size_limit = unsigned(max_pixels_);
+      // dav1d writes every bitstream error to stderr: a peer sending junk would flood the log
+      // outside its rate limit. The error still reaches the caller as a rejected frame.
+      settings.logger.callback = nullptr;
       if (dav1d_open(&dav1d_, &settings) < 0) {
         Napi::Error::New(env, "dav1d: cannot open the decoder").ThrowAsJavaScriptException();
         return;
@@ -126,6 +141,12 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   }
 
   Napi::Value DecodeVpx(Napi::Env env, const uint8_t* data, size_t size) {
+    std::string tooLarge = VpxPictureOverLimit(data, size);
+    if (!tooLarge.empty()) {
+      Napi::Error::New(env, "libvpx: a " + tooLarge + " picture is over the limit of " + std::to_string(max_pixels_) + " pixels")
+          .ThrowAsJavaScriptException();
+      return env.Null();
+    }
     if (vpx_codec_decode(&vpx_, data, unsigned(size), nullptr, 0) != VPX_CODEC_OK) {
       Napi::Error::New(env, std::string("libvpx: ") + vpx_codec_error(&vpx_)).ThrowAsJavaScriptException();
       return env.Null();
@@ -142,6 +163,40 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
       picture = PackI420(env, target_, int(img->d_w), int(img->d_h), planes, strides);
     }
     return picture;
+  }
+
+  // libvpx has no size limit of its own: peek at the size each key frame (or VP9 intra-only
+  // frame) declares, as the decoder will read it, before it allocates: every frame a VP9
+  // superframe index lists, else the data as one frame. "WxH" of the first over the limit, or "".
+  std::string VpxPictureOverLimit(const uint8_t* data, size_t size) {
+    if (max_pixels_ == 0 || size == 0) return "";
+    std::vector<std::pair<const uint8_t*, size_t>> frames;
+    const uint8_t marker = data[size - 1];
+    if (codec_ == "vp9" && (marker & 0xe0) == 0xc0) {
+      const size_t count = (marker & 0x7) + 1, bytes = ((marker >> 3) & 0x3) + 1, index = 2 + bytes * count;
+      if (size >= index && data[size - index] == marker) {
+        const uint8_t* at = data + size - index + 1;
+        size_t offset = 0;
+        for (size_t i = 0; i < count; i++) {
+          size_t frame = 0;
+          for (size_t j = 0; j < bytes; j++) frame |= size_t(*at++) << (8 * j);
+          if (frame > size - offset) break;
+          frames.emplace_back(data + offset, frame);
+          offset += frame;
+        }
+      }
+    }
+    if (frames.empty()) frames.emplace_back(data, size);
+    vpx_codec_iface_t* iface = codec_ == "vp8" ? vpx_codec_vp8_dx() : vpx_codec_vp9_dx();
+    for (const auto& [start, length] : frames) {
+      vpx_codec_stream_info_t info = {};
+      info.sz = sizeof(info);
+      if (length > 0 && vpx_codec_peek_stream_info(iface, start, unsigned(length), &info) == VPX_CODEC_OK &&
+          uint64_t(info.w) * info.h > max_pixels_) {
+        return std::to_string(info.w) + "x" + std::to_string(info.h);
+      }
+    }
+    return "";
   }
 
   Napi::Value DecodeAv1(Napi::Env env, const uint8_t* data, size_t size) {
@@ -238,6 +293,7 @@ class Decoder : public Napi::ObjectWrap<Decoder> {
   // The current decode() call's target buffer (valid during that call only).
   Napi::Value target_;
   bool open_ = false;
+  uint64_t max_pixels_ = 0;
   vpx_codec_ctx_t vpx_ = {};
   Dav1dContext* dav1d_ = nullptr;
   ISVCDecoder* h264_ = nullptr;

@@ -11,6 +11,8 @@ export interface FrameWorkerSetup {
   detectorOptions: DetectorOptions;
   /** An asynchronous detector's result later than this after decoding drops the frame (`analysis_timeout`). */
   detectTimeoutMs: number;
+  /** MAX_PICTURE_PIXELS, for the decoders' own limit (default: its default). */
+  maxPicturePixels?: number;
 }
 
 export type FrameWorkerRequest =

@@ -46,7 +46,7 @@ let queue: Promise<void> = Promise.resolve(detector.ready).then(
 function decoderFor(streamId: string, codec: VideoCodecName): Promise<VideoDecoder> {
   let decoder = decoders.get(streamId);
   if (!decoder) {
-    decoder = backend.create(codec);
+    decoder = backend.create(codec, setup.maxPicturePixels);
     decoders.set(streamId, decoder);
   }
   return decoder;

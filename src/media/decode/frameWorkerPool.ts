@@ -223,8 +223,8 @@ export class FrameWorkerPool {
   }
 
   private spawn(): PooledWorker {
-    const { decoder = chooseDecoderBackend('auto').backend.name, detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2) } = this.options;
-    const setup = { decoder, detector, detectorOptions, detectTimeoutMs };
+    const { decoder = chooseDecoderBackend('auto').backend.name, detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2), maxPicturePixels } = this.options;
+    const setup = { decoder, detector, detectorOptions, detectTimeoutMs, maxPicturePixels };
     return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why));
   }
 

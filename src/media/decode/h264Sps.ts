@@ -1,3 +1,6 @@
+import { BitReader, BitstreamEnded } from '../bitstream/bitReader';
+import type { PictureSize } from '../bitstream/pictureSizes';
+
 /** Luma pixels to remove from each side of the decoded picture (SPS frame cropping). */
 export interface FrameCrop {
   left: number;
@@ -10,34 +13,6 @@ export const NO_CROP: FrameCrop = { left: 0, right: 0, top: 0, bottom: 0 };
 
 /** Profiles whose SPS carries chroma format, bit depths and scaling matrices (H.264 7.3.2.1.1). */
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
-
-/** Reads bits and Exp-Golomb codes from an RBSP. */
-class BitReader {
-  private bit = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  bits(count: number): number {
-    let value = 0;
-    for (let i = 0; i < count; i++, this.bit++) {
-      if (this.bit >> 3 >= this.bytes.length) throw new Error('the SPS ended early');
-      value = (value << 1) | ((this.bytes[this.bit >> 3]! >> (7 - (this.bit & 7))) & 1);
-    }
-    return value >>> 0;
-  }
-
-  unsignedExpGolomb(): number {
-    let leadingZeros = 0;
-    while (this.bits(1) === 0) {
-      if (++leadingZeros > 31) throw new Error('bad Exp-Golomb code in the SPS');
-    }
-    return 2 ** leadingZeros - 1 + this.bits(leadingZeros);
-  }
-
-  signedExpGolomb(): number {
-    const code = this.unsignedExpGolomb();
-    return code & 1 ? (code + 1) / 2 : -code / 2;
-  }
-}
 
 /** The NAL payload with emulation prevention bytes (00 00 03) removed. */
 function rbspOf(unit: Uint8Array): Uint8Array {
@@ -65,11 +40,18 @@ function skipScalingList(reader: BitReader, size: number): void {
   }
 }
 
+/** What the sequence parameter set says of its pictures (H.264 7.3.2.1.1). */
+export interface SpsPictures {
+  /** The coded picture size, in whole macroblocks (crop not applied): what a decoder allocates. */
+  coded: PictureSize;
+  crop: FrameCrop;
+}
+
 /**
- * The display crop of a sequence parameter set NAL unit (header byte included). Decoders that
- * ignore it return macroblock-aligned pictures, e.g. 640x368 for a 640x360 stream.
+ * Reads a sequence parameter set NAL unit (header byte included; a subset SPS, NAL type 15,
+ * begins the same way) up to its frame cropping. Throws BitstreamEnded on one cut short.
  */
-export function spsCrop(unit: Uint8Array): FrameCrop {
+export function readSps(unit: Uint8Array): SpsPictures {
   const reader = new BitReader(rbspOf(unit));
   const profile = reader.bits(8);
   reader.bits(16); // constraint flags, level
@@ -97,16 +79,19 @@ export function spsCrop(unit: Uint8Array): FrameCrop {
     reader.signedExpGolomb();
     reader.signedExpGolomb();
     const cycle = reader.unsignedExpGolomb();
+    if (cycle > 255) throw new BitstreamEnded('an SPS has a picture order count cycle over 255 frames');
     for (let i = 0; i < cycle; i++) reader.signedExpGolomb();
   }
   reader.unsignedExpGolomb(); // max_num_ref_frames
   reader.bits(1); // gaps_in_frame_num_value_allowed_flag
-  reader.unsignedExpGolomb(); // pic_width_in_mbs_minus1
-  reader.unsignedExpGolomb(); // pic_height_in_map_units_minus1
+  const widthInMbs = reader.unsignedExpGolomb() + 1;
+  const heightInMapUnits = reader.unsignedExpGolomb() + 1;
   const frameMbsOnly = reader.bits(1);
+  // A picture of two fields counts its map units twice (H.264 7-18).
+  const coded = { width: widthInMbs * 16, height: (2 - frameMbsOnly) * heightInMapUnits * 16 };
   if (!frameMbsOnly) reader.bits(1);
   reader.bits(1); // direct_8x8_inference_flag
-  if (!reader.bits(1)) return NO_CROP;
+  if (!reader.bits(1)) return { coded, crop: NO_CROP };
   // Crop units (H.264 7-19, 7-20): whole luma pixels unless chroma is subsampled that way.
   const chromaArrayType = separateColourPlanes ? 0 : chromaFormat;
   const unitX = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
@@ -115,5 +100,13 @@ export function spsCrop(unit: Uint8Array): FrameCrop {
   const right = reader.unsignedExpGolomb() * unitX;
   const top = reader.unsignedExpGolomb() * unitY;
   const bottom = reader.unsignedExpGolomb() * unitY;
-  return { left, right, top, bottom };
+  return { coded, crop: { left, right, top, bottom } };
+}
+
+/**
+ * The display crop of a sequence parameter set NAL unit (header byte included). Decoders that
+ * ignore it return macroblock-aligned pictures, e.g. 640x368 for a 640x360 stream.
+ */
+export function spsCrop(unit: Uint8Array): FrameCrop {
+  return readSps(unit).crop;
 }

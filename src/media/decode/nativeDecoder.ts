@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_MAX_PICTURE_PIXELS } from '../../limitsConfig';
 import { REPOSITORY_ROOT } from '../../paths';
 import { SILENCE_DBOV } from '../audioLevel';
 import type { I420Frame } from '../i420Frame';
@@ -12,7 +13,8 @@ export const NATIVE_ADDON_PATH = path.join(REPOSITORY_ROOT, 'native', 'decoders'
 /** The addon's surface (native/decoders/src/decoder.cc). */
 interface NativeAddon {
   codecs: string[];
-  Decoder: new (codec: string) => {
+  /** Pictures over maxPicturePixels (absent or 0: no limit) are refused before the library allocates for them where it can: dav1d, libvpx key frames. */
+  Decoder: new (codec: string, maxPicturePixels?: number) => {
     /**
      * The last picture the data made, tightly packed I420, written into `target` when it is large
      * enough, else into a new buffer; null if none.
@@ -73,10 +75,11 @@ export class NativeDecoder implements VideoDecoder {
   /** Each picture handed out, with the buffer its planes are in. */
   private readonly buffers = new WeakMap<I420Frame, Uint8Array>();
 
-  constructor(codec: VideoCodecName) {
+  /** `maxPicturePixels`: MAX_PICTURE_PIXELS, a second line behind the size check before decoding (VideoProcessor). */
+  constructor(codec: VideoCodecName, maxPicturePixels = DEFAULT_MAX_PICTURE_PIXELS) {
     const addon = loadNativeAddon();
     if (addon instanceof Error) throw addon;
-    this.decoder = new addon.Decoder(ADDON_CODEC[codec]);
+    this.decoder = new addon.Decoder(ADDON_CODEC[codec], maxPicturePixels);
   }
 
   decode(data: Uint8Array, _keyframe?: boolean): I420Frame | null {

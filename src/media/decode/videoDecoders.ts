@@ -14,8 +14,12 @@ export type DecoderBackendName = 'native' | 'wasm';
  */
 export interface DecoderBackend extends ReceivedVideo {
   name: DecoderBackendName;
-  /** A new decoder for one stream of `codec`. */
-  create(codec: VideoCodecName): Promise<VideoDecoder>;
+  /**
+   * A new decoder for one stream of `codec`. `maxPicturePixels` (MAX_PICTURE_PIXELS) is the
+   * native decoders' own limit; the wasm decoders have none (the server checks every frame's
+   * picture sizes before any decoder sees it: VideoProcessor).
+   */
+  create(codec: VideoCodecName, maxPicturePixels?: number): Promise<VideoDecoder>;
   /** A new level meter for one Opus stream. */
   createOpusLevelMeter(): Promise<OpusLevelMeter>;
 }
@@ -30,7 +34,7 @@ const BACKENDS: Record<DecoderBackendName, DecoderBackend> = {
     name: 'native',
     videoCodecs: ['VP8', 'VP9', 'H264', 'AV1'],
     h264Profiles: ['constrained baseline', 'baseline', 'main', 'constrained high', 'high'],
-    create: async (codec) => new NativeDecoder(codec),
+    create: async (codec, maxPicturePixels) => new NativeDecoder(codec, maxPicturePixels),
     createOpusLevelMeter: async () => new NativeOpusLevelMeter(),
   },
   /**
