@@ -81,10 +81,9 @@ class PooledWorker {
     });
     this.worker = startWorkerThread(__dirname, 'frameWorker', setup);
     this.worker.on('message', (reply: FrameWorkerReply | FrameWorkerReady | FrameWorkerFault) => {
-      if (!('type' in reply)) return this.settle(reply);
-      // A fault the worker caught and survived (counted there as peer_exception, reported here).
-      if (reply.type === 'fault') return onFault(reply);
-      this.markLoaded();
+      if (!('type' in reply)) this.settle(reply);
+      else if (reply.type === 'fault') onFault(reply);
+      else this.markLoaded();
     });
     this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
     this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
@@ -232,15 +231,13 @@ export class FrameWorkerPool {
   private spawn(): PooledWorker {
     const { decoder = chooseDecoderBackend('auto').backend.name, detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2) } = this.options;
     const setup = { decoder, detector, detectorOptions, detectTimeoutMs };
-    return new PooledWorker(
-      setup,
-      jobTimeoutMs,
-      (dead, why) => this.replace(dead, why),
-      (fault) => {
-        refusals.count('peer_exception');
-        if (fault.message) this.options.logger.warn(fault.message, { ...fault.meta, thread: 'frame worker' });
-      },
-    );
+    return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why), (fault) => this.faulted(fault));
+  }
+
+  /** A fault a worker caught and survived: counted here (a frame worker reports no refusals), logged when it says so. */
+  private faulted({ message, meta }: FrameWorkerFault): void {
+    refusals.count('peer_exception');
+    if (message) this.options.logger.warn(message, { ...meta, thread: 'frame worker' });
   }
 
   private replace(dead: PooledWorker, why: string): void {
