@@ -17,6 +17,7 @@ import { Cluster } from './sessions/cluster/cluster';
 import { redactedUrl } from './sessions/cluster/redisLink';
 import { SessionManager } from './sessions/sessionManager';
 import { prepareDtlsCertificate, type DtlsCertificatePems } from './webrtc/dtlsCertificate';
+import { countTransportRefusals } from './webrtc/transportRefusals';
 import type { ReceivedVideo } from './webrtc/receivedVideo';
 import { checkDtlsRecordNumbering } from './webrtc/dtlsRecordNumbers';
 
@@ -95,6 +96,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     });
   }
   const certificate = await prepareDtlsCertificate();
+  countTransportRefusals(logger);
   const { backend: decoders, fallbackReason } = chooseDecoderBackend(config.decoder);
   if (fallbackReason) {
     logger.warn('native decoders unavailable: decoding video with the WebAssembly decoders (several times slower, H264 constrained baseline only)', { reason: fallbackReason });

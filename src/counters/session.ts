@@ -16,6 +16,16 @@ export interface InternalSummary {
 /** What the counters know of the summary; the lifecycle adds the time spent closing. */
 export type CountersSummary = Omit<StreamSummary, 'close_ms_by_state'>;
 
+/**
+ * The summary so far of a session still open, without what only its close decides (end time,
+ * duration, how its tracks ended) nor the percentiles (a sort of up to 10,000 samples each):
+ * what a media worker reports with its status, every 100 ms, so that a session whose worker
+ * dies still gets a (partial) summary.
+ */
+export type SummarySoFar = Omit<CountersSummary, 'end_time' | 'duration_sec' | 'tracks_ended_by' | Percentile>;
+
+type Percentile = 'p95_processing_time_ms' | 'p95_decode_time_ms' | 'p95_detect_time_ms';
+
 /** What the counters need of a track: how it ended, if it did. */
 export interface EndedTrack {
   endReason: TrackEndReason | null;
@@ -170,7 +180,7 @@ export class Session {
     this.endTime = this.now();
 
     const durationSec = round(Math.max(0, this.endTime - this.startTime) / 1000, 3);
-    const audioSeconds = round(this.audioSeconds, 3);
+    const soFar = this.summarySoFar();
     this.closure = {
       reason,
       internal: {
@@ -179,39 +189,42 @@ export class Session {
         end_time: this.endTime,
         frame_count: this.framesProcessed,
         audio_frame_count: this.audioFrames,
-        audio_seconds: audioSeconds,
+        audio_seconds: soFar.audio_seconds,
         duration: durationSec,
       },
-      summary: {
-        total_frames_received: this.framesReceived,
-        total_frames_processed: this.framesProcessed,
-        total_frames_dropped: this.totalDropped(),
-        total_detections: this.detections,
-        duration_sec: durationSec,
-        dropped_by_reason: Object.fromEntries(this.droppedByReason),
-        audio_frames: this.audioFrames,
-        audio_seconds: audioSeconds,
-        start_time: this.startTime,
-        end_time: this.endTime,
-        tracks_ended_by: countEndReasons(tracks),
-        ignored_client_messages: this.ignoredClientMessages,
-        ignored_rtp_packets: this.ignoredPackets.rtp,
-        ignored_rtcp_packets: this.ignoredPackets.rtcp,
-        total_frames_analyzed: this.framesAnalyzed,
-        total_frames_not_sampled: this.framesNotSampled,
-        avg_processing_time_ms: round(this.processingTimes.mean, 2),
+      summary: closedSummary(soFar, this.endTime, tracks, {
         p95_processing_time_ms: round(this.processingTimes.p95, 2),
-        avg_decode_time_ms: round(this.decodeTimes.mean, 2),
         p95_decode_time_ms: round(this.decodeTimes.p95, 2),
-        avg_detect_time_ms: round(this.detectTimes.mean, 2),
         p95_detect_time_ms: round(this.detectTimes.p95, 2),
-        keyframes: this.keyframes,
-        keyframe_requests: this.keyframeRequests,
-        detection_events: this.detectionEvents,
-        ...this.audioLevelSummary(),
-      },
+      }),
     };
     return this.closure;
+  }
+
+  /** The summary's fields as they stand (SummarySoFar); nothing is frozen. */
+  summarySoFar(): SummarySoFar {
+    return {
+      total_frames_received: this.framesReceived,
+      total_frames_processed: this.framesProcessed,
+      total_frames_dropped: this.totalDropped(),
+      total_detections: this.detections,
+      dropped_by_reason: Object.fromEntries(this.droppedByReason),
+      audio_frames: this.audioFrames,
+      audio_seconds: round(this.audioSeconds, 3),
+      start_time: this.startTime,
+      ignored_client_messages: this.ignoredClientMessages,
+      ignored_rtp_packets: this.ignoredPackets.rtp,
+      ignored_rtcp_packets: this.ignoredPackets.rtcp,
+      total_frames_analyzed: this.framesAnalyzed,
+      total_frames_not_sampled: this.framesNotSampled,
+      avg_processing_time_ms: round(this.processingTimes.mean, 2),
+      avg_decode_time_ms: round(this.decodeTimes.mean, 2),
+      avg_detect_time_ms: round(this.detectTimes.mean, 2),
+      keyframes: this.keyframes,
+      keyframe_requests: this.keyframeRequests,
+      detection_events: this.detectionEvents,
+      ...this.audioLevelSummary(),
+    };
   }
 
   /** Measured levels when the audio was decoded, else what the sender announced, else nulls. */
@@ -234,6 +247,22 @@ export class Session {
     for (const count of this.droppedByReason.values()) total += count;
     return total;
   }
+}
+
+/** A summary made of the fields so far, closed at `endTime` with its tracks' end reasons. */
+export function closedSummary(
+  soFar: SummarySoFar,
+  endTime: number,
+  tracks: Record<string, EndedTrack>,
+  percentiles: Pick<CountersSummary, Percentile>,
+): CountersSummary {
+  return {
+    ...soFar,
+    ...percentiles,
+    duration_sec: round(Math.max(0, endTime - soFar.start_time) / 1000, 3),
+    end_time: endTime,
+    tracks_ended_by: countEndReasons(tracks),
+  };
 }
 
 function countEndReasons(tracks: Record<string, EndedTrack>): Partial<Record<TrackEndReason, number>> {

@@ -6,8 +6,10 @@
 export const REFUSED_RESOURCES = [
   /** A datagram kept before the DTLS transport started that was not a DTLS record of the ICE peer. */
   'dtls_early_record',
-  /** A datagram, RTP or RTCP packet that could not be parsed. */
+  /** A datagram, RTP or RTCP packet that could not be parsed, or a datagram from an address that passed no ICE check. */
   'udp_datagram',
+  /** A STUN request at an ICE port without our ufrag and a valid MESSAGE-INTEGRITY: dropped unanswered. */
+  'stun_request',
   /** An SDP offer refused whole (bare CR or LF in a line, too many m-sections, sockets beyond budget). */
   'sdp_offer',
   /** A remote ICE candidate dropped (beyond MAX_REMOTE_CANDIDATES, unspecified, multicast, broadcast, .local). */

@@ -95,4 +95,10 @@ export interface StreamSummary {
    * carries the same map for every closing state, EmittingSummary and Cleanup included.
    */
   close_ms_by_state: Partial<Record<ClosingState, number>>;
+  /**
+   * Present (true) when the thread holding the session's connection died before the session
+   * closed: the summary is made from the counters it last reported (every 100 ms), frames not
+   * accounted for count as `in_flight_at_close`, and the p95 times are 0.
+   */
+  partial?: true;
 }

@@ -1,4 +1,5 @@
 import type { RTCDtlsTransport } from 'werift';
+import { refusals } from '../limits/refusals';
 import { errorMessage } from '../logger';
 
 export type MediaPacketKind = 'rtp' | 'rtcp';
@@ -42,17 +43,29 @@ function wrapDecrypt(
 ): () => void {
   if (!session) return () => {};
   const decrypt = session.decrypt;
+  // A listener that throws must not change what werift does with the packet (it would drop it).
+  const tell = (notify: () => void) => {
+    try {
+      notify();
+    } catch {
+      // The listener's defect is its own; the packet goes on.
+    }
+  };
+  const reject = (problem: string) => {
+    refusals.count('udp_datagram');
+    tell(() => listener.rejected?.(kind, problem));
+  };
   session.decrypt = function decryptAndWatch(this: SrtpDecryptor, data: Buffer): Buffer {
     let plain: Buffer;
     try {
       plain = decrypt.call(this, data);
     } catch (error) {
-      listener.rejected?.(kind, `cannot be decrypted: ${errorMessage(error)}`);
+      reject(`cannot be decrypted: ${errorMessage(error)}`);
       throw error;
     }
     const problem = problemOf(plain);
-    if (problem) listener.rejected?.(kind, problem);
-    else if (kind === 'rtcp') listener.rtcp?.(plain);
+    if (problem) reject(problem);
+    else if (kind === 'rtcp') tell(() => listener.rtcp?.(plain));
     return plain;
   };
   return () => {

@@ -28,6 +28,12 @@ export interface ConnectedLine extends LineBase {
   route: AiortcRoute;
   setup_ms: number;
 }
+/** The server's answer SDP, printed before the client applies it (ICE has not started). */
+export interface AnswerLine extends LineBase {
+  event: 'answer';
+  session_id: string;
+  sdp: string;
+}
 /** One data channel message; `data` is the parsed JSON (or the text, or "<N bytes>"). */
 export interface MessageLine extends LineBase {
   event: 'message';
@@ -84,7 +90,7 @@ export interface DoneLine extends LineBase {
   audio_frames_sent: number;
   errors: string[];
 }
-export type AiortcLine = ConnectedLine | MessageLine | EndingLine | ActionDoneLine | DeleteResponseLine | StreamClosedLine | RecordLine | DoneLine;
+export type AiortcLine = AnswerLine | ConnectedLine | MessageLine | EndingLine | ActionDoneLine | DeleteResponseLine | StreamClosedLine | RecordLine | DoneLine;
 
 /** Everything one session printed, by kind. */
 export interface AiortcSession {

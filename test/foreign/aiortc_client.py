@@ -145,6 +145,8 @@ class Session:
                 raise RuntimeError(f"POST /whip answered {status} (Location {location!r}): {reply[:300]!r}")
             self.session_id, answer_sdp = location.rstrip("/").rsplit("/", 1)[-1], reply.decode()
             self.resource = urllib.parse.urljoin(args.url + "/", location)
+        # The server's answer, before ICE starts: a test may aim at the ports its candidates name.
+        self.line("answer", session_id=self.session_id, sdp=answer_sdp)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
         await self.within(self.connected.wait(), "connectionState connected")
         self.line("connected", t_ms=self.connected_at, session_id=self.session_id, route=args.route,

@@ -8,14 +8,18 @@ import { VideoProcessor } from '../../src/media/videoProcessor';
 import { MediaPeer } from '../../src/peer/mediaPeer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
+import { answer, startReceiver, type Receiver } from '../helpers/webhookReceiver';
 
 let server: TestServer;
+let receiver: Receiver | undefined;
 /** The faults are injected into this thread's classes: the sessions' media must live here. */
 const onMainThread = { mediaWorkers: 0 };
 
 afterEach(async () => {
   jest.restoreAllMocks();
   await finishTestServer(server);
+  await receiver?.close();
+  receiver = undefined;
 });
 
 function expectBalancedSummary(summary: { total_frames_received: number; total_frames_processed: number; total_frames_dropped: number } | null) {
@@ -104,6 +108,27 @@ describe('fault injection', () => {
     await eventually(() => other.peer.view().counters.frames_received === 3, 2000, 'the other session streams');
     await Promise.all([peer.close(), other.peer.close()]);
     expect(client.closed).toBe(false);
+  });
+
+  it('a media worker that dies loses no summary: its sessions are released with a partial one, kept and delivered', async () => {
+    receiver = await startReceiver(answer(204));
+    server = await startTestServer({ mediaWorkers: 1, summaryWebhookUrl: receiver.url, videoInactivityMs: 5000, audioInactivityMs: 5000 });
+    const { client, peer } = await server.connect({ audio: false });
+    await client.sendVideoFrames(10, { intervalMs: 5 });
+    // The worker reports its sessions' counters every 100 ms: these are what survive it.
+    await eventually(() => peer.view().counters.frames_received === 10, 3000, 'counters reported');
+
+    await server.mediaWorkers!.crash('media-1');
+    const summary = await peer.released;
+
+    const expected = { partial: true, total_frames_received: 10, tracks_ended_by: { peer_failed: 1 } };
+    expect(summary).toMatchObject(expected);
+    expectBalancedSummary(summary);
+    const record = (await (await fetch(`${server.url}/sessions/${peer.id}`)).json()) as { reason: string; summary: unknown };
+    expect(record).toMatchObject({ reason: 'peer_failed', summary: expected });
+    await eventually(() => receiver!.requests.length === 1, 3000, 'the webhook delivery');
+    expect(receiver.requests[0]!.body).toMatchObject({ session_id: peer.id, reason: 'peer_failed', summary: expected });
+    await client.close();
   });
 
   it.each([

@@ -95,12 +95,16 @@ describe('werift setup (patches/werift+0.25.2.patch)', () => {
     expect(clientHellosBeforeServerAnswered(capture, offerer, answerer)).toBe(2);
   });
 
-  it('keeps DTLS handshake records only, at most 8, and nothing once they were taken', async () => {
+  it('keeps DTLS handshake records of the ICE peer only, at most 8, and nothing once they were taken', async () => {
     const { offerer, answerer } = await negotiatePeers({
       beforeAnswer: (pc) => {
         answerAsDtlsServer(pc);
         const transport = pc.dtlsTransports[0]!;
-        const deliver = (first: number) => transport.iceTransport.connection.onData.execute(Buffer.from([first, 0xfe, 0xfd, 0, 0]));
+        const peer = ['127.0.0.1', 40000] as const;
+        (transport.iceTransport.connection as unknown as { noteVerifiedRemote(addr: readonly [string, number]): void }).noteVerifiedRemote(peer);
+        // A whole record: type, version 0xfefd, epoch 0, sequence number, length 1, one byte.
+        const record = (first: number) => Buffer.from([first, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        const deliver = (first: number) => transport.iceTransport.connection.onData.execute(record(first), peer);
         for (let i = 0; i < 20; i++) deliver(HANDSHAKE);
         deliver(23);
         expect(early(transport).takeEarlyHandshakeRecords().map((record) => record[0])).toEqual(Array(8).fill(HANDSHAKE));

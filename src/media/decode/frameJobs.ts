@@ -35,6 +35,16 @@ export interface FrameWorkerReady {
   type: 'ready';
 }
 
+/**
+ * An exception or rejection escaped a frame's work and the worker went on: one message per
+ * fault, counted by the pool; with a warning to log when the worker's log budget allows.
+ */
+export interface FrameWorkerFault {
+  type: 'fault';
+  message?: string;
+  meta?: Record<string, unknown>;
+}
+
 export type FrameWorkerReply =
   | {
       jobId: number;

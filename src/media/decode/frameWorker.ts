@@ -7,8 +7,9 @@
  * each stream's replies still leave in the order of its requests (InOrderReplies).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { catchThreadFaults, runAsOwner } from '../../limits/threadFaults';
 import { createDetector } from '../detectors/registry';
-import type { FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import type { FrameWorkerFault, FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import { DetectionRunner } from './detectionRunner';
 import { InOrderReplies } from './inOrderReplies';
 import type { OpusLevelMeter } from './opusDecoder';
@@ -34,7 +35,17 @@ const replies = new InOrderReplies<FrameWorkerReply>((reply) => {
 // Requests wait for the detector to load. One that cannot load ends the worker with its error
 // (thrown outside any promise, so that the pool sees the worker fail before its first frame).
 let queue: Promise<void> = Promise.resolve(detector.ready).then(
-  () => parentPort!.postMessage({ type: 'ready' } satisfies FrameWorkerReady),
+  () => {
+    // From here on, frames arrive: an exception that escapes one (a decoder or detector
+    // callback) must not end the worker and every stream decoding in it. Not before: a detector
+    // that cannot load must still end the worker (below).
+    catchThreadFaults({
+      warn: (message, meta) => postFault({ type: 'fault', message, meta }),
+      counted: () => postFault({ type: 'fault' }),
+      failOwner: (streamId) => dropDecoder(streamId),
+    });
+    parentPort!.postMessage({ type: 'ready' } satisfies FrameWorkerReady);
+  },
   (error: unknown) =>
     new Promise<void>(() => {
       setImmediate(() => {
@@ -62,6 +73,24 @@ function levelMeterFor(streamId: string): Promise<OpusLevelMeter> {
 }
 
 const messageOf = (error: unknown): string => String((error as Error)?.message ?? error);
+
+/** This thread has no logger and reports no refusals: each fault goes to the pool, which counts and logs it. */
+function postFault(fault: FrameWorkerFault): void {
+  try {
+    parentPort!.postMessage(fault);
+  } catch {}
+}
+
+/**
+ * An exception escaped the work of this stream: its decoder's state is not to be trusted. It is
+ * closed and forgotten; the stream's next frame makes a new one (which waits for a keyframe).
+ */
+function dropDecoder(streamId: string): void {
+  const decoder = decoders.get(streamId) ?? levelMeters.get(streamId);
+  decoders.delete(streamId);
+  levelMeters.delete(streamId);
+  void decoder?.then((d) => d.close()).catch(() => {});
+}
 
 /** Decodes the frame now; its detection may finish after the next request is decoded. */
 async function decodeAndDetect(request: FrameRequest, reply: Reply): Promise<void> {
@@ -119,7 +148,8 @@ parentPort!.on('message', (request: FrameWorkerRequest) => {
   // The request's place among its stream's replies is taken now, in arrival order.
   const reply: Reply = request.type === 'end' ? () => {} : replies.reserve(request.streamId);
   queue = queue
-    .then(() => handle(request, reply))
+    // The stream owns what its request starts (a detection finishing later included).
+    .then(() => runAsOwner(request.streamId, () => handle(request, reply)))
     // A failure outside one frame's decode and detection (closing a decoder) must not stop the
     // frames queued behind it, nor leave this request's place open and its stream's later replies behind it.
     .catch((error: unknown) => {

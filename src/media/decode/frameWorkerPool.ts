@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { refusals } from '../../limits/refusals';
 import type { Logger } from '../../logger';
 import type { AnalysisDropReason, Detection } from '../../protocol';
 import { startWorkerThread } from '../../workerThreads';
 import { FrameDropped } from '../analyzer';
-import type { FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
+import type { FrameWorkerFault, FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
 import { chooseDecoderBackend, type DecoderBackendName } from './videoDecoders';
 
@@ -70,6 +71,7 @@ class PooledWorker {
     private readonly setup: FrameWorkerSetup,
     private readonly jobTimeoutMs: number,
     private readonly onDeath: (worker: PooledWorker, why: string) => void,
+    onFault: (fault: FrameWorkerFault) => void,
   ) {
     this.loaded = new Promise((resolve) => {
       this.markLoaded = () => {
@@ -78,7 +80,11 @@ class PooledWorker {
       };
     });
     this.worker = startWorkerThread(__dirname, 'frameWorker', setup);
-    this.worker.on('message', (reply: FrameWorkerReply | FrameWorkerReady) => ('type' in reply ? this.markLoaded() : this.settle(reply)));
+    this.worker.on('message', (reply: FrameWorkerReply | FrameWorkerReady | FrameWorkerFault) => {
+      if (!('type' in reply)) this.settle(reply);
+      else if (reply.type === 'fault') onFault(reply);
+      else this.markLoaded();
+    });
     this.worker.on('error', (error) => this.die(`worker error: ${error.message}`, 'worker_restarted'));
     this.worker.on('exit', (code) => this.die(`worker exited with code ${code}`, 'worker_restarted'));
   }
@@ -225,7 +231,13 @@ export class FrameWorkerPool {
   private spawn(): PooledWorker {
     const { decoder = chooseDecoderBackend('auto').backend.name, detector, detectorOptions, jobTimeoutMs, detectTimeoutMs = Math.floor(jobTimeoutMs / 2), maxPicturePixels } = this.options;
     const setup = { decoder, detector, detectorOptions, detectTimeoutMs, maxPicturePixels };
-    return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why));
+    return new PooledWorker(setup, jobTimeoutMs, (dead, why) => this.replace(dead, why), (fault) => this.faulted(fault));
+  }
+
+  /** A fault a worker caught and survived: counted here (a frame worker reports no refusals), logged when it says so. */
+  private faulted({ message, meta }: FrameWorkerFault): void {
+    refusals.count('peer_exception');
+    if (message) this.options.logger.warn(message, { ...meta, thread: 'frame worker' });
   }
 
   private replace(dead: PooledWorker, why: string): void {

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ServerConfig } from '../../config';
 import { refusals } from '../../limits/refusals';
+import { runAsOwner } from '../../limits/threadFaults';
 import { errorMessage, type Logger } from '../../logger';
 import type { AnalyzerSource } from '../../media/analyzer';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
@@ -24,6 +25,8 @@ interface Hosted {
   peer: MediaPeer;
   /** The status last reported, as JSON: unchanged sessions are not reported again. */
   reported: string;
+  /** An exception escaped its work: its peer was reported failed (once). */
+  failed: boolean;
 }
 
 /**
@@ -51,10 +54,12 @@ export class MediaPeerHost {
   /** A message of the main thread's; `stop` is the entry's (it ends the decode workers too, after stop()). */
   handle(message: Exclude<ToMediaWorker, { type: 'stop' }>): void {
     switch (message.type) {
+      // A session's work runs as its own (runAsOwner): an exception that escapes a callback of
+      // its connection later fails that session only (see catchThreadFaults).
       case 'open':
-        return this.open(message.sessionId, message.startTime);
+        return runAsOwner(message.sessionId, () => this.open(message.sessionId, message.startTime));
       case 'call':
-        return void this.call(message);
+        return void runAsOwner(message.sessionId, () => this.call(message));
       case 'abort':
         return this.aborts.get(message.callId)?.abort();
       case 'measure': {
@@ -71,6 +76,19 @@ export class MediaPeerHost {
         });
       }
     }
+  }
+
+  /**
+   * An exception escaped the session's work: its connection's state may be half-updated, so its
+   * actor is told the peer failed and closes it the usual way (counters and summary included).
+   * Once: a peer that makes every packet throw does not make as many events.
+   */
+  failSession(sessionId: string, error: unknown): void {
+    const hosted = this.hosted.get(sessionId);
+    if (!hosted || hosted.failed) return;
+    hosted.failed = true;
+    this.options.logger.warn('An exception escaped the session; closing it', { session_id: sessionId, error: errorMessage(error) });
+    this.options.post({ type: 'event', sessionId, event: { type: 'PEER_FAILED' } });
   }
 
   /** Closes every connection left; idempotent. */
@@ -95,7 +113,7 @@ export class MediaPeerHost {
       receivedVideo,
       emit: (event) => post({ type: 'event', sessionId, event }),
     });
-    this.hosted.set(sessionId, { peer, reported: '' });
+    this.hosted.set(sessionId, { peer, reported: '', failed: false });
   }
 
   private async call({ callId, sessionId, method, args }: Extract<ToMediaWorker, { type: 'call' }>): Promise<void> {
@@ -147,7 +165,7 @@ export class MediaPeerHost {
   }
 
   private status(peer: MediaPeer): MediaStatus {
-    return { counters: peer.counters(), connectionState: peer.connectionState };
+    return { counters: peer.counters(), connectionState: peer.connectionState, summary: peer.session.summarySoFar() };
   }
 
   private reportStatus(): void {

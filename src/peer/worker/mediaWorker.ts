@@ -5,8 +5,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { catchThreadFaults } from '../../limits/threadFaults';
 import { startAnalysis } from '../../media/analysis';
 import { useDtlsCertificate } from '../../webrtc/dtlsCertificate';
+import { countTransportRefusals } from '../../webrtc/transportRefusals';
 import { forwardingLogger } from './forwardingLogger';
 import { MediaPeerHost } from './mediaPeerHost';
 import type { FromMediaWorker, MediaWorkerSetup, ToMediaWorker } from './mediaWorkerProtocol';
@@ -18,8 +20,11 @@ async function serve(): Promise<void> {
   const post = (message: FromMediaWorker) => port.postMessage(message);
   const logger = forwardingLogger(port, logLevel);
   useDtlsCertificate(certificate);
+  countTransportRefusals(logger);
   const analysis = startAnalysis(config, decoder, decodeWorkers, logger);
   const host = new MediaPeerHost({ config, logger, analyzer: analysis.analyzer, receivedVideo, post, collectGarbage: collectBeforeMeasuring ? exposedGc() : undefined });
+  // One bad input fails at most its own session, never this thread and every session on it.
+  catchThreadFaults({ warn: (message, meta) => logger.warn(message, meta), failOwner: (sessionId, error) => host.failSession(sessionId, error) });
   port.on('message', (message: ToMediaWorker) => {
     if (message.type !== 'stop') return host.handle(message);
     void host

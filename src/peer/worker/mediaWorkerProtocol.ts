@@ -2,6 +2,7 @@ import type { PeerSessionEvent } from '../../../machines/peerSession.types';
 import type { ServerConfig } from '../../config';
 import type { DecoderBackendName } from '../../media/decode/videoDecoders';
 import type { RefusalCounts } from '../../limits/refusals';
+import type { SummarySoFar } from '../../counters/session';
 import type { SessionCounters } from '../../protocol';
 import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
@@ -34,6 +35,8 @@ export type MediaMethod = keyof Pick<
 export interface MediaStatus {
   counters: SessionCounters;
   connectionState: string;
+  /** What the summary would say so far: a session whose worker dies is summed up from it. */
+  summary: SummarySoFar;
 }
 
 export type ToMediaWorker =

@@ -1,5 +1,5 @@
 import type { PeerSessionEvent, TrackRecord } from '../../../machines/peerSession.types';
-import { Session, type CountersSummary } from '../../counters/session';
+import { closedSummary, Session, type CountersSummary } from '../../counters/session';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../protocol';
 import type { IceUpdateResult } from '../iceUpdates';
 import type { PeerMediaLink } from '../peerMediaLink';
@@ -8,6 +8,8 @@ import type { MediaMethod, MediaStatus } from './mediaWorkerProtocol';
 /** How a RemoteMediaPeer reaches its worker. */
 export interface MediaWorkerChannel {
   readonly name: string;
+  /** False once the worker is gone (crashed, out of memory, ended): its calls fail. */
+  readonly alive: boolean;
   call(sessionId: string, method: MediaMethod, args: unknown[], signal?: AbortSignal): Promise<unknown>;
 }
 
@@ -26,7 +28,8 @@ export class RemoteMediaPeer implements PeerMediaLink {
     private readonly channel: MediaWorkerChannel,
     readonly emit: (event: PeerSessionEvent) => void,
   ) {
-    this.status = { counters: new Session(sessionId, Date.now, startTime).counters(), connectionState: 'new' };
+    const session = new Session(sessionId, Date.now, startTime);
+    this.status = { counters: session.counters(), connectionState: 'new', summary: session.summarySoFar() };
   }
 
   get location(): string {
@@ -63,8 +66,34 @@ export class RemoteMediaPeer implements PeerMediaLink {
     await this.channel.call(this.sessionId, 'stopProcessors', [trackIds]);
   }
 
+  /**
+   * The summary the worker makes as it closes the session; when the worker is gone (before the
+   * call, or during it), one made here from what it last reported, marked partial: no session
+   * loses its summary with its worker.
+   */
   async closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
-    return (await this.channel.call(this.sessionId, 'closeSession', [closeReason, tracks])) as CountersSummary;
+    try {
+      return (await this.channel.call(this.sessionId, 'closeSession', [closeReason, tracks])) as CountersSummary;
+    } catch (error) {
+      if (this.channel.alive) throw error;
+      return this.partialSummary(tracks);
+    }
+  }
+
+  /** From the last status: frames received but neither processed nor dropped are lost with the worker. */
+  private partialSummary(tracks: Record<string, TrackRecord>): CountersSummary {
+    const soFar = this.status.summary;
+    const lost = Math.max(0, soFar.total_frames_received - soFar.total_frames_processed - soFar.total_frames_dropped);
+    const dropped =
+      lost === 0
+        ? soFar
+        : {
+            ...soFar,
+            total_frames_dropped: soFar.total_frames_dropped + lost,
+            dropped_by_reason: { ...soFar.dropped_by_reason, in_flight_at_close: (soFar.dropped_by_reason.in_flight_at_close ?? 0) + lost },
+          };
+    const noPercentiles = { p95_processing_time_ms: 0, p95_decode_time_ms: 0, p95_detect_time_ms: 0 };
+    return { ...closedSummary(dropped, Date.now(), tracks, noPercentiles), partial: true };
   }
 
   async emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void> {
