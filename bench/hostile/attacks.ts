@@ -10,7 +10,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
 import { applyAnswer, createPublisher, type WhipPublisher } from '../../test/helpers/whipPublisher';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { junkDatagram, JUNK_SHAPES } from './junkDatagrams';
+import { videoTimestampStepForFps } from '../../src/client/syntheticMedia';
+import { JUNK_KINDS, junkDatagram, prng } from '../../test/helpers/junkDatagrams';
 
 export interface Attack {
   name: string;
@@ -50,6 +51,7 @@ function repeat(name: string, intervalMs: number, step: (stats: Record<string, n
 /** Junk datagrams of every shape at every port of the range, `perSecond` in all, from one socket with no session. */
 export function udpSpray(ports: readonly [number, number], perSecond: number): Attack {
   const socket: Socket = createSocket('udp4');
+  const random = prng(23);
   const batch = Math.max(1, Math.round(perSecond / 50));
   let port = ports[0];
   return repeat(
@@ -57,8 +59,7 @@ export function udpSpray(ports: readonly [number, number], perSecond: number): A
     20,
     (stats) => {
       for (let i = 0; i < batch; i++) {
-        const shape = JUNK_SHAPES[randomInt(0, JUNK_SHAPES.length)]!;
-        socket.send(junkDatagram(shape), port, LOOPBACK);
+        socket.send(junkDatagram(JUNK_KINDS[randomInt(0, JUNK_KINDS.length)]!, random), port, LOOPBACK);
         port = port >= ports[1] ? ports[0] : port + 1;
         stats.datagrams = (stats.datagrams ?? 0) + 1;
       }
@@ -136,6 +137,10 @@ async function publish(url: string, headers: Record<string, string>): Promise<{ 
  */
 export async function candidateFlood(url: string, headers: Record<string, string>, perPatch: number, intervalMs: number): Promise<Attack> {
   const { publisher, location, etag } = await publish(url, headers);
+  // Media keeps the session alive (no video for VIDEO_INACTIVITY_MS would end it) while it PATCHes.
+  const keepAlive = setInterval(() => {
+    for (const packet of publisher.video.source.nextFrame(1, videoTimestampStepForFps(10))) publisher.video.track.writeRtp(packet);
+  }, 100);
   const victim = createSocket('udp4');
   const victimStats = { victim_datagrams: 0, victim_bytes: 0 };
   victim.on('message', (message) => {
@@ -158,6 +163,7 @@ export async function candidateFlood(url: string, headers: Record<string, string
       stats.patch_bytes = (stats.patch_bytes ?? 0) + body.length;
     },
     async () => {
+      clearInterval(keepAlive);
       await fetch(location, { method: 'DELETE', headers }).catch(() => {});
       await publisher.pc.close();
       victim.close();
