@@ -371,7 +371,7 @@ describe('session closure over real werift connections', () => {
     await client.sendVideoFrames(3, { intervalMs: 5 });
     client.sendMessage('not json');
     client.sendMessage({ type: 'dance' });
-    client.sendMessage(JSON.stringify({ type: 'end_stream', padding: 'x'.repeat(10_000) }));
+    client.sendMessage(JSON.stringify({ type: 'end_stream', padding: 'x'.repeat(20_000) }));
     await eventually(() => peer.view().counters.ignored_client_messages === 3, 2000, 'bad messages counted');
     expect(peer.view().state).toBe('Active');
     client.sendMessage({ type: 'end_stream' });

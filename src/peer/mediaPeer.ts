@@ -94,12 +94,10 @@ export class MediaPeer implements PeerMediaLink {
         message: (message) => {
           if (message.type === 'end_stream') emit({ type: 'CLOSE_REQUESTED' });
         },
-        ignored: (problem) => {
-          this.session.clientMessageIgnored();
-          log.warn('Ignored data channel message', { problem });
-        },
+        ignored: () => this.session.clientMessageIgnored(),
       },
       log,
+      config.limits,
     );
     this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
     this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), log });
