@@ -4,6 +4,7 @@ import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
+import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
 import { securityHeaders, sessionRateLimits } from './protection';
@@ -21,9 +22,11 @@ export interface AppOptions {
   authToken?: string;
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
+  /** MAX_HALF_OPEN_SESSIONS_PER_ADDRESS (HalfOpenSessions); no cap when not given. */
+  halfOpenPerAddress?: number;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, halfOpenPerAddress }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -49,7 +52,8 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     });
   }
 
-  const limits = sessionRateLimits(rateLimits);
+  const halfOpen = halfOpenPerAddress === undefined ? undefined : new HalfOpenSessions(manager, halfOpenPerAddress);
+  const limits = sessionRateLimits(rateLimits, halfOpen);
   app.use(createSessionRouter({ manager, maxBodyBytes, limits }));
   const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
   app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits, iceUpdated }));
