@@ -7,6 +7,7 @@ import { bearerAuth } from './bearerAuth';
 import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { HttpProblem, sendProblem } from './problem';
+import { RefusalLog } from './refusalLog';
 import { securityHeaders, sessionRateLimits } from './protection';
 import { createClusterRouter, degradedParts } from './clusterRoutes';
 import { createSessionRouter } from './sessionRoutes';
@@ -64,11 +65,12 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);
   });
 
+  const refusalLog = new RefusalLog(logger);
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = toProblem(error, req, logger);
     if (problem.status < 500) {
       // Method and path only: headers (the bearer token) and bodies stay out of the log.
-      logger.info('Request refused', { method: req.method, path: req.path.slice(0, 200), status: problem.status, detail: problem.detail });
+      refusalLog.refused(req.ip ?? 'unknown', problem.status, { method: req.method, path: req.path.slice(0, 200), detail: problem.detail });
     }
     sendProblem(res, problem);
   });
