@@ -71,6 +71,7 @@ export class MediaPeer implements PeerMediaLink {
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
       portRange: config.icePortRange,
+      maxMessageSize: config.limits.maxClientMessageBytes,
       ...receivingOptions(options.receivedVideo),
     };
     this.pc = createPeerConnection(this.peerOptions);
