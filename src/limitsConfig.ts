@@ -27,6 +27,8 @@ export interface InputLimits {
   clientMessagesPerSecond: number;
   /** Renegotiations and ICE restarts of one session a minute (RENEGOTIATIONS_PER_MINUTE). */
   renegotiationsPerMinute: number;
+  /** Sessions one client address holds that have not connected yet (MAX_HALF_OPEN_SESSIONS_PER_ADDRESS), per server. */
+  maxHalfOpenPerAddress: number;
 }
 
 /** 4096 x 2304: any 4K picture, UHD or DCI, with its coded height rounded up to macroblocks. */
@@ -43,5 +45,6 @@ export function inputLimits(env: Env): InputLimits {
     maxClientMessageBytes: integer(env, 'MAX_CLIENT_MESSAGE_BYTES', 16 * 1024, 256, 1024 * 1024),
     clientMessagesPerSecond: integer(env, 'CLIENT_MESSAGES_PER_SECOND', 20, 1, 100_000),
     renegotiationsPerMinute: integer(env, 'RENEGOTIATIONS_PER_MINUTE', 20, 1, 100_000),
+    maxHalfOpenPerAddress: integer(env, 'MAX_HALF_OPEN_SESSIONS_PER_ADDRESS', 20, 1, 100_000),
   };
 }

@@ -144,6 +144,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     rateLimits: config.rateLimits,
     corsAllowOrigin: config.corsAllowOrigin,
     inputLimits: config.limits,
+    halfOpenPerAddress: config.limits.maxHalfOpenPerAddress,
   });
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));

@@ -371,7 +371,9 @@ describe('session closure over real werift connections', () => {
     await client.sendVideoFrames(3, { intervalMs: 5 });
     client.sendMessage('not json');
     client.sendMessage({ type: 'dance' });
-    client.sendMessage(JSON.stringify({ type: 'end_stream', padding: 'x'.repeat(10_000) }));
+    // Over MAX_CLIENT_MESSAGE_BYTES, sent as a client that ignores the answer's a=max-message-size would.
+    (client.peerConnection.sctpTransport as unknown as { remoteMaxMessageSize: number }).remoteMaxMessageSize = 0;
+    client.sendMessage(JSON.stringify({ type: 'end_stream', padding: 'x'.repeat(20_000) }));
     await eventually(() => peer.view().counters.ignored_client_messages === 3, 2000, 'bad messages counted');
     expect(peer.view().state).toBe('Active');
     client.sendMessage({ type: 'end_stream' });

@@ -5,9 +5,11 @@ import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
 import { bearerAuth } from './bearerAuth';
+import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { RenegotiationBudget } from './renegotiationBudget';
 import { HttpProblem, sendProblem } from './problem';
+import { RefusalLog } from './refusalLog';
 import { securityHeaders, sessionRateLimits } from './protection';
 import { createClusterRouter, degradedParts } from './clusterRoutes';
 import { createSessionRouter } from './sessionRoutes';
@@ -25,9 +27,11 @@ export interface AppOptions {
   corsAllowOrigin: string;
   /** What one remote party may make the server spend (config.limits); the defaults when absent. */
   inputLimits?: InputLimits;
+  /** MAX_HALF_OPEN_SESSIONS_PER_ADDRESS (HalfOpenSessions); no cap when not given. */
+  halfOpenPerAddress?: number;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}) }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -53,7 +57,8 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     });
   }
 
-  const limits = sessionRateLimits(rateLimits);
+  const halfOpen = halfOpenPerAddress === undefined ? undefined : new HalfOpenSessions(manager, halfOpenPerAddress);
+  const limits = sessionRateLimits(rateLimits, halfOpen);
   const renegotiations = new RenegotiationBudget(inputLimits.renegotiationsPerMinute);
   app.use(createSessionRouter({ manager, maxBodyBytes, limits, inputLimits, renegotiations }));
   const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
@@ -65,11 +70,12 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);
   });
 
+  const refusalLog = new RefusalLog(logger);
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const problem = toProblem(error, req, logger);
     if (problem.status < 500) {
       // Method and path only: headers (the bearer token) and bodies stay out of the log.
-      logger.info('Request refused', { method: req.method, path: req.path.slice(0, 200), status: problem.status, detail: problem.detail });
+      refusalLog.refused(req.ip ?? 'unknown', problem.status, { method: req.method, path: req.path.slice(0, 200), detail: problem.detail });
     }
     sendProblem(res, problem);
   });

@@ -1,6 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
+import type { HalfOpenSessions } from './halfOpenSessions';
+import { createsSession } from './halfOpenSessions';
 import { HttpProblem, sendProblem } from './problem';
 
 /** Security headers; the page's own script and stylesheet are the only sources it may load. */
@@ -36,6 +38,8 @@ export function perClientRateLimit(what: string, perMinute: number): RequestHand
  * /sessions/<id>/offer draw on the same budget), one for deletions (DELETE /sessions/<id>
  * and /whip/<id>), one for WHIP ICE updates (PATCH /whip/<id>: a trickling client sends
  * several a session). Create them once per app and hand the same set to every router.
+ * An offer for a new session also draws on its address's budget of half-open sessions
+ * (HalfOpenSessions), when one is given.
  */
 export interface SessionRateLimits {
   offers: RequestHandler;
@@ -43,9 +47,16 @@ export interface SessionRateLimits {
   iceUpdates: RequestHandler;
 }
 
-export function sessionRateLimits(perMinute: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number }): SessionRateLimits {
+export function sessionRateLimits(
+  perMinute: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number },
+  halfOpen?: HalfOpenSessions,
+): SessionRateLimits {
+  const offersPerMinute = perClientRateLimit('offers', perMinute.offersPerMinute);
+  const halfOpenCap = halfOpen?.middleware();
   return {
-    offers: perClientRateLimit('offers', perMinute.offersPerMinute),
+    offers: halfOpenCap
+      ? (req, res, next) => offersPerMinute(req, res, (error?: unknown) => (error || !createsSession(req) ? next(error) : halfOpenCap(req, res, next)))
+      : offersPerMinute,
     deletions: perClientRateLimit('session deletions', perMinute.deletesPerMinute),
     iceUpdates: perClientRateLimit('ICE updates', perMinute.iceUpdatesPerMinute),
   };

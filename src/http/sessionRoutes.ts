@@ -51,10 +51,6 @@ export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits
     res.json({ sdp: answerSdp, type: 'answer', session_id: id });
   });
 
-  router.get('/sessions', async (_req, res) => {
-    res.json({ sessions: await askCluster(() => manager.listAll()) });
-  });
-
   router.get('/sessions/:id', async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
     const view = await askCluster(() => manager.find(id));

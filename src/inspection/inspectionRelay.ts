@@ -44,7 +44,7 @@ export async function startInspectionRelay({ port, inspectorUrl }: InspectionRel
     if (request.method === 'GET' && request.url === '/') {
       response.writeHead(200, {
         'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-src https:",
+        'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; frame-src https:; frame-ancestors 'none'",
       });
       response.end(page);
     } else if (request.method === 'GET' && request.url === '/relay.js') {

@@ -3,6 +3,10 @@
  * server's inspection events. The script takes them from the relay's WebSocket and hands them to
  * the frame by postMessage once the inspector says it is listening (`@statelyai.connected`), the
  * protocol of `@statelyai/inspect`'s own browser bridge (`createInspectorServer`'s page).
+ *
+ * Only the inspector's frame, from the inspector's origin, is heard: any other window (one that
+ * opened this page, a frame the inspector's page opens elsewhere) could otherwise claim to be the
+ * inspector first, and the sessions' events would be posted to its origin, or to no one.
  */
 
 /** Where the Stately inspector's UI lives; the developer's browser loads it, the server never does. */
@@ -37,6 +41,7 @@ export const RELAY_PAGE_SCRIPT = `'use strict';
 const frame = document.getElementById('inspector');
 const status = document.getElementById('status');
 const waiting = [];
+const expectedOrigin = new URL(frame.dataset.src, location.href).origin;
 let inspectorOrigin = null;
 let received = 0;
 
@@ -45,6 +50,7 @@ function deliver(event) {
 }
 
 window.addEventListener('message', (message) => {
+  if (message.source !== frame.contentWindow || message.origin !== expectedOrigin) return;
   if (!message.data || message.data.type !== '@statelyai.connected' || inspectorOrigin !== null) return;
   inspectorOrigin = message.origin;
   waiting.splice(0).forEach(deliver);

@@ -26,6 +26,8 @@ export const REFUSED_RESOURCES = [
   'client_message',
   /** A renegotiation or ICE restart refused (RENEGOTIATIONS_PER_MINUTE). */
   'renegotiation',
+  /** An offer refused: its address holds MAX_HALF_OPEN_SESSIONS_PER_ADDRESS sessions not yet connected. */
+  'half_open_session',
   /** A warning about peer input not written to the log (LogBudget). */
   'log_line',
   /** An exception out of a peer's input handling, caught at the thread's last line of defence. */

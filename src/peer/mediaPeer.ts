@@ -75,6 +75,7 @@ export class MediaPeer implements PeerMediaLink {
       additionalHostAddresses: config.iceAdditionalHostAddresses,
       interfaceAddress: config.iceInterfaceAddress,
       portRange: config.icePortRange,
+      maxMessageSize: config.limits.maxClientMessageBytes,
       ...receivingOptions(options.receivedVideo),
     };
     this.pc = createPeerConnection(this.peerOptions);
@@ -98,12 +99,10 @@ export class MediaPeer implements PeerMediaLink {
         message: (message) => {
           if (message.type === 'end_stream') emit({ type: 'CLOSE_REQUESTED' });
         },
-        ignored: (problem) => {
-          this.session.clientMessageIgnored();
-          log.warn('Ignored data channel message', { problem });
-        },
+        ignored: () => this.session.clientMessageIgnored(),
       },
       log,
+      config.limits,
     );
     this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
     this.candidates = new CandidateIntake(config.limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));

@@ -15,6 +15,7 @@ import { ClosedRecords } from './closedRecords';
 import { IdleWait } from './idleWait';
 import type { SummaryWebhookStats } from './summaryWebhook';
 import { summarySinkFor } from './summarySinks';
+import { FIRST_PAGE, pageOf, type ListingPage, type SessionPage } from './sessionListing';
 
 /** How long shutdown waits for the webhook to deliver the summaries still queued. */
 const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
@@ -195,12 +196,12 @@ export class SessionManager {
   }
 
   /** The sessions of every instance, newest first (GET /sessions); this instance's own records win. */
-  async listAll(): Promise<SessionListEntry[]> {
+  async listAll(page: ListingPage = FIRST_PAGE): Promise<SessionPage> {
     const local = this.list();
-    if (!this.cluster) return local;
+    if (!this.cluster) return pageOf(local, page);
     const known = new Set(local.map((entry) => entry.session_id));
-    const others = (await this.cluster.list()).filter((entry) => !known.has(entry.session_id));
-    return [...local, ...others].sort((a, b) => b.started_at - a.started_at);
+    const others = (await this.cluster.list(page)).filter((entry) => !known.has(entry.session_id));
+    return pageOf([...local, ...others], page);
   }
 
   /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */

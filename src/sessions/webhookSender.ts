@@ -18,7 +18,7 @@ export interface WebhookSenderOptions {
 
 export interface WebhookSenderStats {
   delivered: number;
-  /** Given up: a 4xx other than 429, or every attempt used. */
+  /** Given up: a 3xx (never followed), a 4xx other than 429, or every attempt used. */
   failed: number;
   retried: number;
 }
@@ -44,6 +44,11 @@ type AttemptOutcome = 'delivered' | 'give_up' | { retryAfterMs: number | undefin
  * webhook-signature): POSTs it (signed when there is a secret), retries 5xx, 429 and network
  * errors with exponential backoff and jitter, or after the receiver's Retry-After, gives up on
  * other 4xx or after maxAttempts. Whoever holds the deliveries (a memory queue, a Redis stream) decides when.
+ *
+ * Redirects are never followed: a 307 or 308 would re-post the signed summary to wherever the
+ * answer points (another host, an internal address). A 3xx is a receiver's configuration
+ * error that a retry does not mend, so it ends the delivery as failed, logged with its status
+ * and Location: fix WEBHOOK_URL to the final address.
  */
 export class WebhookSender {
   private readonly counters: WebhookSenderStats = { delivered: 0, failed: 0, retried: 0 };
@@ -90,10 +95,20 @@ export class WebhookSender {
         method: 'POST',
         headers: this.headers(delivery, Math.floor(Date.now() / 1000)),
         body: delivery.body,
+        redirect: 'manual',
         signal: AbortSignal.any([stop, AbortSignal.timeout(this.attemptTimeoutMs)]),
       });
       await response.body?.cancel();
       if (response.ok) return 'delivered';
+      if (response.status >= 300 && response.status < 400) {
+        logger.warn('Summary webhook answered with a redirect, not followed', {
+          session_id: delivery.sessionId,
+          status: response.status,
+          location: (response.headers.get('location') ?? '').slice(0, 200),
+          will_retry: false,
+        });
+        return 'give_up';
+      }
       const retryable = response.status >= 500 || response.status === 429;
       const retryAfter = retryable ? response.headers.get('retry-after') : null;
       const retryAfterMs = retryAfter === null ? undefined : this.retryAfterMs(retryAfter);

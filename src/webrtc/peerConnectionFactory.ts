@@ -34,6 +34,11 @@ export interface PeerConnectionOptions {
    * profiles at level 3.1; a sender: its stream's). Default: werift's, constrained baseline 42e01f.
    */
   h264ProfileLevelIds?: readonly string[];
+  /**
+   * The largest data-channel message accepted (the server: MAX_CLIENT_MESSAGE_BYTES), advertised
+   * as a=max-message-size so that a compliant client never sends a larger one. Default: werift's 65536.
+   */
+  maxMessageSize?: number;
 }
 
 /** What a peer connection receives when nobody says otherwise. */
@@ -91,6 +96,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
     config.iceInterfaceAddresses = { udp4: options.interfaceAddress };
   }
   if (options.portRange) config.icePortRange = [options.portRange[0], options.portRange[1]];
+  if (options.maxMessageSize) config.maxMessageSize = options.maxMessageSize;
   return new RTCPeerConnection(config);
 }
 

@@ -19,6 +19,7 @@ export function loopbackConfig(overrides: ConfigOverrides = {}): ServerConfig {
     ...base,
     iceInterfaceAddress: '127.0.0.1',
     rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000, iceUpdatesPerMinute: 100_000 },
+    limits: { ...base.limits, maxHalfOpenPerAddress: 100_000 },
     detector: 'off',
     ...overrides,
     timeouts: { ...base.timeouts, ...overrides.timeouts },

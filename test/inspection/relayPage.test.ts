@@ -67,3 +67,47 @@ it("passes every session's inspection events into the Stately inspector's frame,
   expect(refused).toEqual([]);
   expect(pageErrors).toEqual([]);
 });
+
+it('hears only the inspector frame: a page that opens the relay page and claims to be the inspector gets nothing, and the inspector still does', async () => {
+  server = await startTestServer({ inspect: true, inspectPort: 0, videoInactivityMs: 300, audioInactivityMs: 300 });
+  browser = await launchChromium();
+  const context = await browser.newContext();
+  // Another site: it opens the relay page and, from then on, claims to be the inspector, to it and to its frame's parent.
+  const ATTACKER = `<!doctype html><script>
+window.received = [];
+addEventListener('message', (message) => window.received.push(message.data));
+const relay = window.open(${JSON.stringify(server.inspector!.pageUrl)});
+setInterval(() => relay.postMessage({ type: '@statelyai.connected' }, '*'), 2);
+</script>`;
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url === 'https://stately.ai/inspect') return route.fulfill({ contentType: 'text/html', body: STAND_IN });
+    if (url === 'https://attacker.example/') return route.fulfill({ contentType: 'text/html', body: ATTACKER });
+    if (url.startsWith(server.inspector!.pageUrl)) return route.continue();
+    return route.abort();
+  });
+  const attacker = await context.newPage();
+  const opened = context.waitForEvent('page');
+  await attacker.goto('https://attacker.example/');
+  const relay = await opened;
+  await relay.getByText('connected to the server').waitFor({ timeout: 5000 });
+
+  const { client, peer } = await server.connect({ audio: false });
+  await client.sendVideoFrames(5, { intervalMs: 10 });
+  client.stopVideo();
+  await peer.released;
+
+  const inspector = () => relay.frames().find((frame) => frame.url() === 'https://stately.ai/inspect')!;
+  const named = async () => ((await inspector().evaluate('window.received')) as StatelyInspectionEvent[]).some((event) => event.type === '@xstate.actor' && event.name === `peerSession ${peer.id}`);
+  const deadline = Date.now() + 3000;
+  while (!(await named()) && Date.now() < deadline) await relay.waitForTimeout(20);
+  expect(await named()).toBe(true);
+  expect(await attacker.evaluate('window.received')).toEqual([]);
+  await context.close();
+});
+
+it('may not be framed by another site', async () => {
+  server = await startTestServer({ inspect: true, inspectPort: 0 });
+  const response = await fetch(server.inspector!.pageUrl);
+  expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+});

@@ -176,6 +176,27 @@ describe('SummaryWebhook', () => {
     expect(logs).toContainEqual(expect.objectContaining({ level: 'error', session_id: 'session-1' }));
   });
 
+  it.each([307, 308, 302, 301])('never follows a %i: the signed summary goes nowhere else, the delivery fails once, logged with its status', async (status) => {
+    const elsewhere = await startReceiver(answer(200));
+    try {
+      receiver = await startReceiver((response) => response.writeHead(status, { Location: elsewhere.url }).end());
+      const hook = createWebhook(receiver.url, { secret: SECRET });
+
+      hook.enqueue(record('session-1'));
+      await eventually(() => hook.stats().failed === 1, 2000, 'giving up');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(receiver.requests).toHaveLength(1);
+      expect(hook.stats()).toMatchObject({ delivered: 0, failed: 1, retried: 0 });
+      expect(logs).toContainEqual(
+        expect.objectContaining({ level: 'warn', message: 'Summary webhook answered with a redirect, not followed', status, location: elsewhere.url, will_retry: false }),
+      );
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('drops the oldest waiting summary when the queue is full, and counts it', async () => {
     const held: ServerResponse[] = [];
     receiver = await startReceiver((response) => held.push(response));

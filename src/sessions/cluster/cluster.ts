@@ -5,6 +5,7 @@ import type { SessionListEntry, SessionView } from '../../protocol';
 import { listSessions, lookupSession, type LookupParts } from './clusterLookup';
 import { ClusterRpc, type RpcMethod } from './clusterRpc';
 import { InstanceRegistry, type InstanceInfo } from './instanceRegistry';
+import type { ListingPage } from '../sessionListing';
 import { RecordStore } from './recordStore';
 import { RedisLink, type RedisLinkStats } from './redisLink';
 import { SessionDirectory, type DirectoryEntry } from './sessionDirectory';
@@ -100,9 +101,9 @@ export class Cluster {
     return this.fromRedis(() => lookupSession(this.parts, sessionId));
   }
 
-  /** The cluster's sessions as Redis knows them (this instance's included). */
-  list(): Promise<SessionListEntry[]> {
-    return this.fromRedis(() => listSessions(this.parts));
+  /** One page of the cluster's sessions as Redis knows them (this instance's included). */
+  list(page: ListingPage): Promise<SessionListEntry[]> {
+    return this.fromRedis(() => listSessions(this.parts, page));
   }
 
   /** Ends a session another instance holds, through that instance; an ended one's record. */

@@ -2,7 +2,8 @@ import type { SessionListEntry, SessionView } from '../../protocol';
 import { InstanceUnreachableError, type ClusterRpc } from './clusterRpc';
 import type { InstanceInfo, InstanceRegistry } from './instanceRegistry';
 import type { RecordStore, StoredRecord } from './recordStore';
-import type { DirectoryEntry, SessionDirectory } from './sessionDirectory';
+import type { ListingPage } from '../sessionListing';
+import type { SessionDirectory } from './sessionDirectory';
 
 /** The parts of the cluster a lookup reads. */
 export interface LookupParts {
@@ -37,30 +38,30 @@ export async function lookupSession(parts: LookupParts, sessionId: string): Prom
   return endedWithInstance(record, await parts.registry.lastSeen(record.instance_id));
 }
 
-/** The cluster's sessions (live anywhere, or ended within the retention window), newest first. */
-export async function listSessions(parts: LookupParts): Promise<SessionListEntry[]> {
-  const [entries, records, instances] = await Promise.all([parts.directory.list(), parts.records.all(), parts.registry.list()]);
-  const live = new Map<string, DirectoryEntry>(entries.map((entry) => [entry.sessionId, entry]));
+/**
+ * One page of the cluster's sessions (live anywhere, or ended within the retention window), in
+ * listing order: reads the page's records and their directory entries only, never all of Redis.
+ * A live session is listed once it has its opening record (written with its directory entry).
+ */
+export async function listSessions(parts: LookupParts, page: ListingPage): Promise<SessionListEntry[]> {
+  const records = await parts.records.page(page.limit + 1, page.after);
+  if (records.length === 0) return [];
+  const [entries, instances] = await Promise.all([parts.directory.lookupMany(records.map((record) => record.session_id)), parts.registry.list()]);
   const alive = new Map(instances.map((instance) => [instance.instance_id, instance]));
-  const listed = new Map<string, SessionListEntry>();
   const lastSeen = new Map<string, number | null>();
-  for (const record of records) {
-    if (record.ended_at == null && !live.has(record.session_id) && !holds(alive.get(record.instance_id), record) && !lastSeen.has(record.instance_id)) {
+  for (const [index, record] of records.entries()) {
+    if (record.ended_at == null && !entries[index] && !holds(alive.get(record.instance_id), record) && !lastSeen.has(record.instance_id)) {
       lastSeen.set(record.instance_id, await parts.registry.lastSeen(record.instance_id));
     }
   }
-  for (const record of records) {
+  return records.map((record, index): SessionListEntry => {
     const { session_id, started_at } = record;
-    const entry = live.get(session_id);
-    if (record.ended_at != null) listed.set(session_id, { session_id, state: record.state, started_at, ended_at: record.ended_at });
-    else if (entry) listed.set(session_id, { session_id, state: entry.state, started_at, ended_at: null });
-    else if (holds(alive.get(record.instance_id), record)) listed.set(session_id, { session_id, state: record.state, started_at, ended_at: null });
-    else listed.set(session_id, { session_id, state: 'Released', started_at, ended_at: endedAt(record, lastSeen.get(record.instance_id) ?? null) });
-  }
-  for (const entry of entries) {
-    if (!listed.has(entry.sessionId)) listed.set(entry.sessionId, { session_id: entry.sessionId, state: entry.state, started_at: entry.startedAt, ended_at: null });
-  }
-  return [...listed.values()];
+    const entry = entries[index];
+    if (record.ended_at != null) return { session_id, state: record.state, started_at, ended_at: record.ended_at };
+    if (entry) return { session_id, state: entry.state, started_at, ended_at: null };
+    if (holds(alive.get(record.instance_id), record)) return { session_id, state: record.state, started_at, ended_at: null };
+    return { session_id, state: 'Released', started_at, ended_at: endedAt(record, lastSeen.get(record.instance_id) ?? null) };
+  });
 }
 
 /**

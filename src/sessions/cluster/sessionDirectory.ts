@@ -71,6 +71,13 @@ export class SessionDirectory {
     return value === null ? null : (JSON.parse(value) as DirectoryEntry);
   }
 
+  /** The entries of `sessionIds`, in their order (null where a session is not live). */
+  async lookupMany(sessionIds: string[]): Promise<Array<DirectoryEntry | null>> {
+    if (sessionIds.length === 0) return [];
+    const values = await this.redis.mget(sessionIds.map((id) => this.sessionKey(id)));
+    return values.map((value) => (value === null ? null : (JSON.parse(value) as DirectoryEntry)));
+  }
+
   /** Every live session of the cluster. */
   async list(): Promise<DirectoryEntry[]> {
     const keys: string[] = [];
