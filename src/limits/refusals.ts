@@ -14,8 +14,6 @@ export const REFUSED_RESOURCES = [
   'sdp_offer',
   /** A remote ICE candidate dropped (beyond MAX_REMOTE_CANDIDATES, unspecified, multicast, broadcast, .local). */
   'remote_candidate',
-  /** A connectivity check not sent (pacing or cap on candidates that never answered). */
-  'connectivity_check',
   /** A video frame dropped for its bytes (MAX_FRAME_BYTES). */
   'frame_bytes',
   /** A video frame dropped for its packet count (MAX_FRAME_PACKETS). */

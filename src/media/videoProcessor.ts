@@ -176,7 +176,8 @@ export class VideoProcessor implements TrackProcessor {
         return;
       }
       this.session.framesDropped('analysis_error');
-      this.options.logger.warn('Frame analysis failed', { track_id: this.trackId, error: errorMessage(error) });
+      // A frame crafted to make the detector throw could do so on every frame: budgeted like any peer-triggered warning.
+      this.logBudget.warn(this.options.logger, 'analysis_error', 'Frame analysis failed', { track_id: this.trackId, error: errorMessage(error) });
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { RTCPeerConnection } from 'werift';
 import { checkDtlsRecordNumbering, resetsBeforeFinished } from '../../src/webrtc/dtlsRecordNumbers';
 import { captureDtlsRecords, recordNumberingProblems, type DtlsCapture, type DtlsRecord } from '../helpers/dtlsRecords';
+import { loopbackConfig } from '../helpers/loopbackServer';
 import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 const APPLICATION_DATA = 23;
@@ -22,7 +23,9 @@ describe('DTLS record numbers on the wire (werift Finished fix)', () => {
 
   beforeEach(async () => {
     capture = captureDtlsRecords();
-    server = await startTestServer({ mediaWorkers: 0 });
+    // 25 messages at once and then end_stream: above the default CLIENT_MESSAGES_PER_SECOND, which
+    // would drop the end_stream (the budget is tested in test/peer/clientMessageFlood.test.ts).
+    server = await startTestServer({ mediaWorkers: 0, limits: { ...loopbackConfig().limits, clientMessagesPerSecond: 1000 } });
   });
 
   afterEach(async () => {
