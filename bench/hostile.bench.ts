@@ -17,8 +17,8 @@
  * input_refused_total by resource. Writes bench/results/hostile.json.
  *
  * BENCH_K / --k (20), BENCH_SECONDS / --seconds (10), BENCH_RUNS / --runs (2). The per-address
- * HTTP rate limits are raised for both modes: every client here shares 127.0.0.1, and the limits
- * under test are the ones behind them.
+ * HTTP rate limits and MAX_HALF_OPEN_SESSIONS_PER_ADDRESS are raised for both modes: every
+ * client here shares 127.0.0.1, and the limits under test are the ones behind them.
  */
 import { parseArgs } from 'node:util';
 import { requireAiortc } from '../test/foreign/aiortcClient';
@@ -41,6 +41,7 @@ const SERVER_ENV: Record<string, string> = {
   RATE_LIMIT_OFFERS_PER_MINUTE: '100000',
   RATE_LIMIT_ICE_UPDATES_PER_MINUTE: '100000',
   RATE_LIMIT_DELETES_PER_MINUTE: '100000',
+  MAX_HALF_OPEN_SESSIONS_PER_ADDRESS: '100000',
 };
 
 type Mode = 'alone' | 'hostile';

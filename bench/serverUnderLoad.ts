@@ -218,6 +218,8 @@ export async function measure(kind: ServerKind, k: number, run: number, options:
   // Only so that the load is admitted at all: the defaults are 60 offers a minute and 100 sessions.
   if (k > 60) env.RATE_LIMIT_OFFERS_PER_MINUTE = String(k);
   if (k > 100) env.MAX_SESSIONS = String(k);
+  // The load generator's sessions all come from 127.0.0.1 and connect over a ramp.
+  if (k > 20) env.MAX_HALF_OPEN_SESSIONS_PER_ADDRESS = String(k);
   const server: ServerProcess = await startServerProcess(kind, { env });
   try {
     await sleep(SETTLE_MS);
