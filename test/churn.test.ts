@@ -14,6 +14,7 @@ import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import { eventually, serverConnection, startTestServer, transportsClosed, type TestServer } from './helpers/testServer';
+import { seededRandom } from './helpers/seededRandom';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -27,18 +28,6 @@ const HEAP_GROWTH_LIMIT_MB = 10;
 
 const WAYS_TO_GO = ['rtcp_bye', 'end_stream', 'close', 'delete', 'vanish', 'never_connects'] as const;
 type WayToGo = (typeof WAYS_TO_GO)[number];
-
-/** A small seeded generator (mulberry32); the mix still varies with timing, as clients draw from it at once. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};

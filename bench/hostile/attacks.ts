@@ -266,9 +266,19 @@ export async function dataChannelFlood(url: string, headers: Record<string, stri
     'data_channel_flood',
     intervalMs,
     (stats) => {
-      if (channel.readyState !== 'open') return;
-      for (let i = 0; i < perStep; i++) channel.send(shapes[randomInt(0, shapes.length)]!());
-      stats.messages = (stats.messages ?? 0) + perStep;
+      if (channel.readyState !== 'open') {
+        stats.steps_closed = (stats.steps_closed ?? 0) + 1;
+        return;
+      }
+      for (let i = 0; i < perStep; i++) {
+        try {
+          channel.send(shapes[randomInt(0, shapes.length)]!());
+          stats.messages = (stats.messages ?? 0) + 1;
+        } catch {
+          // werift refuses to send a message over the answer's a=max-message-size
+          stats.send_refused = (stats.send_refused ?? 0) + 1;
+        }
+      }
     },
     async () => {
       await fetch(`${url}/sessions/${answer.session_id}`, { method: 'DELETE', headers }).catch(() => {});

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import dgram from 'node:dgram';
+import { seededRandom } from './seededRandom';
 
 /**
  * Datagrams an attacker on the network sends to a session's ICE port: random bytes, DTLS
@@ -34,17 +35,8 @@ export const JUNK_KINDS: readonly JunkKind[] = [
   'rtcp',
 ];
 
-/** A small deterministic PRNG (mulberry32): the same seed sends the same junk. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the junk is drawn from: the same seed sends the same junk. */
+export const prng = seededRandom;
 
 function bytes(random: () => number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
