@@ -5,6 +5,8 @@ import { HttpProblem, sendProblem } from './problem';
 
 /** What a client is told to wait before another offer, about one connect attempt. */
 const RETRY_AFTER_SECONDS = 5;
+/** Addresses tracked before the first sweep of all of them. */
+const SWEEP_AT_LEAST = 1024;
 
 /**
  * MAX_HALF_OPEN_SESSIONS_PER_ADDRESS: sessions one client address holds that have not connected
@@ -23,11 +25,18 @@ export class HalfOpenSessions {
   private readonly pending = new Map<string, number>();
   /** Sessions not yet seen connected, by address. */
   private readonly sessions = new Map<string, Set<string>>();
+  /** Addresses tracked beyond which every one is swept: an address that never offers again leaves too. */
+  private sweepAt = SWEEP_AT_LEAST;
 
   constructor(
     private readonly manager: Pick<SessionManager, 'get'>,
     private readonly perAddress: number,
   ) {}
+
+  /** Addresses with sessions still tracked (a sweep forgets those whose sessions all connected or ended). */
+  get trackedAddresses(): number {
+    return this.sessions.size;
+  }
 
   /** How many half-open sessions (and offers in flight) `address` holds now. */
   count(address: string): number {
@@ -40,6 +49,13 @@ export class HalfOpenSessions {
       if (ids.size === 0) this.sessions.delete(address);
     }
     return (ids?.size ?? 0) + (this.pending.get(address) ?? 0);
+  }
+
+  /** Forgets connected and ended sessions of every address once many are tracked (amortised: the threshold doubles). */
+  private sweepIfLarge(): void {
+    if (this.sessions.size <= this.sweepAt) return;
+    for (const address of [...this.sessions.keys()]) this.count(address);
+    this.sweepAt = Math.max(SWEEP_AT_LEAST, 2 * this.sessions.size);
   }
 
   /** Middleware for the routes that create sessions (POST /offer, POST /whip). */
@@ -70,6 +86,7 @@ export class HalfOpenSessions {
           const ids = this.sessions.get(address) ?? new Set<string>();
           ids.add(id);
           this.sessions.set(address, ids);
+          this.sweepIfLarge();
         }
       };
       res.on('finish', settle);

@@ -3,12 +3,12 @@
  * than the checks did, more m-sections than any client needs, and sections outside BUNDLE that
  * each take ICE ports. The real server on loopback; its own werift client where one connects.
  */
-import { createSocket } from 'node:dgram';
 import { refusals } from '../../src/limits/refusals';
 import { inputLimits } from '../../src/limitsConfig';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { freeUdpRange } from '../helpers/udpPorts';
 
 let server: TestServer | undefined;
 
@@ -102,29 +102,9 @@ describe('offers whose lines werift reads otherwise than the checks (finding 3)'
   });
 });
 
-/** `size` consecutive UDP ports free on 127.0.0.1 now. */
-async function freeRange(size: number): Promise<[number, number]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const low = 40_000 + Math.floor(Math.random() * 20_000);
-    const sockets = await Promise.all(
-      times(size, () => null).map(
-        (_, index) =>
-          new Promise<ReturnType<typeof createSocket> | null>((resolve) => {
-            const socket = createSocket('udp4');
-            socket.once('error', () => resolve(null));
-            socket.bind(low + index, '127.0.0.1', () => resolve(socket));
-          }),
-      ),
-    );
-    await Promise.all(sockets.map((socket) => socket && new Promise<void>((resolve) => socket.close(() => resolve()))));
-    if (sockets.every(Boolean)) return [low, low + size - 1];
-  }
-  throw new Error('no free UDP port range found');
-}
-
 describe('offers that would take many ICE ports (finding 5)', () => {
   it('refuses 100 inactive audio sections without BUNDLE; with ICE_PORT_RANGE of 4 ports a real client still gets in and streams', async () => {
-    server = await startTestServer({ icePortRange: await freeRange(4), videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
+    server = await startTestServer({ icePortRange: await freeUdpRange(4), videoInactivityMs: 30_000, audioInactivityMs: 30_000 });
     const hostile = offer(times(100, () => audio('a=inactive')), { bundle: false });
     expect(hostile.length).toBeLessThan(40_000);
     const refused = await problem(await postOffer(hostile));

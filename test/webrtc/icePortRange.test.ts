@@ -3,10 +3,10 @@
  * and a full range refuses a new session with 503 (and a log line) instead of answering with
  * no candidate, which werift does silently. Real werift clients on loopback; media workers on.
  */
-import { createSocket } from 'node:dgram';
 import { loadConfig } from '../../src/config';
 import { requireAiortc, runAiortc } from '../foreign/aiortcClient';
 import { finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
+import { freeUdpRange } from '../helpers/udpPorts';
 
 let server: TestServer | undefined;
 
@@ -14,25 +14,6 @@ afterEach(async () => {
   await finishTestServer(server);
   server = undefined;
 });
-
-/** `size` consecutive UDP ports that are free on 127.0.0.1 now. */
-async function freeRange(size: number): Promise<[number, number]> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const low = 40_000 + Math.floor(Math.random() * 20_000);
-    const sockets = await Promise.all(
-      Array.from({ length: size }, (_, index) =>
-        new Promise<ReturnType<typeof createSocket> | null>((resolve) => {
-          const socket = createSocket('udp4');
-          socket.once('error', () => resolve(null));
-          socket.bind(low + index, '127.0.0.1', () => resolve(socket));
-        }),
-      ),
-    );
-    await Promise.all(sockets.map((socket) => socket && new Promise<void>((resolve) => socket.close(() => resolve()))));
-    if (sockets.every(Boolean)) return [low, low + size - 1];
-  }
-  throw new Error('no free UDP port range found');
-}
 
 const candidatePorts = (sdp: string): number[] => [...sdp.matchAll(/^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ/gm)].map((match) => Number(match[1]));
 
@@ -43,7 +24,7 @@ async function offer(url: string): Promise<Response> {
 
 describe('ICE_PORT_RANGE', () => {
   it('sessions share a 10-port range, each answered on ports of it; once it is full an offer gets 503 and a log line; a freed port is used again', async () => {
-    const range = await freeRange(10);
+    const range = await freeUdpRange(10);
     server = await startTestServer({ icePortRange: range });
     const sessions: string[] = [];
     const ports: number[] = [];
@@ -75,7 +56,7 @@ describe('ICE_PORT_RANGE', () => {
   });
 
   it('concurrent offers share the range without a clash: as many sessions as it holds, the others 503, no media worker lost', async () => {
-    const range = await freeRange(20);
+    const range = await freeUdpRange(20);
     server = await startTestServer({ icePortRange: range });
     // werift 0.25.2 probed a port with a throwaway socket and bound it later: two connections
     // set up at once could pick the same port, and the loser's EADDRINUSE crashed its thread.
@@ -90,7 +71,7 @@ describe('ICE_PORT_RANGE', () => {
   });
 
   it('behind NAT, ICE_ANNOUNCED_ADDRESS is answered as a host candidate on a port of the range, the one a 1:1 port mapping forwards', async () => {
-    const range = await freeRange(4);
+    const range = await freeUdpRange(4);
     const { iceAdditionalHostAddresses } = loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_PORT_RANGE: range.join('-') });
     server = await startTestServer({ icePortRange: range, iceAdditionalHostAddresses });
     const response = await offer(server.url);
@@ -103,7 +84,7 @@ describe('ICE_PORT_RANGE', () => {
   });
 
   it('a werift client connects and streams through a 4-port range', async () => {
-    const range = await freeRange(4);
+    const range = await freeUdpRange(4);
     server = await startTestServer({ icePortRange: range, videoInactivityMs: 60_000, audioInactivityMs: 60_000 });
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 5000);
@@ -114,7 +95,7 @@ describe('ICE_PORT_RANGE', () => {
 
   it('an aiortc client connects through the range, streams, and gets stream_closed', async () => {
     requireAiortc();
-    const range = await freeRange(4);
+    const range = await freeUdpRange(4);
     // On the main thread: the test reads the ports the server's ICE bound.
     server = await startTestServer({ icePortRange: range, mediaWorkers: 0 });
     const ports: number[] = [];

@@ -1,6 +1,7 @@
 import { NAL_TYPE, nalType, splitAnnexB } from '../../../src/media/decode/annexB';
 import { NO_CROP, spsCrop } from '../../../src/media/decode/h264Sps';
 import { h264AccessUnits, readAnnexB } from '../../fixtures/decode/encodedFixtures';
+import { escapeRbsp } from '../../fixtures/video/hostileFrames';
 
 /** Writes bits and Exp-Golomb codes, as an SPS is coded (H.264 7.3.2.1.1). */
 class BitWriter {
@@ -33,17 +34,7 @@ class BitWriter {
 
 /** A NAL unit: header byte, then the RBSP with emulation prevention (00 00 0x, x <= 3, becomes 00 00 03 0x). */
 function nalUnit(header: number, rbsp: Uint8Array): Uint8Array {
-  const out = [header];
-  let zeros = 0;
-  for (const byte of rbsp) {
-    if (zeros >= 2 && byte <= 3) {
-      out.push(3);
-      zeros = 0;
-    }
-    out.push(byte);
-    zeros = byte === 0 ? zeros + 1 : 0;
-  }
-  return Uint8Array.from(out);
+  return Uint8Array.from([header, ...escapeRbsp(rbsp)]);
 }
 
 interface SpsFields {
