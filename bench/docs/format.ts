@@ -33,14 +33,22 @@ export function spacedTable(header: string[], rows: Array<Array<string | number>
   return table(header, rows, ' --- ');
 }
 
+/**
+ * `value` rounded half up to `decimals` as written in decimal (1.295 -> 1.30), not as stored in
+ * binary (where 1.295 is 1.29499...): shifting through the exponent of its decimal string.
+ */
+function roundDecimal(value: number, decimals: number): number {
+  return Number(`${Math.round(Number(`${value}e${decimals}`))}e-${decimals}`);
+}
+
 /** A number rounded to `decimals`, trailing zeros dropped (12.50 -> 12.5). */
 export function num(value: number, decimals = 1): string {
-  return String(Math.round(value * 10 ** decimals) / 10 ** decimals);
+  return String(roundDecimal(value, decimals));
 }
 
 /** A number with exactly `decimals` decimals (12.5 -> 12.50). */
 export function fixed(value: number, decimals: number): string {
-  return value.toFixed(decimals);
+  return roundDecimal(value, decimals).toFixed(decimals);
 }
 
 /** A share as a percentage: 0.9967 -> 99.7%. */

@@ -1,4 +1,5 @@
 /** Every generated table by the name its markers give it (`<!-- table:NAME -->`). */
+import { decoderSpeed } from './decoderTables';
 import { hostile, ingest, ingestSummary } from './ingestTables';
 import { cluster, detection, setup, shutdown, soak, teardown } from './latencyTables';
 import { analysis, decoderMemory, onnx, pipelinePool, pipelineStages } from './mediaTables';
@@ -19,6 +20,7 @@ export const TABLES: Record<string, () => string> = {
   'decoder-memory': decoderMemory,
   analysis,
   onnx,
+  'decoder-speed': decoderSpeed,
 };
 
 /** The table a marker names; throws on a name no renderer has. */
