@@ -58,14 +58,21 @@ interface HostileRow {
   cpu_seconds: number;
 }
 
+interface HostileMeasurement {
+  mode: HostileRow['mode'];
+  measurement: { run: number; frames_received: number; frames_processed: number };
+}
+
 /** Both versions' runs of `npm run bench:hostile`, each mode alone and under attack. */
 export function hostile(): string {
   const versions: Array<[string, string]> = [
     ['before', 'hostile-before.json'],
     ['now', 'hostile.json'],
   ];
-  const lines = versions.flatMap(([version, file]) =>
-    results<{ rows: HostileRow[] }>(file).rows.map((r) => {
+  const lines = versions.flatMap(([version, file]) => {
+    const report = results<{ rows: HostileRow[]; measurements: HostileMeasurement[] }>(file);
+    return report.rows.map((r) => {
+      const measured = report.measurements.find((m) => m.mode === r.mode && m.measurement.run === r.run)!.measurement;
       const hostileMode = r.mode === 'hostile';
       const strong = (cell: string) => (hostileMode ? `**${cell}**` : cell);
       const summaries = `${Math.round(r.summaries_per_session * r.k)} / ${r.k}`;
@@ -79,12 +86,13 @@ export function hostile(): string {
         `${num(r.rss_before_mb, 0)} → ${hostileMode && version === 'before' ? `**${peak}**` : peak}`,
         Object.values(r.event_loop_delay_p99_ms).map((v) => num(v, 0)).join(', '),
         r.frames_received_per_sent === null ? '-' : r.frames_received_per_sent.toFixed(2),
+        measured.frames_received === 0 ? '-' : (measured.frames_processed / measured.frames_received).toFixed(2),
         r.cpu_seconds.toFixed(1),
       ];
-    }),
-  );
+    });
+  });
   return table(
-    ['server', 'mode', 'run', 'legitimate sessions with a summary', 'worker deaths', 'RSS before → peak MB', 'event-loop p99 ms: main, media-1, media-2', 'frames counted / sent', 'CPU-s'],
+    ['server', 'mode', 'run', 'legitimate sessions with a summary', 'worker deaths', 'RSS before → peak MB', 'event-loop p99 ms: main, media-1, media-2', 'frames counted / sent', 'processed / counted', 'CPU-s'],
     lines,
   );
 }
