@@ -93,6 +93,11 @@ describe('browser client', () => {
   });
 
   it('Stop camera keeps the session Active; Stop microphone then closes it', async () => {
+    // The microphone keeps streaming while the session is checked to stay Active (for twice the
+    // video's inactivity time): with the audio's at 500 ms too, a stall of Chromium's audio on a
+    // busy machine could end the session first.
+    await server.close();
+    server = await startTestServer({ videoInactivityMs: INACTIVITY_MS, audioInactivityMs: 2000 });
     session = await startPageSession(browser, server);
     const { page, sessionId } = session;
     await waitForPageCounterAbove(page, 'frames_received', 0);
