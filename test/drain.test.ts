@@ -8,6 +8,12 @@ import { join } from 'node:path';
 import { StreamingClient } from '../src/client/streamingClient';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from './helpers/testServer';
 
+/**
+ * A drain timeout no test outlives (jest's timeout is 30 s): a drain that finishes did so for a
+ * reason other than its timeout, whatever the machine's speed.
+ */
+const NEVER_MS = 600_000;
+
 /** Long enough that a quiet session never ends by itself during a test. */
 const quietTracksStayOpen = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 
@@ -30,9 +36,8 @@ describe('RunningServer.drain', () => {
     await client.waitForEvent('session_started', 2000);
     await client.sendVideoFrames(5, { intervalMs: 10 });
 
-    const started = Date.now();
     let drained = false;
-    const drain = server.drain(2000).then(() => {
+    const drain = server.drain(NEVER_MS).then(() => {
       drained = true;
     });
 
@@ -46,9 +51,9 @@ describe('RunningServer.drain', () => {
 
     client.sendMessage({ type: 'end_stream' });
     const closed = await client.waitForStreamClosed(2000);
+    // Resolves before the test's timeout, so not by its own: the session's end finished it.
     await drain;
 
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(closed).toMatchObject({ reason: 'client_request', summary: { total_frames_received: 5 } });
     expect(peer.view().reason).toBe('client_request');
     const shutdownLog = server.logs.find((entry) => entry.message === 'Shutting down, closing all peer connections...');
@@ -73,9 +78,9 @@ describe('RunningServer.drain', () => {
 
   it('with no session open, finishes at once', async () => {
     server = await startTestServer();
-    const started = Date.now();
-    await server.drain(5000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Resolves before the test's timeout, so not by the drain timeout.
+    await server.drain(NEVER_MS);
+    expect(messages(server)).not.toContain('Draining: waiting for sessions to end');
   });
 });
 
@@ -145,10 +150,9 @@ describe('src/main.ts signals', () => {
       expect((await fetch(`${main.url}/readyz`)).status).toBe(503);
 
       const closedEvent = client.waitForStreamClosed(5000);
-      const forcedAt = Date.now();
       main.child.kill('SIGTERM');
+      // The drain timeout (60 s) is longer than this test's (30 s): exiting at all means the second SIGTERM forced it.
       expect(await main.exited).toEqual({ code: 0, signal: null });
-      expect(Date.now() - forcedAt).toBeLessThan(5000);
       expect(await closedEvent).toMatchObject({ reason: 'server_shutdown', summary: { total_frames_received: 3 } });
       expect(logs.map((entry) => entry.message)).toEqual(
         expect.arrayContaining(['SIGTERM again: closing every session now', 'All peer connections closed']),

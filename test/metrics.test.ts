@@ -63,9 +63,13 @@ describe('GET /metrics', () => {
     expect(after.get('media_packets_ignored_total{kind="rtp"}')).toBe(1);
     expect(after.get('media_packets_ignored_total{kind="rtcp"}')).toBe(0);
     expect(after.get('session_teardown_seconds_count')).toBe(1);
-    const teardown = after.get('session_teardown_seconds_sum')!;
-    expect(teardown).toBeGreaterThan(0);
-    expect(teardown).toBeLessThan(5);
+    // In seconds, from the session's own timeline: the first closing state to Released.
+    const timeline = peer.view().timeline;
+    const closingMs = timeline.at(-1)!.at - timeline.find((entry) => entry.state !== 'Active')!.at;
+    expect(timeline.at(-1)!.state).toBe('Released');
+    expect(after.get('session_teardown_seconds_sum')).toBe(peer.teardownSeconds);
+    // Seconds, not milliseconds (the timeline's times are taken in the same turns, a few ms apart at most).
+    expect(after.get('session_teardown_seconds_sum')).toBeCloseTo(closingMs / 1000, 1);
     expect(after.get('nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(after.has('summary_webhook_deliveries_total{outcome="delivered"}')).toBe(false);
     expect(after.get('summary_webhook_queued')).toBe(0);

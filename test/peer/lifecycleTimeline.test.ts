@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor, toPromise } from 'xstate';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { LifecycleTimeline } from '../../src/peer/lifecycleTimeline';
 
@@ -58,7 +58,8 @@ describe('LifecycleTimeline', () => {
     actor.start();
     actor.send({ type: 'TRACK_ADDED', trackId: 'v', kind: 'video' });
     actor.send({ type: 'TRACK_ENDED', trackId: 'v', reason: 'inactivity' });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Until the actor is done, however long its effects take here.
+    await toPromise(actor);
     expect(timeline.list().map((entry) => entry.state)).toEqual([
       'Active',
       'TrackEnding',

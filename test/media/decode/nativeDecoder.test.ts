@@ -8,7 +8,7 @@ import { WasmOpusLevelMeter } from '../../../src/media/decode/opusDecoder';
 import { encodeOpusTone } from '../../helpers/opusTone';
 import { availableDecoderBackends, chooseDecoderBackend } from '../../../src/media/decode/videoDecoders';
 import { assertI420, type I420Frame } from '../../../src/media/i420Frame';
-import { GREY_YUV, RED_YUV, garbage, h264AccessUnits, readAnnexB, yuvAt } from '../../fixtures/decode/encodedFixtures';
+import { GREY_YUV, RED_YUV, garbage, h264AccessUnits, readAnnexB, readIvf, yuvAt } from '../../fixtures/decode/encodedFixtures';
 
 // The clips are lossy encodes of a noisy picture; red and grey stay 40 or more apart on every plane.
 const TOLERANCE = 12;
@@ -207,6 +207,71 @@ describe('NativeOpusLevelMeter', () => {
       native.close();
       native.close();
       wasm.close();
+    }
+  });
+});
+
+/**
+ * A stream that changes resolution mid-stream (fixtures/decode/*_resolution_change.*: 10 frames
+ * of 320x240, 10 of 640x480, 10 of 320x240, a keyframe at each change; a red square at a third
+ * of the width from the right, a fifth of the height down, a quarter of the width wide). Each
+ * picture is given back once checked, as the frame worker does: a smaller picture is written into
+ * a larger picture's buffer, and a larger one gets a buffer of its own while the smaller buffer
+ * stays spare.
+ */
+describe.each([
+  ['VP8', () => readIvf('vp8_resolution_change.ivf')],
+  ['H264', () => readAnnexB('h264_resolution_change.h264')],
+] as const)('NativeDecoder %s, a resolution change mid-stream', (codec, read) => {
+  const SIZES = [...Array(10).fill([320, 240]), ...Array(10).fill([640, 480]), ...Array(10).fill([320, 240])] as Array<[number, number]>;
+
+  it('decodes 320x240, then 640x480, then 320x240 pictures of the square, reusing the given-back buffers that fit', () => {
+    const frames = read();
+    expect(frames.map((frame) => frame.keyframe).flatMap((key, i) => (key ? [i] : []))).toEqual([0, 10, 20]);
+    const decoder = new NativeDecoder(codec);
+    try {
+      const buffers: ArrayBufferLike[] = [];
+      frames.forEach((frame, i) => {
+        const picture = decoder.decode(frame.data, frame.keyframe);
+        expect(picture).not.toBeNull();
+        const [width, height] = SIZES[i]!;
+        expect([picture!.width, picture!.height]).toEqual([width, height]);
+        assertI420(picture!);
+        // The square's middle and the background's middle, scaled to the picture.
+        expectColour(picture!, (width * 23) / 32, (height * 11) / 30, RED_YUV);
+        expectColour(picture!, width / 4, (height * 3) / 4, GREY_YUV);
+        buffers.push(picture!.y.buffer);
+        decoder.recycle(picture!);
+      });
+      // Within a run of one size every picture takes the buffer given back before it.
+      for (const run of [[0, 10], [10, 20], [20, 30]]) expect(new Set(buffers.slice(run[0], run[1])).size).toBe(1);
+      // The 320x240 buffer was too small for 640x480: a new one; the 640x480 one holds the 320x240 pictures after.
+      expect(buffers[10]).not.toBe(buffers[9]);
+      expect(buffers[20]).toBe(buffers[19]);
+    } finally {
+      decoder.close();
+    }
+  });
+
+  it('keeps a given-back buffer too small for the larger pictures spare, and writes the smaller pictures into it again', () => {
+    const frames = read();
+    const decoder = new NativeDecoder(codec);
+    try {
+      // The 320x240 pictures are given back at once; the 640x480 ones are all held (as a slow
+      // detector holds them), so each needs a buffer of its own, and the small one must not be lost meanwhile.
+      const buffers = frames.map((frame, i) => {
+        const picture = decoder.decode(frame.data, frame.keyframe)!;
+        expect([picture.width, picture.height]).toEqual(SIZES[i]);
+        if (i === 20) expectColour(picture, (320 * 23) / 32, (240 * 11) / 30, RED_YUV);
+        if (picture.width === 320) decoder.recycle(picture);
+        return picture.y.buffer;
+      });
+      expect(new Set(buffers.slice(0, 10)).size).toBe(1);
+      expect(new Set(buffers.slice(10, 20)).size).toBe(10);
+      expect(buffers.slice(10, 20)).not.toContain(buffers[9]);
+      expect(buffers[20]).toBe(buffers[9]);
+    } finally {
+      decoder.close();
     }
   });
 });

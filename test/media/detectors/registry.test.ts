@@ -56,12 +56,29 @@ describe('detector registry', () => {
     }
   });
 
+  it('holds every holdEvery-th answer of delayed-colour-region until the next call, answering the others synchronously', async () => {
+    const detector = createDetector('delayed-colour-region', { holdEvery: 2, concurrency: 2 });
+    const picture = frameWith(160, 120, GREY, [[40, 30, 40, 30], RED]);
+    expect(detector.detect(picture)).toEqual([expect.objectContaining({ bbox: [40, 30, 40, 30] })]);
+    let held: Detection[] | undefined;
+    const second = detector.detect(picture);
+    expect(second).toBeInstanceOf(Promise);
+    void (second as Promise<Detection[]>).then((detections) => (held = detections));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held).toBeUndefined();
+    expect(detector.detect(picture)).toHaveLength(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(held?.map((d) => d.bbox)).toEqual([[40, 30, 40, 30]]);
+  });
+
   it.each([
     [{ delayMs: -1 }, /delayMs must be >= 0/],
     [{ jitterMs: -5 }, /jitterMs must be >= 0/],
     [{ concurrency: 0 }, /concurrency must be an integer >= 1, got 0/],
     [{ concurrency: 1.5 }, /concurrency must be an integer >= 1/],
     [{ minCR: 30 }, /detector 'delayed-colour-region': unknown option 'minCR'/],
+    [{ holdEvery: 3 }, /holdEvery needs concurrency >= 2/],
+    [{ holdEvery: 1.5, concurrency: 2 }, /holdEvery must be an integer >= 0/],
   ])('refuses delayed-colour-region with %j', (options, message) => {
     expect(() => createDetector('delayed-colour-region', options)).toThrow(message);
   });

@@ -8,6 +8,7 @@ import { MediaPeerHost } from '../../../src/peer/worker/mediaPeerHost';
 import type { FromMediaWorker } from '../../../src/peer/worker/mediaWorkerProtocol';
 import { captureLogs } from '../../helpers/logCapture';
 import { loopbackConfig } from '../../helpers/loopbackServer';
+import { eventually } from '../../helpers/testServer';
 
 const noAnalysis: AnalyzerSource = { analyze: async () => [] } as unknown as AnalyzerSource;
 
@@ -50,8 +51,8 @@ describe('MediaPeerHost', () => {
     });
     const startTime = Date.now();
     host.handle({ type: 'open', sessionId: 'a', startTime });
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const status = posted.find((message) => message.type === 'status');
+    // Reported every 100 ms: the first report, however long it takes here.
+    const status = await eventually(() => posted.find((message) => message.type === 'status'), 5000, 'a status report');
     expect(status).toMatchObject({ sessions: [['a', { counters: { frames_received: 0 }, summary: { start_time: startTime, total_frames_received: 0 } }]] });
   });
 });

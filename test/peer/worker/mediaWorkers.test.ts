@@ -4,6 +4,7 @@
  * through the colour-region detector, a worker crashed on purpose.
  */
 import { join } from 'node:path';
+import type { StreamSummary } from '../../../src/protocol';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'video');
@@ -11,6 +12,16 @@ const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'video');
 const byeEnds = { videoInactivityMs: 5000, audioInactivityMs: 5000 };
 
 let server: TestServer | undefined;
+
+/** The counting promise: every frame received is processed or dropped for a reason, once. */
+function expectCountsAddUp(summary: StreamSummary): void {
+  const byReason = Object.values(summary.dropped_by_reason).reduce((sum, n) => sum + (n ?? 0), 0);
+  expect({ received: summary.total_frames_received, dropped: summary.total_frames_dropped }).toEqual({
+    received: summary.total_frames_processed + summary.total_frames_dropped,
+    dropped: byReason,
+  });
+  expect(summary.total_frames_not_sampled).toBeLessThanOrEqual(summary.total_frames_processed);
+}
 
 afterEach(async () => {
   await finishTestServer(server);
@@ -80,10 +91,24 @@ describe('media workers', () => {
     expect([first.peer.location, second.peer.location].sort()).toEqual(['media-1', 'media-2']);
     const [doomed, survivor] = first.peer.location === 'media-1' ? [first, second] : [second, first];
 
+    // Frames the doomed worker counted and reported (every 100 ms) before it died.
+    await doomed.client.sendVideoFrames(10, { intervalMs: 5 });
+    await eventually(() => doomed.peer.view().counters.frames_received === 10, 3000, 'the doomed session\'s counters reported');
     await server.mediaWorkers!.crash('media-1');
     await doomed.peer.released;
-    expect(doomed.peer.view()).toMatchObject({ state: 'Released', reason: 'peer_failed' });
-    expect(doomed.peer.view().faults.length).toBeGreaterThan(0);
+    const view = doomed.peer.view();
+    expect(view).toMatchObject({ state: 'Released', reason: 'peer_failed', counters: { frames_received: 10 } });
+    expect(view.tracks.map((track) => [track.status, track.end_reason])).toEqual([
+      ['stopped', 'peer_failed'],
+      ['stopped', 'peer_failed'],
+    ]);
+    // Every effect that needs the worker failed, each recorded once; closeSession did not fail:
+    // the main thread made the summary from the last report.
+    const gone = 'media worker media-1 is gone (worker exited with code 1)';
+    expect(view.faults).toEqual([`stopProcessors failed: ${gone}`, `emitSummary failed: ${gone}`, `closePeerConnection failed: ${gone}`]);
+    const summary = view.summary!;
+    expect(summary).toMatchObject({ partial: true, total_frames_received: 10, tracks_ended_by: { peer_failed: 2 } });
+    expectCountsAddUp(summary);
     expect(messages(server)).toContain('Media worker died: its sessions failed; starting a new one');
     expect(survivor.peer.state).toBe('Active');
 

@@ -50,11 +50,17 @@ describe('RedisLink (real Redis)', () => {
   it('a Redis that hangs: a write times out after 2 s instead of waiting, is kept, and is made once Redis answers again', async () => {
     const { link } = open(10);
     await eventually(() => link.isUp, 3000, 'the first connection');
+    // The command connection's own timeout is the 2 s the title names.
+    expect(link.redis.options.commandTimeout).toBe(2000);
     redis.server.pause();
     const started = Date.now();
     try {
+      // Resolves while Redis still hangs (else the test's own timeout would end it): it timed out.
       await link.write('late', push('late'));
-      expect(Date.now() - started).toBeLessThan(4000);
+      // No sooner than the timeout (timers never fire early; 1 ms for rounding)...
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1999);
+      // ...and kept as a timed-out write is, on a connection still up (not lost in an outage).
+      expect(link.stats()).toMatchObject({ up: true, backlog: 1, outages: 0 });
       expect(link.pendingLabels()).toEqual(['late']);
     } finally {
       redis.server.resume();
