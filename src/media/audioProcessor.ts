@@ -6,7 +6,7 @@ import type { TrackProcessor } from './trackProcessor';
 
 const OPUS_CLOCK_RATE = 48_000;
 const DEFAULT_FRAME_SECONDS = 0.02;
-/** A timestamp jump beyond this is a new source or garbage, not audio we analysed. */
+/** A timestamp jump beyond this (either way) is a new source or garbage, not audio we analysed. */
 const MAX_GAP_SECONDS = 5;
 /**
  * Packets go to the meter in batches of this many (100 ms of 20 ms Opus): one message to a
@@ -18,7 +18,9 @@ const MAX_MEASURING = 2;
 
 /**
  * Counts audio frames and the audio time they cover, from RTP timestamps: each packet adds
- * the time since the previous one (Opus DTX gaps included, reordered packets add nothing).
+ * the time since the previous one (Opus DTX gaps included, reordered packets add nothing; a
+ * sender that restarts, with a new SSRC or timestamps far behind, is followed). Nothing is held:
+ * a packet is counted when it arrives.
  * With a meter, packets are decoded (off this thread, a batch at a time) and their level feeds
  * the session's loudness and voice activity; RFC 6464 level indications from the sender are
  * kept too. Stopping measures the last, partial batch and waits for the batches in flight
@@ -27,6 +29,7 @@ const MAX_MEASURING = 2;
 export class AudioProcessor implements TrackProcessor {
   readonly kind = 'audio' as const;
   private lastTimestamp: number | null = null;
+  private lastSsrc: number | undefined;
   private isStopped = false;
   /** Batches sent to the meter and not answered yet. */
   private readonly measuring = new Set<Promise<void>>();
@@ -45,7 +48,7 @@ export class AudioProcessor implements TrackProcessor {
 
   handleRtp(packet: RtpLike, extensions?: Record<string, unknown>): void {
     if (this.isStopped) return;
-    this.session.audioFrameReceived(this.secondsCoveredBy(packet.header.timestamp), audioLevelOf(extensions));
+    this.session.audioFrameReceived(this.secondsCoveredBy(packet.header.timestamp, packet.header.ssrc), audioLevelOf(extensions));
     this.measure(packet.payload);
   }
 
@@ -76,13 +79,24 @@ export class AudioProcessor implements TrackProcessor {
     this.measuring.add(measured);
   }
 
-  private secondsCoveredBy(timestamp: number): number {
-    if (this.lastTimestamp === null) {
+  /**
+   * The first packet, one of a new SSRC, or one far behind the newest (farther than a reordered
+   * packet could be: the sender restarted with lower timestamps) starts the count afresh from
+   * its timestamp; otherwise a packet adds the time since the newest one.
+   */
+  private secondsCoveredBy(timestamp: number, ssrc: number | undefined): number {
+    const newSource = ssrc !== undefined && this.lastSsrc !== undefined && ssrc !== this.lastSsrc;
+    this.lastSsrc = ssrc ?? this.lastSsrc;
+    if (this.lastTimestamp === null || newSource) {
       this.lastTimestamp = timestamp;
       return DEFAULT_FRAME_SECONDS;
     }
     // RTP timestamps wrap at 2^32; the signed 32-bit difference orders them across the wrap.
     const delta = (timestamp - this.lastTimestamp) | 0;
+    if (delta < -MAX_GAP_SECONDS * this.clockRate) {
+      this.lastTimestamp = timestamp;
+      return DEFAULT_FRAME_SECONDS;
+    }
     if (delta <= 0) return 0;
     this.lastTimestamp = timestamp;
     const seconds = delta / this.clockRate;

@@ -45,6 +45,8 @@ export class FrameAssembler {
   private lastSequence: number | null = null;
   /** The timestamp of a frame emitted over its limit, whose remaining packets are skipped. */
   private discarding: number | null = null;
+  /** flush() ran: the next packet starts a frame after a loss, whatever its sequence number. */
+  private breakPending = false;
 
   constructor(
     private readonly onFrame: (frame: AssembledFrame) => void,
@@ -54,7 +56,8 @@ export class FrameAssembler {
 
   push(packet: RtpLike): void {
     const { timestamp, marker, sequenceNumber, payloadType } = packet.header;
-    const gap = this.lastSequence !== null && sequenceNumber !== ((this.lastSequence + 1) & 0xffff);
+    const gap = this.breakPending || (this.lastSequence !== null && sequenceNumber !== ((this.lastSequence + 1) & 0xffff));
+    this.breakPending = false;
     this.lastSequence = sequenceNumber;
     if (this.discarding !== null) {
       if (this.discarding === timestamp) {
@@ -97,9 +100,16 @@ export class FrameAssembler {
     if (marker) this.completeCurrent();
   }
 
-  /** Emits a partly received frame, if any (the stream ended without its marker). */
+  /**
+   * The stream ended, or its run of sequence numbers did (the sender restarted): the frame left
+   * open is emitted as incomplete (its end was never seen), and the next frame, if any, comes
+   * after a loss (its decoder must wait for a keyframe).
+   */
   flush(): void {
+    if (this.current) this.current.incomplete = true;
     this.completeCurrent();
+    this.discarding = null;
+    this.breakPending = true;
   }
 
   private completeCurrent(): void {

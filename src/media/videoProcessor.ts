@@ -72,10 +72,11 @@ export class VideoProcessor implements TrackProcessor {
       options.bufferPolicy ?? 'drop_oldest',
     );
     this.assembler = new FrameAssembler((frame) => this.onFrame(frame), Date.now, this.limits);
-    this.reorder = new ReorderBuffer((packet) => this.assembler.push(packet), {
-      maxHeldPackets: REORDER_MAX_PACKETS,
-      maxWaitTicks: REORDER_WAIT_TICKS,
-    });
+    this.reorder = new ReorderBuffer(
+      (packet) => this.assembler.push(packet),
+      { maxHeldPackets: REORDER_MAX_PACKETS, maxWaitTicks: REORDER_WAIT_TICKS },
+      () => this.newRun(),
+    );
     this.loop = this.run();
   }
 
@@ -148,7 +149,27 @@ export class VideoProcessor implements TrackProcessor {
     this.options.analyzer.framesLost?.();
   }
 
+  /**
+   * The sender restarted its sequence numbers or changed SSRC: the frame being assembled ended
+   * with the old run (incomplete), and the next one comes after a loss. Peer-triggered, so logged
+   * within the session's budget.
+   */
+  private newRun(): void {
+    this.assembler.flush();
+    const occurrences = this.logBudget.take('rtp_new_run');
+    if (occurrences !== null) {
+      this.options.logger.info('RTP sequence numbers restarted (a jump or a new SSRC): counting goes on from the new packet', { track_id: this.trackId, occurrences });
+    }
+  }
+
+  /**
+   * Packets still held behind a loss, then a last frame left without its marker bit, are
+   * assembled and counted as received before the buffer closes: each ends up processed (if the
+   * loop is waiting for it), queued_at_stop or dropped for its reason (incomplete_frame...).
+   */
   private async finish(): Promise<void> {
+    this.reorder.flush();
+    this.assembler.flush();
     const queued = this.buffer.close();
     this.session.framesDropped('queued_at_stop', queued.length);
     await this.loop;

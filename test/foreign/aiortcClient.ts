@@ -88,6 +88,8 @@ export interface DoneLine extends LineBase {
   event_types: Array<string | null>;
   video_frames_sent: number;
   audio_frames_sent: number;
+  /** With seqJump: the video frames sent before the sequence numbers jumped. */
+  video_frames_before_jump: number | null;
   errors: string[];
 }
 export type AiortcLine = AnswerLine | ConnectedLine | MessageLine | EndingLine | ActionDoneLine | DeleteResponseLine | StreamClosedLine | RecordLine | DoneLine;
@@ -119,6 +121,8 @@ export interface AiortcOptions {
   size?: string;
   /** How long each wait in the script may take (connect, stream_closed, release), seconds. */
   waitSeconds?: number;
+  /** Halfway through the media, the video RTP sequence numbers move on by this much (a sender restart). */
+  seqJump?: number;
   /** The child is killed (SIGKILL) past this; by default every wait may run out, plus 10 s. */
   processTimeoutMs?: number;
   /** Called for each line as it arrives (e.g. to find the server's side of a session while it is live). */
@@ -181,6 +185,7 @@ export function aiortcArgs(options: AiortcOptions): string[] {
     ['--fps', options.fps],
     ['--size', options.size],
     ['--timeout', options.waitSeconds],
+    ['--seq-jump', options.seqJump],
   ];
   return flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
 }

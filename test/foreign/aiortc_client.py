@@ -85,6 +85,7 @@ class Session:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no STUN: nothing leaves the host
         self.video = SquareVideo(args.width, args.height, args.fps)
         self.audio = ToneAudio()
+        self.video_frames_before_jump = None
 
     def line(self, event: str, t_ms=None, **fields) -> None:
         fields = dict(event=event, session=self.index, t_ms=now_ms() if t_ms is None else t_ms, **fields)
@@ -94,7 +95,12 @@ class Session:
         try:
             await asyncio.sleep(self.index * self.args.spread_ms / self.args.sessions / 1000)
             await self.connect()
-            await asyncio.sleep(self.args.media_seconds)
+            if self.args.seq_jump:
+                await asyncio.sleep(self.args.media_seconds / 2)
+                self.jump_video_sequence_numbers(self.args.seq_jump)
+                await asyncio.sleep(self.args.media_seconds / 2)
+            else:
+                await asyncio.sleep(self.args.media_seconds)
             await self.end()
             await self.collect()
         except Exception as error:  # reported in the done line; the other sessions go on
@@ -107,9 +113,27 @@ class Session:
         self.line(
             "done", ok=not self.errors, session_id=self.session_id, messages=len(self.event_types),
             event_types=self.event_types, video_frames_sent=self.video.frames_sent,
-            audio_frames_sent=self.audio.frames_sent, errors=self.errors,
+            audio_frames_sent=self.audio.frames_sent, video_frames_before_jump=self.video_frames_before_jump,
+            errors=self.errors,
         )
         return not self.errors
+
+    def jump_video_sequence_numbers(self, by: int) -> None:
+        """From now on the video RTP sequence numbers are `by` further on, as after a restart of the
+        sender. aiortc keeps the number in a local variable of its send loop, so the packets are
+        rewritten (still plain RTP) on their way to the DTLS transport, which protects them."""
+        sender = next(s for s in self.pc.getSenders() if s.kind == "video")
+        transport, ssrc = sender.transport, sender._ssrc
+        send = transport._send_rtp
+        self.video_frames_before_jump = self.video.frames_sent
+
+        async def rewritten(data: bytes) -> None:
+            if len(data) >= 12 and int.from_bytes(data[8:12], "big") == ssrc:
+                sequence = (int.from_bytes(data[2:4], "big") + by) & 0xFFFF
+                data = data[:2] + sequence.to_bytes(2, "big") + data[4:]
+            await send(data)
+
+        transport._send_rtp = rewritten
 
     async def connect(self) -> None:
         args, pc = self.args, self.pc
@@ -251,6 +275,8 @@ def parse_args(argv):
     parser.add_argument("--size", default="320x240", help="video WIDTHxHEIGHT (even numbers)")
     parser.add_argument("--timeout", type=float, default=20, help="seconds each wait may take")
     parser.add_argument("--ice-address", default="127.0.0.1", help="the only host candidate offered")
+    parser.add_argument("--seq-jump", type=int, default=0,
+                        help="halfway through the media, move the video RTP sequence numbers on by this much")
     args = parser.parse_args(argv)
     args.url = args.url.rstrip("/")
     args.width, args.height = (int(n) for n in args.size.split("x"))

@@ -4,6 +4,7 @@ import type { AnalyzerSource } from '../../src/media/analyzer';
 import { MediaPeer } from '../../src/peer/mediaPeer';
 import type { PeerSession } from '../../src/peer/peerSession';
 import { transportsClosed } from '../../src/webrtc/peerConnectionFactory';
+import { countInvariantProblems } from './countInvariant';
 import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from './loopbackServer';
 
 export type { ConfigOverrides } from './loopbackServer';
@@ -15,6 +16,8 @@ export interface TestServer extends LoopbackServer {
   /** Every client and peer session connect() made; afterEach checks they are all closed. */
   clients: StreamingClient[];
   peers: PeerSession[];
+  /** Every session the server created, whoever the client: expectNothingLeft() checks their summaries. */
+  sessions: PeerSession[];
 }
 
 /**
@@ -22,13 +25,15 @@ export interface TestServer extends LoopbackServer {
  * too when TEST_LOGS=1), and the clients connected through it kept for expectNothingLeft().
  */
 export async function startTestServer(overrides: ConfigOverrides = {}, analyzer?: AnalyzerSource): Promise<TestServer> {
-  const running = await startLoopbackServer({ config: overrides, analyzer });
+  const sessions: PeerSession[] = [];
+  const running = await startLoopbackServer({ config: overrides, analyzer, onSessionCreated: (peer) => sessions.push(peer) });
   const clients: StreamingClient[] = [];
   const peers: PeerSession[] = [];
   return {
     ...running,
     clients,
     peers,
+    sessions,
     async connect(options = {}) {
       const client = await StreamingClient.connect({ url: running.url, interfaceAddress: '127.0.0.1', ...options });
       clients.push(client);
@@ -52,13 +57,37 @@ export function serverConnection(peer: PeerSession): RTCPeerConnection {
   return peer.media.pc;
 }
 
-/** What every integration test must leave behind: no tracked session, no open peer connection. */
+/**
+ * What every integration test must leave behind: no tracked session, no open peer connection,
+ * and a summary that keeps the counting promise (test/helpers/countInvariant.ts) for every
+ * session the server closed during the test.
+ */
 export async function expectNothingLeft(server: TestServer): Promise<void> {
   await Promise.all(server.peers.map((peer) => peer.released));
   expect(server.manager.count).toBe(0);
   const closed = await Promise.all(server.peers.map((peer) => peer.media.transportsClosed()));
   expect(server.peers.filter((_, index) => !closed[index]).map((peer) => peer.id)).toEqual([]);
   await Promise.all(server.clients.map((client) => client.close()));
+  await expectSummariesCounted(server);
+}
+
+/** Time a session no test client waited for (a foreign client, a bare HTTP offer) gets to finish releasing. */
+const RELEASE_WAIT_MS = 5000;
+
+/** Every summary the server produced keeps the counting promise; a failure names the session. */
+export async function expectSummariesCounted(server: TestServer): Promise<void> {
+  const problems: string[] = [];
+  for (const session of server.sessions) {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'not released'>((resolve) => (timer = setTimeout(() => resolve('not released'), RELEASE_WAIT_MS)));
+    const summary = await Promise.race([session.released, timedOut]).finally(() => clearTimeout(timer));
+    if (summary === 'not released' || summary === null) continue;
+    const broken = countInvariantProblems(summary);
+    const { total_frames_received, total_frames_processed, total_frames_dropped, dropped_by_reason, total_frames_not_sampled } = summary;
+    const counts = { total_frames_received, total_frames_processed, total_frames_dropped, dropped_by_reason, total_frames_not_sampled };
+    if (broken.length > 0) problems.push(`session ${session.id}: ${broken.join('; ')} (${JSON.stringify(counts)})`);
+  }
+  if (problems.length > 0) throw new Error(`Summaries that break the counting promise:\n${problems.join('\n')}`);
 }
 
 /** The end of a test that started `server` (if it did): nothing may be left, then it closes. */

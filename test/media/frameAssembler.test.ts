@@ -56,6 +56,19 @@ describe('FrameAssembler', () => {
     assembler.flush();
     expect(frames).toHaveLength(1);
   });
+
+  it('flush() emits the open frame as incomplete (its end was never seen), and the next frame comes after a loss', () => {
+    const frames: AssembledFrame[] = [];
+    const assembler = new FrameAssembler((frame) => frames.push(frame));
+    assembler.push(packet(1, 9000, false));
+    assembler.flush();
+    // A new run of sequence numbers that happens to continue the old one.
+    assembler.push(packet(2, 12_000, true));
+    expect(frames.map(({ incomplete, afterLoss }) => ({ incomplete, afterLoss }))).toEqual([
+      { incomplete: true, afterLoss: false },
+      { incomplete: false, afterLoss: true },
+    ]);
+  });
 });
 
 describe('FrameAssembler limits (MAX_FRAME_BYTES, MAX_FRAME_PACKETS)', () => {

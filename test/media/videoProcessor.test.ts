@@ -2,6 +2,7 @@ import { createLogger } from '../../src/logger';
 import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { Session } from '../../src/counters/session';
+import { expectCountInvariant } from '../helpers/countInvariant';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 
@@ -208,6 +209,62 @@ describe('VideoProcessor', () => {
       total_frames_not_sampled: 6,
       total_detections: 3,
       total_frames_dropped: 0,
+    });
+  });
+
+  describe('at stop', () => {
+    it('counts the packets still held behind a loss as frames received, then processed or dropped', async () => {
+      const session = new Session('s');
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 8, logger, codecOf: vp8 });
+      // Frame 2 is lost: frames 3 and 4 wait behind it (9,000 ticks of wait not reached) when the track stops.
+      for (const frame of [1, 3, 4]) {
+        processor.handleRtp(framePacket(frame));
+        await flush();
+      }
+      expect(session.counters()).toMatchObject({ frames_received: 1, frames_processed: 1 });
+      await processor.stop();
+      const { summary } = session.close('tracks_ended', {});
+      expect(summary).toMatchObject({ total_frames_received: 3, total_frames_processed: 2, dropped_by_reason: { queued_at_stop: 1 } });
+      expectCountInvariant(summary);
+    });
+
+    it('counts a last frame left without its marker bit as received and dropped as incomplete', async () => {
+      const session = new Session('s');
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 8, logger, codecOf: vp8 });
+      processor.handleRtp(framePacket(1));
+      await flush();
+      const unfinished = framePacket(2, { keyframe: false });
+      processor.handleRtp({ ...unfinished, header: { ...unfinished.header, marker: false } });
+      await flush();
+      await processor.stop();
+      const { summary } = session.close('tracks_ended', {});
+      expect(summary).toMatchObject({ total_frames_received: 2, total_frames_processed: 1, dropped_by_reason: { incomplete_frame: 1 } });
+      expectCountInvariant(summary);
+    });
+  });
+
+  describe('a sender that restarts', () => {
+    const restarted = (frame: number, sequenceNumber: number, ssrc: number) => {
+      const packet = framePacket(frame, { sequenceNumber });
+      return { ...packet, header: { ...packet.header, ssrc } };
+    };
+
+    it.each([
+      ['its sequence numbers by 2^15 or more', (frame: number) => restarted(frame, frame < 10 ? 100 + frame : 40_000 + frame, 7)],
+      ['its sequence numbers by just under 2^15, backwards', (frame: number) => restarted(frame, frame < 10 ? 40_000 + frame : 40_000 - 0x7fff + frame, 7)],
+      ['with a new SSRC and sequence numbers the old one already used', (frame: number) => restarted(frame, 100 + (frame % 10), frame < 10 ? 7 : 8)],
+    ])('%s: every frame is counted, and the first of the new run comes after a loss', async (_, packetOf) => {
+      const session = new Session('s');
+      let lost = 0;
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [], framesLost: () => lost++ }, bufferSize: 32, logger, codecOf: vp8 });
+      for (let frame = 0; frame < 20; frame++) {
+        processor.handleRtp(packetOf(frame));
+        await flush();
+      }
+      await processor.stop();
+      const { summary } = session.close('tracks_ended', {});
+      expect(summary).toMatchObject({ total_frames_received: 20, total_frames_processed: 20, total_frames_dropped: 0 });
+      expect(lost).toBe(1);
     });
   });
 });
