@@ -87,7 +87,7 @@ interface EffectCall {
 export type LogEntry =
   | { kind: 'event'; event: PeerSessionEvent }
   | { kind: 'call'; effect: Effect; input: EffectInputs[Effect] }
-  | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error }
+  | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error; output?: StreamSummary }
   | { kind: 'untrackSession' };
 
 const harnesses = new Map<string, SessionHarness>();
@@ -171,7 +171,7 @@ export class SessionHarness {
   async resolve<E extends Effect>(effect: E, ...output: EffectOutputs[E] extends void ? [] : [EffectOutputs[E]]): Promise<void> {
     const call = this.pending(effect);
     call.settled = true;
-    this.log.push({ kind: 'settle', effect, outcome: 'resolved' });
+    this.log.push({ kind: 'settle', effect, outcome: 'resolved', output: output[0] as StreamSummary | undefined });
     call.resolve(output[0]);
     await settle();
   }
