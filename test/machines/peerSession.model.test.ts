@@ -122,11 +122,14 @@ function abstractGraph() {
 /** Every path from `start` that visits no abstract state twice and stops at the first state `isEnd` accepts. */
 function simpleRoutes(edgesFrom: Map<string, Edge[]>, start: string, isEnd: (key: string) => boolean): Route[] {
   const routes: Route[] = [];
+  // A changed machine can grow the abstract model past anything a test can walk: that is a failure too.
+  const limit = 50_000;
   const onRoute = new Set<string>();
   const route: Edge[] = [];
   const extend = (key: string): void => {
     if (route.length > 0 && isEnd(key)) {
       routes.push([...route]);
+      if (routes.length > limit) throw new Error(`over ${limit} simple routes from ${start}: the abstract model has grown`);
       return;
     }
     onRoute.add(key);
@@ -342,6 +345,7 @@ async function walk(path: ModelPath): Promise<void> {
   const harness = new SessionHarness();
   const run = (step: { event: ModelEvent }) => execute(harness, step.event);
   let previous: PeerSessionSnapshot | null = null;
+  const reference = new Reference();
   try {
     await model.testPath(path, {
       events: Object.fromEntries(path.steps.map(({ event }) => [event.type, run])),
@@ -350,7 +354,7 @@ async function walk(path: ModelPath): Promise<void> {
           const actual = abstractState(harness.snapshot);
           if (actual !== abstractState(expected)) throw new Error(`real actor in ${actual}`);
           // The promises hold at every step, not only once the session is released.
-          const problems = stepProblems(harness, previous);
+          const problems = stepProblems(harness, reference, previous);
           if (problems.length > 0) throw new Error(`${problems.join('; ')}\n  on ${describeEvents(path)}`);
           previous = harness.snapshot;
         },

@@ -88,7 +88,17 @@ export type LogEntry =
   | { kind: 'event'; event: PeerSessionEvent }
   | { kind: 'call'; effect: Effect; input: EffectInputs[Effect] }
   | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error; output?: StreamSummary }
-  | { kind: 'untrackSession' };
+  | { kind: 'untrackSession' }
+  /** A log action the machine ran: each is one line of the server's log. */
+  | { kind: 'logged'; action: LoggedAction; event: { type: string; trackId?: string } };
+
+export type LoggedAction = 'logTrackEnded' | 'logCloseRequested' | 'logFault';
+
+function logged(action: LoggedAction) {
+  return ({ context, event }: { context: { sessionId: string }; event: { type: string; trackId?: string } }) => {
+    harnessOf(context.sessionId).log.push({ kind: 'logged', action, event });
+  };
+}
 
 const harnesses = new Map<string, SessionHarness>();
 
@@ -112,6 +122,9 @@ export const machineUnderTest = peerSessionMachine.provide({
   },
   actions: {
     untrackSession: ({ context }) => harnessOf(context.sessionId).log.push({ kind: 'untrackSession' }),
+    logTrackEnded: logged('logTrackEnded'),
+    logCloseRequested: logged('logCloseRequested'),
+    logFault: logged('logFault'),
   },
 });
 

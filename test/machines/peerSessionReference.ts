@@ -31,9 +31,16 @@ export function isCloseEvent(event: PeerSessionEvent): event is Extract<PeerSess
  * tracks the machine hands over.
  */
 export function summaryFor(input: CloseSessionInput): StreamSummary {
-  const { summary } = new Session(input.sessionId, () => 0, 0).close(input.closeReason, input.tracks);
-  return { ...summary, close_ms_by_state: {} };
+  const key = JSON.stringify([input.closeReason, input.tracks]);
+  let summary = summaries.get(key);
+  if (!summary) {
+    summary = { ...new Session(input.sessionId, () => 0, 0).close(input.closeReason, input.tracks).summary, close_ms_by_state: {} };
+    summaries.set(key, summary);
+  }
+  // A copy: each session's summary is its own object, so that identity shows where it came from.
+  return { ...summary };
 }
+const summaries = new Map<string, StreamSummary>();
 
 interface ReferenceTrack {
   kind: TrackKind;
@@ -65,11 +72,31 @@ export class Reference {
   /** Rules of the flow the log itself breaks (an effect invoked when it should not be). */
   readonly problems: string[] = [];
 
-  constructor(log: readonly LogEntry[]) {
-    for (const entry of log) this.apply(entry);
+  private applied = 0;
+
+  constructor(log: readonly LogEntry[] = []) {
+    this.update(log);
+  }
+
+  /** Takes in the entries of `log` (which only grows) not seen yet. */
+  update(log: readonly LogEntry[]): this {
+    for (; this.applied < log.length; this.applied++) this.apply(log[this.applied]!);
+    return this;
+  }
+
+  /** Log lines the machine owes: a track's end once, each close event taken, each fault. */
+  private owedLines = { logTrackEnded: 0, logCloseRequested: 0, logFault: 0 };
+  private readonly loggedLines = { logTrackEnded: 0, logCloseRequested: 0, logFault: 0 };
+
+  /** Log lines written and owed, per action, when they differ. */
+  logProblems(): string[] {
+    return (Object.keys(this.owedLines) as (keyof typeof this.owedLines)[])
+      .filter((action) => this.owedLines[action] !== this.loggedLines[action])
+      .map((action) => `${action} ran ${this.loggedLines[action]} times, expected ${this.owedLines[action]}`);
   }
 
   private apply(entry: LogEntry): void {
+    if (entry.kind === 'logged') this.loggedLines[entry.action]++;
     if (entry.kind === 'event') this.applyEvent(entry.event);
     if (entry.kind === 'call' && entry.effect === 'stopProcessors') {
       const { trackIds } = entry.input as StopProcessorsInput;
@@ -96,6 +123,7 @@ export class Reference {
       if (entry.effect === 'closeSession' && entry.outcome === 'resolved') this.summary = entry.output ?? null;
       if (entry.outcome === 'rejected') this.faults.push(`${entry.effect} failed: ${entry.error!.message}`);
       if (entry.outcome === 'timed out') this.faults.push(`${entry.effect} timed out`);
+      if (entry.outcome !== 'resolved') this.owedLines.logFault++;
     }
   }
 
@@ -109,8 +137,12 @@ export class Reference {
       if (!this.tracks.has(event.trackId)) this.tracks.set(event.trackId, { kind: event.kind, endReason: this.closeReason as TrackEndReason | null, stopped: false });
     } else if (event.type === 'TRACK_ENDED') {
       const track = this.tracks.get(event.trackId);
-      if (track && track.endReason === null) track.endReason = event.reason;
+      if (track && track.endReason === null) {
+        track.endReason = event.reason;
+        this.owedLines.logTrackEnded++;
+      }
     } else if (isCloseEvent(event)) {
+      this.owedLines.logCloseRequested++;
       this.closeReason ??= closeReasonOf[event.type];
       for (const track of this.tracks.values()) track.endReason ??= closeReasonOf[event.type];
     }
@@ -127,7 +159,6 @@ export class Reference {
       ),
       dataChannelOpen: this.dataChannelOpen,
       closeReason: this.closeReason,
-      summary: this.summary,
       stoppingTrackIds: this.stopping,
       faults: this.faults,
     };
@@ -148,13 +179,13 @@ const statusRank = { live: 0, ended: 1, stopped: 2 } as const;
  * has decided changed since the step before (the close reason, a track's end reason, a track's
  * progress, the faults so far, the summary).
  */
-export function stepProblems(harness: SessionHarness, previous: PeerSessionSnapshot | null): string[] {
-  const problems: string[] = [];
-  const reference = new Reference(harness.log);
-  problems.push(...reference.problems);
+export function stepProblems(harness: SessionHarness, reference: Reference, previous: PeerSessionSnapshot | null): string[] {
+  reference.update(harness.log);
+  const problems = [...reference.problems, ...reference.logProblems()];
   const snapshot = harness.snapshot;
   const { sessionId: _sessionId, ...context } = snapshot.context;
   const expected = reference.expectedContext();
+  if (context.summary !== reference.summary) problems.push(`summary ${context.summary === null ? 'null' : 'not the one closeSession made'}`);
   for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
     if (JSON.stringify(context[key]) !== JSON.stringify(expected[key])) {
       problems.push(`${key} ${JSON.stringify(context[key])}, expected ${JSON.stringify(expected[key])}`);
