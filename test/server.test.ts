@@ -313,7 +313,8 @@ describe('session closure over real werift connections', () => {
 
     expect(closeSpy).toHaveBeenCalledTimes(1);
     expect(closed.summary.total_frames_received).toBe(5);
-    expect(peer.view()).toMatchObject({ state: 'Released', faults: ['closePeerConnection failed: transport already gone'] });
+    expect(closed.summary.total_frames_received).toBe(closed.summary.total_frames_processed + closed.summary.total_frames_dropped);
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended', summary: closed.summary, faults: ['closePeerConnection failed: transport already gone'] });
     expect(server.manager.count).toBe(0);
     expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection failed: transport already gone');
     closeSpy.mockRestore();
@@ -326,10 +327,15 @@ describe('session closure over real werift connections', () => {
     const realClose = serverConnection(peer).close.bind(serverConnection(peer));
     jest.spyOn(serverConnection(peer), 'close').mockReturnValueOnce(new Promise(() => {}));
 
+    await client.sendVideoFrames(5, { intervalMs: 10 });
     client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
     await peer.released;
 
-    expect(peer.view().faults).toEqual(['closePeerConnection timed out']);
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended', summary: closed.summary, faults: ['closePeerConnection timed out'] });
+    expect(closed.summary.total_frames_received).toBe(5);
+    expect(closed.summary.total_frames_received).toBe(closed.summary.total_frames_processed + closed.summary.total_frames_dropped);
+    expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection timed out');
     expect(server.manager.count).toBe(0);
     jest.restoreAllMocks();
     await realClose();
