@@ -81,8 +81,11 @@ describe('closing effects that fail or time out on a real session', () => {
     expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
   });
 
-  it('emitSummary timing out against a live peer that never acknowledges: released with the fault; the summary still reaches the client, the DELETE answer and the log', async () => {
-    server = await startTestServer({ timeouts: { emitTimeout: 100 } });
+  it.each([
+    ['on the main thread', 0],
+    ['in a media worker (the timeout aborts the wait there)', 1],
+  ])('emitSummary timing out against a live peer that never acknowledges (%s): released with the fault; the summary still reaches the client, the DELETE answer and the log', async (_where, mediaWorkers) => {
+    server = await startTestServer({ mediaWorkers, timeouts: { emitTimeout: 100 } });
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
     await client.sendVideoFrames(10, { intervalMs: 5 });
@@ -97,6 +100,7 @@ describe('closing effects that fail or time out on a real session', () => {
     const answer = await deleteSession(peer);
     const closed = await client.waitForStreamClosed(2000);
 
+    expect(peer.location).toBe(mediaWorkers === 0 ? 'main' : 'media-1');
     expect(answer).toMatchObject({ session_id: peer.id, reason: 'client_request' });
     expect(await record(peer)).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['emitSummary timed out'], summary: answer.summary });
     expect(messages(server, peer.id)).toEqual(expect.arrayContaining(['session.closed', 'Session effect emitSummary timed out']));
