@@ -5,6 +5,8 @@
 import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
+import type { StreamingClient } from '../src/client/streamingClient';
+import type { PeerSession } from '../src/peer/peerSession';
 import { eventually, finishTestServer, messages, serverConnection, startTestServer, type TestServer } from './helpers/testServer';
 import { eventProblems } from './helpers/wireContract';
 
@@ -311,7 +313,8 @@ describe('session closure over real werift connections', () => {
 
     expect(closeSpy).toHaveBeenCalledTimes(1);
     expect(closed.summary.total_frames_received).toBe(5);
-    expect(peer.view()).toMatchObject({ state: 'Released', faults: ['closePeerConnection failed: transport already gone'] });
+    expect(closed.summary.total_frames_received).toBe(closed.summary.total_frames_processed + closed.summary.total_frames_dropped);
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended', summary: closed.summary, faults: ['closePeerConnection failed: transport already gone'] });
     expect(server.manager.count).toBe(0);
     expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection failed: transport already gone');
     closeSpy.mockRestore();
@@ -324,10 +327,15 @@ describe('session closure over real werift connections', () => {
     const realClose = serverConnection(peer).close.bind(serverConnection(peer));
     jest.spyOn(serverConnection(peer), 'close').mockReturnValueOnce(new Promise(() => {}));
 
+    await client.sendVideoFrames(5, { intervalMs: 10 });
     client.stopVideo();
+    const closed = await client.waitForStreamClosed(5000);
     await peer.released;
 
-    expect(peer.view().faults).toEqual(['closePeerConnection timed out']);
+    expect(peer.view()).toMatchObject({ state: 'Released', reason: 'tracks_ended', summary: closed.summary, faults: ['closePeerConnection timed out'] });
+    expect(closed.summary.total_frames_received).toBe(5);
+    expect(closed.summary.total_frames_received).toBe(closed.summary.total_frames_processed + closed.summary.total_frames_dropped);
+    expect(messages(server, peer.id)).toContain('Error during cleanup: closePeerConnection timed out');
     expect(server.manager.count).toBe(0);
     jest.restoreAllMocks();
     await realClose();
@@ -349,10 +357,13 @@ describe('session closure over real werift connections', () => {
     expect(await again.json()).toEqual(body);
   });
 
-  it('a DELETE, a data channel end_stream and shutdown arriving together close the session once', async () => {
+  it('a DELETE, a data channel end_stream and shutdown arriving together close the session once, for the first one\'s reason', async () => {
     server = await startTestServer();
     const { client, peer } = await server.connect();
+    await client.waitForEvent('session_started', 2000);
     client.sendMessage({ type: 'end_stream' });
+    // The end_stream and the DELETE reach the server through its event loop; peer.close() sends
+    // SHUTDOWN to the actor at once, in this same turn: it is the first of the three to arrive.
     const [deleted] = await Promise.all([
       fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' }),
       peer.close('SHUTDOWN'),
@@ -363,6 +374,49 @@ describe('session closure over real werift connections', () => {
     expect(log.filter((message) => message === 'session.closed')).toHaveLength(1);
     expect(log.filter((message) => message.startsWith('Peer connection closed'))).toHaveLength(1);
     expect(client.events.filter((event) => event.event_type === 'stream_closed')).toHaveLength(1);
+    await expectReasonEverywhere('server_shutdown', { server, peer, client, deleteAnswer: await deleted.json() });
+  });
+
+  // Each close trigger is sent once the one before it has reached the actor, while a stalled
+  // analysis holds the session in StoppingProcessor: the order is known, and the later triggers
+  // arrive while the session is closing, where a rule that let them change the reason would show.
+  it.each([
+    [['SHUTDOWN', 'DELETE', 'end_stream'], 'server_shutdown'],
+    [['DELETE', 'end_stream', 'SHUTDOWN'], 'client_request'],
+    [['end_stream', 'SHUTDOWN', 'DELETE'], 'client_request'],
+  ] as const)('close triggers arriving in the order %j while the session closes: the reason is %s, everywhere', async (order, reason) => {
+    let releaseAnalysis!: () => void;
+    const stalled = new Promise<void>((resolve) => (releaseAnalysis = resolve));
+    const stallingAnalyzer: FrameAnalyzer = {
+      analyze: async () => {
+        await stalled;
+        return [];
+      },
+    };
+    // The stop waits for the stalled analysis; its timeout is far beyond the test's own release.
+    server = await startTestServer({ timeouts: { stopTimeout: 60_000 } }, stallingAnalyzer);
+    const { client, peer } = await server.connect({ audio: false });
+    await client.waitForEvent('session_started', 2000);
+    await client.sendVideoFrames(3, { intervalMs: 5 });
+    await eventually(() => peer.view().counters.frames_received === 3, 2000, 'frames received');
+
+    const closeRequests = () => messages(server, peer.id).filter((message) => message === 'Session close requested').length;
+    let deleting: Promise<Response> | undefined;
+    for (const [index, trigger] of order.entries()) {
+      if (trigger === 'SHUTDOWN') void peer.close('SHUTDOWN');
+      if (trigger === 'DELETE') deleting = fetch(`${server.url}/sessions/${peer.id}`, { method: 'DELETE' });
+      if (trigger === 'end_stream') client.sendMessage({ type: 'end_stream' });
+      await eventually(() => closeRequests() === index + 1, 3000, `${trigger} to reach the actor`);
+    }
+    expect(peer.view().state).toBe('StoppingProcessor');
+    releaseAnalysis();
+
+    const deleted = await deleting!;
+    expect(deleted.status).toBe(200);
+    await peer.released;
+    expect(peer.view().faults).toEqual([]);
+    expect(messages(server, peer.id).filter((message) => message === 'session.closed')).toHaveLength(1);
+    await expectReasonEverywhere(reason, { server, peer, client, deleteAnswer: await deleted.json() });
   });
 
   it('a client message {"type": "end_stream"} ends the session with reason client_request; bad messages are counted and ignored', async () => {
@@ -425,6 +479,28 @@ describe('session closure over real werift connections', () => {
     await offer.close();
   });
 });
+
+/**
+ * The session's close reason is the same in its record, the DELETE answer, the client's
+ * stream_closed, the logged session.closed, and in every track the close ended.
+ */
+async function expectReasonEverywhere(
+  reason: string,
+  { server, peer, client, deleteAnswer }: { server: TestServer; peer: PeerSession; client: StreamingClient; deleteAnswer: unknown },
+): Promise<void> {
+  await client.waitForStreamClosed(2000);
+  const view = peer.view();
+  expect(view).toMatchObject({ state: 'Released', reason });
+  expect(deleteAnswer).toMatchObject({ session_id: peer.id, reason, summary: view.summary });
+  const closed = client.events.filter((event) => event.event_type === 'stream_closed');
+  expect(closed).toEqual([expect.objectContaining({ reason, summary: view.summary })]);
+  const logged = server.logs.filter((entry) => entry.session_id === peer.id && entry.message === 'session.closed');
+  expect(logged).toEqual([expect.objectContaining({ reason })]);
+  const { summary } = view;
+  expect(summary!.total_frames_received).toBe(summary!.total_frames_processed + summary!.total_frames_dropped);
+  const trackCount = view.tracks.length;
+  expect(summary!.tracks_ended_by).toEqual(trackCount === 0 ? {} : { [reason]: trackCount });
+}
 
 async function rawOffer() {
   const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };

@@ -1,15 +1,9 @@
 import type { ActorLogic } from 'xstate';
 import { TestModel, type StatePath } from 'xstate/graph';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
-import type {
-  CloseReason,
-  CloseSessionInput,
-  PeerSessionEvent,
-  PeerSessionInput,
-  StopProcessorsInput,
-  StreamSummary,
-} from '../../machines/peerSession.types';
+import type { CloseSessionInput, PeerSessionEvent, PeerSessionInput, StreamSummary } from '../../machines/peerSession.types';
 import { effects, effectStates, SessionHarness, SUMMARY, type Effect, type PeerSessionSnapshot } from './peerSessionHarness';
+import { closeReasonOf, Reference, stepProblems, summaryFor } from './peerSessionReference';
 
 type EffectOutcome = 'resolved' | 'rejected' | 'timed out';
 /** `xstate.done.actor.*`, `xstate.error.actor.*` and `xstate.after.*`: what the machine gets from its effects. */
@@ -17,19 +11,7 @@ type EffectEvent = { type: string; output?: StreamSummary; error?: Error };
 type ModelEvent = PeerSessionEvent | EffectEvent;
 type ModelPath = StatePath<PeerSessionSnapshot, ModelEvent>;
 
-const closeReasonOf = {
-  CLOSE_REQUESTED: 'client_request',
-  PEER_CLOSED: 'peer_closed',
-  PEER_FAILED: 'peer_failed',
-  SHUTDOWN: 'server_shutdown',
-  SESSION_FAILED: 'error',
-} as const satisfies Record<string, CloseReason>;
-
 type CloseEventType = keyof typeof closeReasonOf;
-
-function isCloseEvent(event: PeerSessionEvent): event is Extract<PeerSessionEvent, { type: CloseEventType }> {
-  return event.type in closeReasonOf;
-}
 
 /** Two tracks at most, with fixed ids, so the model stays finite. */
 const sessionEvents: PeerSessionEvent[] = [
@@ -97,15 +79,34 @@ interface Edge {
 }
 type Route = Edge[];
 
+/**
+ * An event that leaves the abstract state as it was: a second close event, a track added twice,
+ * an end for a track that ended, a data channel event that changes nothing. The machine must
+ * still keep its promises (the first close reason, each track's first end reason), so each one
+ * is walked too.
+ */
+interface Loop {
+  at: string;
+  event: ModelEvent;
+  next: PeerSessionSnapshot;
+  walked: boolean;
+}
+
 function abstractGraph() {
   const adjacency = model.getAdjacencyMap();
   const keys = Object.keys(adjacency) as (keyof typeof adjacency)[];
   const edgesFrom = new Map<string, Edge[]>();
+  const loops: Loop[] = [];
+  let transitions = 0;
   for (const from of keys) {
     const byTarget = new Map<string, Edge>();
     for (const { event, state } of Object.values(adjacency[from]!.transitions)) {
+      transitions++;
       const to = abstractState(state);
-      if (to === from) continue;
+      if (to === from) {
+        loops.push({ at: from, event, next: state, walked: false });
+        continue;
+      }
       const edge = byTarget.get(to) ?? { from, to, events: [], next: [], walked: [] };
       edge.events.push(event);
       edge.next.push(state);
@@ -115,17 +116,20 @@ function abstractGraph() {
     edgesFrom.set(from, [...byTarget.values()]);
   }
   const initialKey = keys[0]!;
-  return { initialKey, initial: adjacency[initialKey]!.state, edgesFrom, vertices: keys.length };
+  return { initialKey, initial: adjacency[initialKey]!.state, edgesFrom, loops, transitions, vertices: keys.length };
 }
 
 /** Every path from `start` that visits no abstract state twice and stops at the first state `isEnd` accepts. */
 function simpleRoutes(edgesFrom: Map<string, Edge[]>, start: string, isEnd: (key: string) => boolean): Route[] {
   const routes: Route[] = [];
+  // A changed machine can grow the abstract model past anything a test can walk: that is a failure too.
+  const limit = 50_000;
   const onRoute = new Set<string>();
   const route: Edge[] = [];
   const extend = (key: string): void => {
     if (route.length > 0 && isEnd(key)) {
       routes.push([...route]);
+      if (routes.length > limit) throw new Error(`over ${limit} simple routes from ${start}: the abstract model has grown`);
       return;
     }
     onRoute.add(key);
@@ -154,10 +158,13 @@ function simpleRoutes(edgesFrom: Map<string, Edge[]>, start: string, isEnd: (key
  * once: the sum of both sets instead of their product. Events between the same two states are
  * taken in rotation, and every transition not walked by then (one that returns to a state that is
  * on every route through it, such as closing the data channel back to the initial state) gets a
- * path of its own, so every transition of the abstract model is walked.
+ * path of its own. Last, every event that leaves its abstract state unchanged (a Loop) gets a
+ * path of its own: a route through its state, in rotation, with the event inserted where the
+ * route leaves that state. So every event of the adjacency map, from every abstract state, is
+ * walked at least once.
  */
 function planWalks() {
-  const { initialKey, initial, edgesFrom, vertices } = abstractGraph();
+  const { initialKey, initial, edgesFrom, loops, transitions, vertices } = abstractGraph();
   const heads = simpleRoutes(edgesFrom, initialKey, (key) => stateValueOf(key) === 'ClosingSession');
   const headsByEntry = new Map<string, Route[]>();
   for (const head of heads) {
@@ -177,14 +184,18 @@ function planWalks() {
   }
 
   const turns = new Map<Edge, number>();
-  const toPath = (route: Route, choose: (edge: Edge) => number): ModelPath => {
+  const toPath = (route: Route, choose: (edge: Edge) => number, loop?: { before: number; loop: Loop }): ModelPath => {
     const steps: ModelPath['steps'] = [{ state: initial, event: { type: 'xstate.init' } }];
-    for (const edge of route) {
+    route.forEach((edge, position) => {
+      if (loop?.before === position) {
+        loop.loop.walked = true;
+        steps.push({ state: loop.loop.next, event: loop.loop.event });
+      }
       const index = choose(edge);
       edge.walked[index] = true;
       steps.push({ state: edge.next[index]!, event: edge.events[index]! });
-    }
-    return { state: steps[steps.length - 1]!.state, steps, weight: route.length };
+    });
+    return { state: steps[steps.length - 1]!.state, steps, weight: steps.length - 1 };
   };
   const inRotation = (edge: Edge): number => {
     const turn = turns.get(edge) ?? 0;
@@ -192,6 +203,7 @@ function planWalks() {
     return turn % edge.events.length;
   };
   const paths = routes.map((route) => toPath(route, inRotation));
+  const walkedRoutes = [...routes];
 
   const allEdges = [...edgesFrom.values()].flat();
   for (const edge of allEdges) {
@@ -213,12 +225,31 @@ function planWalks() {
         edge,
         ...(fromEnd && !released ? fromEnd.slice(fromEnd.findIndex((other) => other.from === edge.to)) : []),
       ];
+      walkedRoutes.push(detour);
       paths.push(toPath(detour, (other) => (other === edge ? index : 0)));
     });
   }
-  const transitions = allEdges.reduce((sum, edge) => sum + edge.events.length, 0);
-  const walkedTransitions = allEdges.reduce((sum, edge) => sum + edge.walked.filter(Boolean).length, 0);
-  return { paths, vertices, transitions, walkedTransitions, simplePathCount, headCount: heads.length, tailCount };
+
+  const routesLeaving = new Map<string, Array<{ route: Route; before: number }>>();
+  for (const route of walkedRoutes) {
+    route.forEach((edge, before) => {
+      if (route.findIndex((other) => other.from === edge.from) !== before) return;
+      routesLeaving.set(edge.from, [...(routesLeaving.get(edge.from) ?? []), { route, before }]);
+    });
+  }
+  const loopTurns = new Map<string, number>();
+  for (const loop of loops) {
+    const through = routesLeaving.get(loop.at);
+    if (!through) throw new Error(`no route leaves ${loop.at}, where ${loop.event.type} is to be walked`);
+    const turn = loopTurns.get(loop.at) ?? 0;
+    loopTurns.set(loop.at, turn + 1);
+    const { route, before } = through[turn % through.length]!;
+    paths.push(toPath(route, inRotation, { before, loop }));
+  }
+
+  const walkedTransitions =
+    allEdges.reduce((sum, edge) => sum + edge.walked.filter(Boolean).length, 0) + loops.filter((loop) => loop.walked).length;
+  return { paths, vertices, transitions, walkedTransitions, loops: loops.length, simplePathCount, headCount: heads.length, tailCount };
 }
 
 async function execute(harness: SessionHarness, event: ModelEvent): Promise<void> {
@@ -234,7 +265,8 @@ async function execute(harness: SessionHarness, event: ModelEvent): Promise<void
   const { effect, outcome } = meaning;
   if (outcome === 'timed out') return harness.timeOut(effect);
   if (outcome === 'rejected') return harness.reject(effect, (event as EffectEvent).error);
-  if (effect === 'closeSession') return harness.resolve('closeSession', (event as EffectEvent).output!);
+  // The summary the counters make of the tracks the machine hands over (the model's own is a placeholder).
+  if (effect === 'closeSession') return harness.resolve('closeSession', summaryFor(harness.pending('closeSession').input as CloseSessionInput));
   return harness.resolve(effect as Exclude<Effect, 'closeSession'>);
 }
 
@@ -243,67 +275,40 @@ async function execute(harness: SessionHarness, event: ModelEvent): Promise<void
  * (what the test sent and settled, what the machine invoked) rather than from the machine's context.
  */
 function outcomeProblems(harness: SessionHarness): string[] {
-  const problems: string[] = [];
-  const added = new Set<string>();
-  const ended = new Set<string>();
-  const stopped = new Set<string>();
-  let closeReason: CloseReason | null = null;
+  const reference = new Reference(harness.log);
+  const problems: string[] = [...reference.problems];
   let dataChannelOpen = false;
   let dataChannelOpenAtClose: boolean | null = null;
   let closeSessionOutcome: EffectOutcome | null = null;
-  const expectedFaults: string[] = [];
   let untracked = 0;
 
   for (const entry of harness.log) {
     if (entry.kind === 'untrackSession') untracked++;
-    if (entry.kind === 'event') {
-      const { event } = entry;
-      if (event.type === 'TRACK_ADDED') {
-        added.add(event.trackId);
-        if (closeReason !== null) ended.add(event.trackId);
-      } else if (event.type === 'TRACK_ENDED') {
-        ended.add(event.trackId);
-      } else if (event.type === 'DATA_CHANNEL_OPENED' || event.type === 'DATA_CHANNEL_CLOSED') {
-        dataChannelOpen = event.type === 'DATA_CHANNEL_OPENED';
-      } else if (isCloseEvent(event)) {
-        closeReason ??= closeReasonOf[event.type];
-        for (const trackId of added) ended.add(trackId);
-      }
-    }
-    if (entry.kind === 'call' && entry.effect === 'stopProcessors') {
-      const { trackIds } = entry.input as StopProcessorsInput;
-      if (trackIds.length === 0) problems.push('stopProcessors invoked with no track');
-      for (const trackId of trackIds) {
-        if (!ended.has(trackId)) problems.push(`stopProcessors invoked for ${trackId}, which had not ended`);
-        if (stopped.has(trackId)) problems.push(`stopProcessors invoked twice for ${trackId}`);
-        stopped.add(trackId);
-      }
+    if (entry.kind === 'event' && (entry.event.type === 'DATA_CHANNEL_OPENED' || entry.event.type === 'DATA_CHANNEL_CLOSED')) {
+      dataChannelOpen = entry.event.type === 'DATA_CHANNEL_OPENED';
     }
     if (entry.kind === 'call' && entry.effect === 'closeSession') {
       const input = entry.input as CloseSessionInput;
-      if (input.closeReason !== (closeReason ?? 'tracks_ended')) problems.push(`closeSession got closeReason ${input.closeReason}`);
+      // The reference has seen the whole log: its close reason and tracks are final by now.
+      if (input.closeReason !== reference.closeReason) problems.push(`closeSession got closeReason ${input.closeReason}`);
       for (const [trackId, track] of Object.entries(input.tracks)) {
         if (track.status !== 'stopped') problems.push(`closeSession invoked with ${trackId} ${track.status}`);
+        if (track.endReason !== reference.tracks.get(trackId)?.endReason) problems.push(`closeSession got ${trackId} ended by ${track.endReason}`);
       }
     }
     if (entry.kind === 'call' && entry.effect === 'closePeerConnection' && untracked !== 1) {
       problems.push(`untrackSession ran ${untracked} times before closePeerConnection`);
     }
-    if (entry.kind === 'settle') {
-      if (entry.effect === 'closeSession') {
-        closeSessionOutcome = entry.outcome;
-        dataChannelOpenAtClose = dataChannelOpen;
-      }
-      if (entry.outcome === 'rejected') expectedFaults.push(`${entry.effect} failed: ${entry.error!.message}`);
-      if (entry.outcome === 'timed out') expectedFaults.push(`${entry.effect} timed out`);
+    if (entry.kind === 'settle' && entry.effect === 'closeSession') {
+      closeSessionOutcome = entry.outcome;
+      dataChannelOpenAtClose = dataChannelOpen;
     }
   }
 
-  for (const trackId of added) if (!stopped.has(trackId)) problems.push(`processor of ${trackId} never stopped`);
+  for (const [trackId, track] of reference.tracks) if (!track.stopped) problems.push(`processor of ${trackId} never stopped`);
   const { snapshot } = harness;
-  const expectedReason = closeReason ?? 'tracks_ended';
-  if (snapshot.context.closeReason !== expectedReason) {
-    problems.push(`closeReason ${snapshot.context.closeReason}, expected ${expectedReason}`);
+  if (snapshot.context.closeReason !== reference.closeReason) {
+    problems.push(`closeReason ${snapshot.context.closeReason}, expected ${reference.closeReason}`);
   }
   const emits = harness.inputsOf('emitSummary');
   const shouldEmit = closeSessionOutcome === 'resolved' && dataChannelOpenAtClose === true;
@@ -311,17 +316,20 @@ function outcomeProblems(harness: SessionHarness): string[] {
     problems.push(`emitSummary invoked ${emits.length} times; data channel open at close: ${dataChannelOpenAtClose}`);
   }
   for (const input of emits) {
-    if (input.closeReason !== expectedReason) problems.push(`emitSummary got closeReason ${input.closeReason}`);
-    if (input.summary !== SUMMARY) problems.push('emitSummary did not get the summary from closeSession');
+    if (input.closeReason !== reference.closeReason) problems.push(`emitSummary got closeReason ${input.closeReason}`);
+    if (input.summary === null || input.summary !== reference.summary) problems.push('emitSummary did not get the summary from closeSession');
+  }
+  if (reference.summary && JSON.stringify(reference.summary.tracks_ended_by) !== JSON.stringify(reference.tracksEndedBy())) {
+    problems.push(`summary tracks_ended_by ${JSON.stringify(reference.summary.tracks_ended_by)}, expected ${JSON.stringify(reference.tracksEndedBy())}`);
   }
   const cleanups = harness.inputsOf('closePeerConnection').length;
   if (cleanups !== 1) problems.push(`closePeerConnection invoked ${cleanups} times`);
   if (untracked !== 1) problems.push(`untrackSession ran ${untracked} times`);
-  if (JSON.stringify(snapshot.context.faults) !== JSON.stringify(expectedFaults)) {
-    problems.push(`faults ${JSON.stringify(snapshot.context.faults)}, expected ${JSON.stringify(expectedFaults)}`);
+  if (JSON.stringify(snapshot.context.faults) !== JSON.stringify(reference.faults)) {
+    problems.push(`faults ${JSON.stringify(snapshot.context.faults)}, expected ${JSON.stringify(reference.faults)}`);
   }
   if (snapshot.status !== 'done') problems.push(`actor status ${snapshot.status}`);
-  const expectedOutput = closeSessionOutcome === 'resolved' ? SUMMARY : null;
+  const expectedOutput = closeSessionOutcome === 'resolved' ? reference.summary : null;
   if (snapshot.output !== expectedOutput) {
     problems.push(`output ${snapshot.output === null ? 'null' : 'a summary'}, expected ${expectedOutput ? 'the summary' : 'null'}`);
   }
@@ -336,6 +344,8 @@ function describeEvents(path: ModelPath): string {
 async function walk(path: ModelPath): Promise<void> {
   const harness = new SessionHarness();
   const run = (step: { event: ModelEvent }) => execute(harness, step.event);
+  let previous: PeerSessionSnapshot | null = null;
+  const reference = new Reference();
   try {
     await model.testPath(path, {
       events: Object.fromEntries(path.steps.map(({ event }) => [event.type, run])),
@@ -343,6 +353,10 @@ async function walk(path: ModelPath): Promise<void> {
         '*': (expected) => {
           const actual = abstractState(harness.snapshot);
           if (actual !== abstractState(expected)) throw new Error(`real actor in ${actual}`);
+          // The promises hold at every step, not only once the session is released.
+          const problems = stepProblems(harness, reference, previous);
+          if (problems.length > 0) throw new Error(`${problems.join('; ')}\n  on ${describeEvents(path)}`);
+          previous = harness.snapshot;
         },
       },
     });
@@ -359,6 +373,8 @@ describe('peerSession machine, model-based', () => {
   test('the walk plan covers every transition of the abstract model', () => {
     expect(plan.vertices).toBeGreaterThan(50);
     expect(plan.walkedTransitions).toBe(plan.transitions);
+    // Events that leave the abstract state unchanged are walked too.
+    expect(plan.loops).toBeGreaterThan(100);
     expect(plan.paths.length).toBeGreaterThanOrEqual(plan.headCount);
     expect(plan.paths.length).toBeGreaterThan(1000);
   });
@@ -378,6 +394,7 @@ describe('peerSession machine, model-based', () => {
       `walked ${plan.paths.length} paths in ${Date.now() - started} ms: ` +
         `${plan.headCount} simple paths to ClosingSession, ${plan.tailCount} from there to Released ` +
         `(${plan.simplePathCount} simple paths in all), ${plan.walkedTransitions} of ${plan.transitions} transitions ` +
+        `(${plan.loops} of them leave the abstract state as it was) ` +
         `between ${plan.vertices} abstract states`,
     );
     expect(failures).toEqual([]);

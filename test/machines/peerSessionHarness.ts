@@ -87,8 +87,18 @@ interface EffectCall {
 export type LogEntry =
   | { kind: 'event'; event: PeerSessionEvent }
   | { kind: 'call'; effect: Effect; input: EffectInputs[Effect] }
-  | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error }
-  | { kind: 'untrackSession' };
+  | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error; output?: StreamSummary }
+  | { kind: 'untrackSession' }
+  /** A log action the machine ran: each is one line of the server's log. */
+  | { kind: 'logged'; action: LoggedAction; event: { type: string; trackId?: string } };
+
+export type LoggedAction = 'logTrackEnded' | 'logCloseRequested' | 'logFault';
+
+function logged(action: LoggedAction) {
+  return ({ context, event }: { context: { sessionId: string }; event: { type: string; trackId?: string } }) => {
+    harnessOf(context.sessionId).log.push({ kind: 'logged', action, event });
+  };
+}
 
 const harnesses = new Map<string, SessionHarness>();
 
@@ -112,6 +122,9 @@ export const machineUnderTest = peerSessionMachine.provide({
   },
   actions: {
     untrackSession: ({ context }) => harnessOf(context.sessionId).log.push({ kind: 'untrackSession' }),
+    logTrackEnded: logged('logTrackEnded'),
+    logCloseRequested: logged('logCloseRequested'),
+    logFault: logged('logFault'),
   },
 });
 
@@ -171,7 +184,7 @@ export class SessionHarness {
   async resolve<E extends Effect>(effect: E, ...output: EffectOutputs[E] extends void ? [] : [EffectOutputs[E]]): Promise<void> {
     const call = this.pending(effect);
     call.settled = true;
-    this.log.push({ kind: 'settle', effect, outcome: 'resolved' });
+    this.log.push({ kind: 'settle', effect, outcome: 'resolved', output: output[0] as StreamSummary | undefined });
     call.resolve(output[0]);
     await settle();
   }
