@@ -60,6 +60,15 @@ function hasLiveTrack(context: PeerSessionContext): boolean {
   return Object.values(context.tracks).some((track) => track.status === 'live');
 }
 
+/** closeSession failed or timed out: a fault, and the partial summary stored in its place. */
+function closeSessionFault(outcome: 'failed' | 'timed out') {
+  return [
+    { type: 'recordFault', params: { effect: 'closeSession', outcome } },
+    { type: 'logFault', params: { effect: 'closeSession', outcome } },
+    'storePartialSummary',
+  ] as const;
+}
+
 export const peerSessionMachine = setup({
   types: {
     context: {} as PeerSessionContext,
@@ -135,6 +144,8 @@ export const peerSessionMachine = setup({
     storeSummary: assign({
       summary: ({ event }) => (event as { output?: StreamSummary }).output ?? null,
     }),
+    /** Provided by src/: the summary made of the counters as they stand (closeSession could not close them). */
+    storePartialSummary: assign({ summary: ({ context }) => context.summary }),
     markDataChannelOpen: assign({ dataChannelOpen: true }),
     markDataChannelClosed: assign({ dataChannelOpen: false }),
     recordFault: assign({
@@ -236,22 +247,17 @@ export const peerSessionMachine = setup({
           { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: 'storeSummary' },
           { target: 'EmittingSummary', actions: 'storeSummary' },
         ],
-        onError: {
-          target: 'Cleanup',
-          actions: [
-            { type: 'recordFault', params: { effect: 'closeSession', outcome: 'failed' } },
-            { type: 'logFault', params: { effect: 'closeSession', outcome: 'failed' } },
-          ],
-        },
+        // A4 without losing the summary: the one made of the counters so far, marked partial, is sent.
+        onError: [
+          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: closeSessionFault('failed') },
+          { target: 'EmittingSummary', actions: closeSessionFault('failed') },
+        ],
       },
       after: {
-        closeTimeout: {
-          target: 'Cleanup',
-          actions: [
-            { type: 'recordFault', params: { effect: 'closeSession', outcome: 'timed out' } },
-            { type: 'logFault', params: { effect: 'closeSession', outcome: 'timed out' } },
-          ],
-        },
+        closeTimeout: [
+          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: closeSessionFault('timed out') },
+          { target: 'EmittingSummary', actions: closeSessionFault('timed out') },
+        ],
       },
     },
     EmittingSummary: {

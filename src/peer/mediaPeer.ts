@@ -1,7 +1,7 @@
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
-import { Session, type CountersSummary } from '../counters/session';
+import { Session, type CountersSummary, type SummarySoFar } from '../counters/session';
 import type { Logger } from '../logger';
 import type { AnalyzerSource, PictureSize } from '../media/analyzer';
 import type { VideoFrame } from '../media/videoFrame';
@@ -163,6 +163,10 @@ export class MediaPeer implements PeerMediaLink {
     const closure = this.session.close(closeReason, tracks);
     this.options.log.info('session.closed', { ...closure.internal, reason: closure.reason });
     return closure.summary;
+  }
+
+  summarySoFar(): SummarySoFar {
+    return this.session.summarySoFar();
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { TrackRecord } from '../../machines/peerSession.types';
-import type { CountersSummary } from '../counters/session';
+import type { CountersSummary, SummarySoFar } from '../counters/session';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../protocol';
 import type { IceUpdateResult } from './iceUpdates';
 
@@ -21,6 +21,8 @@ export interface PeerMediaLink {
   announce(): void;
   stopProcessors(trackIds: string[]): Promise<void>;
   closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary>;
+  /** The summary's fields as they stand, for a partial summary when closeSession failed or timed out. */
+  summarySoFar(): SummarySoFar;
   emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void>;
   /** Closes the connection and everything it feeds; idempotent. */
   closeConnection(): Promise<void>;

@@ -1,7 +1,8 @@
-import { createActor, fromPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { assign, createActor, fromPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
+import { partialSummary } from '../counters/partialSummary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
@@ -198,6 +199,13 @@ export class PeerSession {
           if (params.effect === 'closePeerConnection') this.log.error(`Error during cleanup: ${details}`);
           else this.log.warn(`Session effect ${details}`);
         },
+        // closeSession failed or timed out: the counters as they stand, so that no session ends without a summary.
+        storePartialSummary: assign({
+          summary: ({ context }) => ({
+            ...partialSummary(media.summarySoFar(), Date.now(), context.tracks),
+            close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }),
+          }),
+        }),
         announceSession: () => media.announce(),
         untrackSession: () => this.options.untrack(this),
         logPeerConnectionClosed: () => this.log.info(`Peer connection closed, session_id: ${this.id}`),

@@ -1,5 +1,6 @@
-import { createActor, fromPromise, SimulatedClock, type Actor, type SnapshotFrom } from 'xstate';
+import { assign, createActor, fromPromise, SimulatedClock, type Actor, type SnapshotFrom } from 'xstate';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
+import { summaryFor } from './peerSessionReference';
 import type {
   ClosePeerConnectionInput,
   CloseSessionInput,
@@ -89,6 +90,8 @@ export type LogEntry =
   | { kind: 'call'; effect: Effect; input: EffectInputs[Effect] }
   | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error; output?: StreamSummary }
   | { kind: 'untrackSession' }
+  /** storePartialSummary ran (closeSession failed or timed out) and stored this summary. */
+  | { kind: 'partialSummary'; summary: StreamSummary }
   /** A log action the machine ran: each is one line of the server's log. */
   | { kind: 'logged'; action: LoggedAction; event: { type: string; trackId?: string } };
 
@@ -122,6 +125,13 @@ export const machineUnderTest = peerSessionMachine.provide({
   },
   actions: {
     untrackSession: ({ context }) => harnessOf(context.sessionId).log.push({ kind: 'untrackSession' }),
+    storePartialSummary: assign({
+      summary: ({ context }) => {
+        const summary: StreamSummary = { ...summaryFor({ sessionId: context.sessionId, closeReason: context.closeReason ?? 'tracks_ended', tracks: context.tracks }), partial: true };
+        harnessOf(context.sessionId).log.push({ kind: 'partialSummary', summary });
+        return summary;
+      },
+    }),
     logTrackEnded: logged('logTrackEnded'),
     logCloseRequested: logged('logCloseRequested'),
     logFault: logged('logFault'),

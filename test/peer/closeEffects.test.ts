@@ -9,6 +9,8 @@
 import type { SessionView, StreamSummary } from '../../src/protocol';
 import { Session } from '../../src/counters/session';
 import { MediaPeer } from '../../src/peer/mediaPeer';
+import { RemoteMediaPeer } from '../../src/peer/worker/remoteMediaPeer';
+import { expectCountInvariant } from '../helpers/countInvariant';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
@@ -38,7 +40,7 @@ function expectCountsAddUp(counters: SessionView['counters']): void {
 }
 
 describe('closing effects that fail or time out on a real session', () => {
-  it('closeSession failing: released with the fault; no summary can be made, the live counters stay readable and add up', async () => {
+  it('closeSession failing: released with the fault; the summary made of the counters so far, marked partial, reaches the client, the DELETE answer and the record', async () => {
     server = await startTestServer(onMainThread);
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
@@ -50,35 +52,38 @@ describe('closing effects that fail or time out on a real session', () => {
 
     const answer = await deleteSession(peer);
 
-    expect(answer).toEqual({ session_id: peer.id, reason: 'client_request', summary: null });
+    expect(answer).toMatchObject({ session_id: peer.id, reason: 'client_request', summary: { partial: true, total_frames_received: 10, tracks_ended_by: { client_request: 1 } } });
+    expectCountInvariant(answer.summary!, 'the partial summary');
     const closed = await record(peer);
-    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession failed: counters broke'], summary: null });
-    expect(closed.counters).toMatchObject({ frames_received: 10 });
-    expectCountsAddUp(closed.counters);
+    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession failed: counters broke'] });
+    expect(closed.summary).toEqual(answer.summary);
     expect(messages(server, peer.id)).toEqual(expect.arrayContaining(['Session effect closeSession failed: counters broke', `Peer connection closed, session_id: ${peer.id}`]));
-    // Nothing to emit without a summary: the machine goes straight to Cleanup.
-    expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
+    expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: answer.summary! });
     expect(server.manager.count).toBe(0);
   });
 
-  it('closeSession hanging: abandoned after the close timeout; released with the fault, the counters add up', async () => {
-    server = await startTestServer({ ...onMainThread, timeouts: { closeTimeout: 100 } });
+  it.each([
+    ['on the main thread', 0],
+    ['in a media worker (the partial summary from its last status report)', 1],
+  ])('closeSession hanging (%s): abandoned after the close timeout; released with the fault and a partial summary whose counts add up', async (_where, mediaWorkers) => {
+    server = await startTestServer({ mediaWorkers, timeouts: { closeTimeout: 300 } });
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
     await client.sendVideoFrames(10, { intervalMs: 5 });
     await eventually(() => peer.view().counters.frames_received === 10, 2000, 'frames received');
-    jest.spyOn(MediaPeer.prototype, 'closeSession').mockReturnValueOnce(new Promise(() => {}));
+    const owner = mediaWorkers === 0 ? MediaPeer.prototype : RemoteMediaPeer.prototype;
+    jest.spyOn(owner, 'closeSession').mockReturnValueOnce(new Promise(() => {}));
 
     const answer = await deleteSession(peer);
 
-    expect(answer).toEqual({ session_id: peer.id, reason: 'client_request', summary: null });
+    expect(answer).toMatchObject({ session_id: peer.id, reason: 'client_request', summary: { partial: true, total_frames_received: 10 } });
+    expectCountInvariant(answer.summary!, 'the partial summary');
     const closed = await record(peer);
-    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession timed out'], summary: null });
-    expect(closed.timeline.map((entry) => entry.state)).toEqual(['Active', 'TrackEnding', 'StoppingProcessor', 'TrackEnding', 'ClosingSession', 'Cleanup', 'Released']);
-    expect(closed.counters).toMatchObject({ frames_received: 10 });
-    expectCountsAddUp(closed.counters);
+    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession timed out'] });
+    expect(closed.summary).toEqual(answer.summary);
+    expect(closed.timeline.map((entry) => entry.state)).toEqual(['Active', 'TrackEnding', 'StoppingProcessor', 'TrackEnding', 'ClosingSession', 'EmittingSummary', 'Cleanup', 'Released']);
     expect(messages(server, peer.id)).toContain('Session effect closeSession timed out');
-    expect(client.events.some((event) => event.event_type === 'stream_closed')).toBe(false);
+    expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: answer.summary! });
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import type { PeerSessionEvent, TrackRecord } from '../../../machines/peerSession.types';
-import { closedSummary, Session, type CountersSummary } from '../../counters/session';
+import { partialSummary } from '../../counters/partialSummary';
+import { Session, type CountersSummary, type SummarySoFar } from '../../counters/session';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../protocol';
 import type { IceUpdateResult } from '../iceUpdates';
 import type { PeerMediaLink } from '../peerMediaLink';
@@ -76,24 +77,13 @@ export class RemoteMediaPeer implements PeerMediaLink {
       return (await this.channel.call(this.sessionId, 'closeSession', [closeReason, tracks])) as CountersSummary;
     } catch (error) {
       if (this.channel.alive) throw error;
-      return this.partialSummary(tracks);
+      return partialSummary(this.status.summary, Date.now(), tracks);
     }
   }
 
-  /** From the last status: frames received but neither processed nor dropped are lost with the worker. */
-  private partialSummary(tracks: Record<string, TrackRecord>): CountersSummary {
-    const soFar = this.status.summary;
-    const lost = Math.max(0, soFar.total_frames_received - soFar.total_frames_processed - soFar.total_frames_dropped);
-    const dropped =
-      lost === 0
-        ? soFar
-        : {
-            ...soFar,
-            total_frames_dropped: soFar.total_frames_dropped + lost,
-            dropped_by_reason: { ...soFar.dropped_by_reason, in_flight_at_close: (soFar.dropped_by_reason.in_flight_at_close ?? 0) + lost },
-          };
-    const noPercentiles = { p95_processing_time_ms: 0, p95_decode_time_ms: 0, p95_detect_time_ms: 0 };
-    return { ...closedSummary(dropped, Date.now(), tracks, noPercentiles), partial: true };
+  /** The summary so far, as of the worker's last status report. */
+  summarySoFar(): SummarySoFar {
+    return this.status.summary;
   }
 
   async emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void> {
