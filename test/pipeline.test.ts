@@ -13,6 +13,7 @@ import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import { encodeOpusTone } from './helpers/opusTone';
 import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
+import type { PeerSession } from '../src/peer/peerSession';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 /** Where the fixtures' red square is (test/fixtures/video/README.md). */
@@ -48,6 +49,17 @@ function expectSquare(event: DetectionEventShape): void {
   expect(event.detections[0]).toMatchObject({ label: 'wound', score: expect.any(Number) });
 }
 
+/**
+ * Waits until every frame the server received is processed or dropped, so that stopping the
+ * track cannot find frames still queued (\`queued_at_stop\`) on a machine slower than this one.
+ */
+async function settled(peer: PeerSession, frames: number): Promise<void> {
+  await eventually(() => {
+    const { frames_received, frames_processed, frames_dropped } = peer.view().counters;
+    return frames_received === frames && frames_processed + frames_dropped === frames;
+  }, 20_000, `${frames} frames processed or dropped`);
+}
+
 function expectInvariant(summary: Record<string, number>): void {
   expect(summary.total_frames_received).toBe(summary.total_frames_processed! + summary.total_frames_dropped!);
 }
@@ -75,6 +87,7 @@ describe.each([
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
     expect(peer.view().counters.frames_analyzed).toBeGreaterThan(0);
+    await settled(peer, 60);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);
     const summary = closed.summary as unknown as Record<string, number>;
@@ -103,8 +116,9 @@ describe.each([
   // Plain grey clips exist of VP8, VP9 and constrained-baseline H264 (test/fixtures/video).
   if (greyFile) it('plain grey video gives no detection', async () => {
     server = await startTestServer(pipelineConfig);
-    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, greyFile!) });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, greyFile!) });
     await client.sendVideoFrames(60);
+    await settled(peer, 60);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);
     const summary = closed.summary as unknown as Record<string, number>;
@@ -120,6 +134,7 @@ describe.each([
     await client.sendVideoFrames(60);
     await client.waitForEvent('detection', 3000);
     expect(peer.view().counters.frames_not_sampled).toBeGreaterThan(0);
+    await settled(peer, 60);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);
     const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };
@@ -169,12 +184,13 @@ describe('lost frames', () => {
     ['a delta frame mid-stream', [10], 19],
   ])('losing %s: the following delta frames wait for the next keyframe, which is requested (PLI)', async (_what, lost, waiting) => {
     server = await startTestServer(commonConfig);
-    const { client } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
+    const { client, peer } = await server.connect({ audio: false, videoFile: join(FIXTURES, 'vp8_red_square.ivf') });
     let pliReceived = 0;
     client.peerConnection.getTransceivers()[0]!.sender.onRtcp.subscribe((packet) => {
       if (packet.type === 206) pliReceived++;
     });
     await client.sendVideoFrames(60, { loseFrames: lost });
+    await settled(peer, 59);
     client.stopVideo();
     const closed = await client.waitForStreamClosed(5000);
     const summary = closed.summary as unknown as Record<string, number> & { dropped_by_reason: Record<string, number> };

@@ -123,6 +123,8 @@ export interface AiortcOptions {
   waitSeconds?: number;
   /** Halfway through the media, the video RTP sequence numbers move on by this much (a sender restart). */
   seqJump?: number;
+  /** With seqJump: the first video RTP sequence number (default 1000). */
+  seqStart?: number;
   /** The child is killed (SIGKILL) past this; by default every wait may run out, plus 10 s. */
   processTimeoutMs?: number;
   /** Called for each line as it arrives (e.g. to find the server's side of a session while it is live). */
@@ -186,6 +188,7 @@ export function aiortcArgs(options: AiortcOptions): string[] {
     ['--size', options.size],
     ['--timeout', options.waitSeconds],
     ['--seq-jump', options.seqJump],
+    ['--seq-start', options.seqStart],
   ];
   return flags.flatMap(([flag, value]) => (value === undefined ? [] : [flag, String(value)]));
 }

@@ -26,7 +26,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDtlsTransport, RTCPeerConnection, RTCSessionDescription
 
 from aiortc_media import SquareVideo, ToneAudio  # next to this file
 
@@ -36,6 +36,19 @@ POLL_INTERVAL_S = 0.025
 # the default executor, and an HTTP call queued behind encoder jobs or other sessions' calls
 # would measure the queue, not the server.
 HTTP_POOL = None
+# Video SSRC -> sequence number rewrite (--seq-jump), applied to plain RTP before SRTP protects it.
+SEQUENCE_REWRITES = {}
+_send_rtp = RTCDtlsTransport._send_rtp
+
+
+async def _send_rewritten_rtp(transport, data: bytes) -> None:
+    rewrite = SEQUENCE_REWRITES.get(int.from_bytes(data[8:12], "big")) if len(data) >= 12 else None
+    if rewrite:
+        data = data[:2] + rewrite(int.from_bytes(data[2:4], "big")).to_bytes(2, "big") + data[4:]
+    await _send_rtp(transport, data)
+
+
+RTCDtlsTransport._send_rtp = _send_rewritten_rtp
 # No proxy, ever: the server is on this machine and nothing may leave it.
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -118,22 +131,25 @@ class Session:
         )
         return not self.errors
 
+    def renumber_video(self) -> None:
+        """With --seq-jump: the video RTP sequence numbers are rewritten (still plain RTP, on their
+        way to the DTLS transport, which protects them) from the first packet on, so that they start
+        at --seq-start and, once jump_video_sequence_numbers() ran, are moved on by --seq-jump, as
+        after a restart of the sender. Starting at a known number decides whether the jump crosses
+        2^16 (aiortc starts at a random one)."""
+        sender = next(t.sender for t in self.pc.getTransceivers() if t.kind == "video")
+        self.seq_shift, self.seq_jumped_by = None, 0
+
+        def rewrite(sequence: int) -> int:
+            if self.seq_shift is None:
+                self.seq_shift = (self.args.seq_start - sequence) & 0xFFFF
+            return (sequence + self.seq_shift + self.seq_jumped_by) & 0xFFFF
+
+        SEQUENCE_REWRITES[sender._ssrc] = rewrite
+
     def jump_video_sequence_numbers(self, by: int) -> None:
-        """From now on the video RTP sequence numbers are `by` further on, as after a restart of the
-        sender. aiortc keeps the number in a local variable of its send loop, so the packets are
-        rewritten (still plain RTP) on their way to the DTLS transport, which protects them."""
-        sender = next(s for s in self.pc.getSenders() if s.kind == "video")
-        transport, ssrc = sender.transport, sender._ssrc
-        send = transport._send_rtp
         self.video_frames_before_jump = self.video.frames_sent
-
-        async def rewritten(data: bytes) -> None:
-            if len(data) >= 12 and int.from_bytes(data[8:12], "big") == ssrc:
-                sequence = (int.from_bytes(data[2:4], "big") + by) & 0xFFFF
-                data = data[:2] + sequence.to_bytes(2, "big") + data[4:]
-            await send(data)
-
-        transport._send_rtp = rewritten
+        self.seq_jumped_by = by
 
     async def connect(self) -> None:
         args, pc = self.args, self.pc
@@ -151,6 +167,8 @@ class Session:
 
         pc.addTransceiver(self.video, direction="sendonly")
         pc.addTransceiver(self.audio, direction="sendonly")
+        if args.seq_jump:
+            self.renumber_video()
         await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers here: no trickle
         offer = pc.localDescription.sdp
         posted_at = now_ms()
@@ -277,6 +295,8 @@ def parse_args(argv):
     parser.add_argument("--ice-address", default="127.0.0.1", help="the only host candidate offered")
     parser.add_argument("--seq-jump", type=int, default=0,
                         help="halfway through the media, move the video RTP sequence numbers on by this much")
+    parser.add_argument("--seq-start", type=int, default=1000,
+                        help="with --seq-jump: the first video RTP sequence number")
     args = parser.parse_args(argv)
     args.url = args.url.rstrip("/")
     args.width, args.height = (int(n) for n in args.size.split("x"))
