@@ -43,6 +43,9 @@ const config = {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0, reportScoreTable: true, reportMutants: true },
+  // `npm run test:mutation -- --incremental` reruns only the mutants whose code or tests changed
+  // since the last run, from this file.
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   thresholds: { high: 90, low: 80, break: 80 },
   timeoutMS: 10000,
 };

@@ -234,6 +234,29 @@ describe('PeerSession close path (fake media side)', () => {
     expect(session.teardownSeconds).toBe(0.04);
   });
 
+  test('with a track still live after another ended, closing starts when the last live track ends', async () => {
+    const { session, media } = open();
+    media.emit({ type: 'TRACK_ADDED', trackId: 'v', kind: 'video' });
+    media.emit({ type: 'TRACK_ADDED', trackId: 'a', kind: 'audio' });
+    media.emit({ type: 'TRACK_ENDED', trackId: 'v', reason: 'inactivity' });
+    await jest.advanceTimersByTimeAsync(100);
+    media.stop.resolve();
+    await settle();
+    expect(session.state).toBe('Active');
+    await jest.advanceTimersByTimeAsync(2000);
+    media.stop = deferred<void>();
+    media.emit({ type: 'TRACK_ENDED', trackId: 'a', reason: 'inactivity' });
+    await jest.advanceTimersByTimeAsync(10);
+    media.stop.resolve();
+    await settle();
+    media.closing.resolve(COUNTERS_SUMMARY);
+    await settle();
+    media.closingConnection.resolve();
+    await session.released;
+    expect(media.stopped).toEqual([['v'], ['a']]);
+    expect(session.teardownSeconds).toBe(0.01);
+  });
+
   test("effects bounded by the config's timeouts: each one that hangs is a fault, logged, and the session is still released", async () => {
     const { session, media, lines, untracked } = open();
     media.emit({ type: 'TRACK_ADDED', trackId: 'v', kind: 'video' });
