@@ -1,5 +1,10 @@
+// No connection is made here (the media side is a fake), so werift, which PeerSession reaches
+// through its negotiation helpers and which takes seconds to load, is left out: the mutation
+// run (stryker.config.mjs) loads this file once per mutant of the machine and the close path.
+jest.mock('werift', () => ({}));
+
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
-import { loadConfig } from '../../src/config';
+import type { ServerConfig } from '../../src/config';
 import type { CountersSummary } from '../../src/counters/session';
 import type { Logger } from '../../src/logger';
 import { SessionClosedError } from '../../src/peer/negotiation';
@@ -120,10 +125,10 @@ function open() {
   const media = new FakeMedia();
   const lines: LogLine[] = [];
   const untracked: PeerSession[] = [];
-  const base = loadConfig({});
   const session = new PeerSession({
     id: 'sess-1',
-    config: { ...base, timeouts: { ...base.timeouts, ...TIMEOUTS } },
+    // PeerSession reads only the timeouts of the config.
+    config: { timeouts: { ...TIMEOUTS, connectTimeout: 10_000 } } as ServerConfig,
     logger: recordingLogger(lines),
     openMedia: ({ id, emit }) => {
       expect(id).toBe('sess-1');
