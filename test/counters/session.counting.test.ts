@@ -162,6 +162,14 @@ describe('Session counting', () => {
     );
   });
 
+  it('counts a frame processed without details as analysed, in 0 ms', () => {
+    const session = new Session('s');
+    session.frameProcessed(2);
+    session.frameProcessed(0, { analyzed: true, processingMs: 10 });
+    expect(session.counters()).toMatchObject({ frames_processed: 2, frames_analyzed: 2, detections: 2 });
+    expect(session.summarySoFar().avg_processing_time_ms).toBe(5);
+  });
+
   it('ignores a drop of zero or fewer frames: it is no reason', () => {
     const session = new Session('s');
     session.framesDropped('buffer_full', 0);

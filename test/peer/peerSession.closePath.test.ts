@@ -3,6 +3,7 @@
 // run (stryker.config.mjs) loads this file once per mutant of the machine and the close path.
 jest.mock('werift', () => ({}));
 
+import type { InspectionEvent } from 'xstate';
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../../src/config';
 import type { CountersSummary } from '../../src/counters/session';
@@ -109,9 +110,12 @@ interface LogLine {
   meta?: unknown;
 }
 
-function recordingLogger(lines: LogLine[]): Logger {
+function recordingLogger(lines: LogLine[], children: unknown[] = []): Logger {
   const logger = {
-    child: () => logger,
+    child: (meta: unknown) => {
+      children.push(meta);
+      return logger;
+    },
     info: (message: string, meta?: unknown) => lines.push({ level: 'info', message, meta }),
     warn: (message: string, meta?: unknown) => lines.push({ level: 'warn', message, meta }),
     error: (message: string, meta?: unknown) => lines.push({ level: 'error', message, meta }),
@@ -121,15 +125,17 @@ function recordingLogger(lines: LogLine[]): Logger {
 
 const TIMEOUTS = { stopTimeout: 200, closeTimeout: 300, emitTimeout: 400, cleanupTimeout: 500 };
 
-function open() {
+function open({ inspect }: { inspect?: (event: InspectionEvent) => void } = {}) {
   const media = new FakeMedia();
   const lines: LogLine[] = [];
+  const children: unknown[] = [];
   const untracked: PeerSession[] = [];
   const session = new PeerSession({
     id: 'sess-1',
     // PeerSession reads only the timeouts of the config.
     config: { timeouts: { ...TIMEOUTS, connectTimeout: 10_000 } } as ServerConfig,
-    logger: recordingLogger(lines),
+    logger: recordingLogger(lines, children),
+    inspect,
     openMedia: ({ id, emit }) => {
       expect(id).toBe('sess-1');
       media.emit = emit;
@@ -137,7 +143,7 @@ function open() {
     },
     untrack: (s) => untracked.push(s),
   });
-  return { session, media, lines, untracked };
+  return { session, media, lines, untracked, children };
 }
 
 /** Lets settled promises run their continuations (the actor's effects answer in microtasks). */
@@ -356,6 +362,46 @@ describe('PeerSession close path (fake media side)', () => {
     await expect(session.renegotiate('offer')).rejects.toThrow('the session is ClosingSession, it takes no new offer');
     await expect(session.updateIce('a=candidate', '*')).rejects.toThrow('the session is ClosingSession, it takes no ICE update');
     expect(media.calls).toEqual([]);
+  });
+
+  test("a failed negotiation or ICE update of a live session fails with its own error", async () => {
+    const { session, media } = open();
+    media.answer.reject(new Error('bad offer'));
+    await expect(session.negotiate('offer')).rejects.toThrow(new Error('bad offer'));
+    media.updateIce = () => Promise.reject(new Error('bad fragment'));
+    await expect(session.updateIce('a=candidate', '*')).rejects.toThrow(new Error('bad fragment'));
+  });
+
+  test('a negotiation that fails after the session was closed fails as closed', async () => {
+    const { session, media } = open();
+    media.emit({ type: 'TRACK_ADDED', trackId: 'v', kind: 'video' });
+    const during = session.negotiate('offer');
+    void session.close('PEER_FAILED');
+    media.answer.reject(new Error('connection closed'));
+    await expect(during).rejects.toThrow(new SessionClosedError('session closed during negotiation'));
+  });
+
+  test("a client's close during negotiation refuses the answer", async () => {
+    const { session, media } = open();
+    const during = session.negotiate('offer');
+    void session.close();
+    media.answer.resolve('late answer');
+    await expect(during).rejects.toThrow(new SessionClosedError('session closed during negotiation'));
+  });
+
+  test('an active session takes a new offer', async () => {
+    const { session, media } = open();
+    media.answer.resolve('answer 2');
+    await expect(session.renegotiate('offer 2')).resolves.toBe('answer 2');
+  });
+
+  test("logs under the session's id, and shows its actor to the inspector with the session id", () => {
+    const events: InspectionEvent[] = [];
+    const { children } = open({ inspect: (event) => events.push(event) });
+    expect(children).toEqual([{ session_id: 'sess-1' }]);
+    const snapshots = events.filter((event) => event.type === '@xstate.snapshot');
+    expect(snapshots.length).toBeGreaterThan(0);
+    expect((snapshots[0]!.snapshot as unknown as { context: { sessionId: string } }).context.sessionId).toBe('sess-1');
   });
 
   test('view and getters show the media side and the actor as they are', () => {
