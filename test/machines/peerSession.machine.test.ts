@@ -1,4 +1,5 @@
-import { tracksToStop } from '../../machines/peerSession.machine';
+import { createActor, fromPromise } from 'xstate';
+import { peerSessionMachine, tracksToStop } from '../../machines/peerSession.machine';
 import { delayOf, SessionHarness, settle as settleActor, SUMMARY } from './peerSessionHarness';
 
 let harness: SessionHarness;
@@ -467,5 +468,52 @@ describe('tracksToStop', () => {
         },
       }),
     ).toEqual(['b', 'd']);
+  });
+});
+
+describe('peerSession machine, its start and its defaults', () => {
+  test('starts Active with no track, no reason, nothing being stopped and no fault', () => {
+    expect(state()).toBe('Active');
+    expect(harness.snapshot.context).toEqual({
+      sessionId: harness.sessionId,
+      tracks: {},
+      dataChannelOpen: false,
+      closeReason: null,
+      summary: null,
+      stoppingTrackIds: [],
+      faults: [],
+    });
+  });
+
+  test('an end for an unknown track before any track arrived does not close the session', () => {
+    harness.send({ type: 'TRACK_ENDED', trackId: 'ghost', reason: 'inactivity' });
+    expect(state()).toBe('Active');
+    expect(harness.snapshot.context.closeReason).toBeNull();
+    expect(harness.inputsOf('closeSession')).toEqual([]);
+  });
+
+  test('used without its effects, the machine fails each effect loudly, naming it, and still releases', async () => {
+    const bare = createActor(peerSessionMachine, { input: { sessionId: 'bare' } }).start();
+    bare.send({ type: 'TRACK_ADDED', trackId: 'v', kind: 'video' });
+    bare.send({ type: 'CLOSE_REQUESTED' });
+    await settleActor();
+    await settleActor();
+    expect(bare.getSnapshot().value).toBe('Released');
+    expect(bare.getSnapshot().context.faults).toEqual([
+      'stopProcessors failed: stopProcessors is not provided',
+      'closeSession failed: closeSession is not provided',
+      'closePeerConnection failed: closePeerConnection is not provided',
+    ]);
+
+    const summarising = peerSessionMachine.provide({ actors: { closeSession: fromPromise(async () => SUMMARY) } });
+    const withChannel = createActor(summarising, { input: { sessionId: 'bare-2' } }).start();
+    withChannel.send({ type: 'DATA_CHANNEL_OPENED' });
+    withChannel.send({ type: 'CLOSE_REQUESTED' });
+    await settleActor();
+    await settleActor();
+    expect(withChannel.getSnapshot().context.faults).toEqual([
+      'emitSummary failed: emitSummary is not provided',
+      'closePeerConnection failed: closePeerConnection is not provided',
+    ]);
   });
 });
