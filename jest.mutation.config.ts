@@ -17,7 +17,7 @@ const config: Config = {
     // covers every line of the machine, so it would run for each of its hundreds of mutants.
     '<rootDir>/test/machines/{peerSession.machine,delays,diagram}.test.ts',
     '<rootDir>/test/counters/*.test.ts',
-    '<rootDir>/test/media/{reorderBuffer,frameAssembler,frameBuffer,videoProcessor,audioProcessor,hostileFrames}*.test.ts',
+    '<rootDir>/test/media/{reorderBuffer,frameAssembler,frameBuffer,videoProcessor,audioProcessor,audioRestart,hostileFrames,countInvariant}*.test.ts',
     '<rootDir>/test/peer/{lifecycleTimeline,peerSession}*.test.ts',
   ],
 };
