@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import type { PeerSession } from '../src/peer/peerSession';
 import type { SessionView } from '../src/protocol';
 import { aiortcAvailable, monotonicNowMs, runAiortc, type AiortcEnd } from '../test/foreign/aiortcClient';

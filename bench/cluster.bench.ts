@@ -11,7 +11,7 @@
  * p95 by nearest rank, max), writes bench/results/cluster.json with every value. BENCH_RUNS
  * (sessions per variant, default 40), BENCH_RESULTS_DIR (write elsewhere, for a trial run).
  */
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import { startLoopbackServer, type LoopbackServer } from '../test/helpers/loopbackServer';
 import { startRedisServer, testClusterConfig } from '../test/helpers/redisServer';
 import { measure } from '../test/helpers/stats';

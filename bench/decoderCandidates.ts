@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { EncodedVideoFrame } from '../src/client/videoFile';
+import type { EncodedVideoFrame } from '../client/videoFile';
 import { NATIVE_ADDON_PATH } from '../src/media/decode/nativeDecoder';
 import { i420FromPacked } from '../src/media/decode/videoDecoder';
 import { chromaSize, type I420Frame } from '../src/media/i420Frame';

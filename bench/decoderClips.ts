@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAnnexB, parseIvf, type EncodedVideoFrame } from '../src/client/videoFile';
+import { parseAnnexB, parseIvf, type EncodedVideoFrame } from '../client/videoFile';
 import type { I420Frame } from '../src/media/i420Frame';
 
 export type ClipCodec = 'VP8' | 'VP9' | 'H264' | 'AV1';

@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readVideoFile } from '../src/client/videoFile';
+import { readVideoFile } from '../client/videoFile';
 import { DEFAULT_MAX_PICTURE_PIXELS } from '../src/limitsConfig';
 import { checkPictureSizes } from '../src/media/bitstream/framePictures';
 import { H264_BOMB, VP8_BOMB, VP9_BOMB, av1ClaimingSize } from '../test/fixtures/video/hostileFrames';

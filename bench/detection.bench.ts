@@ -11,7 +11,7 @@
  * BENCH_RESULTS_DIR (write elsewhere, for a trial run).
  */
 import { performance } from 'node:perf_hooks';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import type { PeerSession } from '../src/peer/peerSession';
 import type { RunningServer } from '../src/server';
 import { startClientProcess } from '../test/helpers/clientProcess';

@@ -13,7 +13,7 @@
 import { startLoopbackServer, type LoopbackServer } from '../test/helpers/loopbackServer';
 import { measure } from '../test/helpers/stats';
 import { applyAnswer, applyRestartAnswer, createPublisher, postWhip, restartIceOffer, type WhipPublisher } from '../test/helpers/whipPublisher';
-import { videoTimestampStepForFps } from '../src/client/syntheticMedia';
+import { videoTimestampStepForFps } from '../client/syntheticMedia';
 import { runBench, writeResults } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);

@@ -20,8 +20,8 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { VideoRtpPacketizer } from '../src/client/rtpPacketizers';
-import { readVideoFile, type VideoFile } from '../src/client/videoFile';
+import { VideoRtpPacketizer } from '../client/rtpPacketizers';
+import { readVideoFile, type VideoFile } from '../client/videoFile';
 import { createLogger } from '../src/logger';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import type { VideoDecoder } from '../src/media/decode/videoDecoder';

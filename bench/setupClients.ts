@@ -1,5 +1,5 @@
 /**
- * werift clients (src/client/streamingClient.ts) for bench/setup.bench.ts, in their own process
+ * werift clients (client/streamingClient.ts) for bench/setup.bench.ts, in their own process
  * so that the server's event loop is not theirs. Each session streams synthetic media for
  * --media-ms once connected, then closes. One JSON line per session on stdout:
  *
@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import { restoreWeriftSetupBaseline } from './setupBaseline';
 
 const { values } = parseArgs({

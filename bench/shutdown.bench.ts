@@ -17,7 +17,7 @@
  * Writes bench/results/shutdown.json, prints a Markdown table.
  */
 import { performance } from 'node:perf_hooks';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import { measure } from '../test/helpers/stats';
 import { runBench, writeResults } from './report';
 import { startServerProcess } from './serverProcess';

@@ -1,6 +1,6 @@
 /**
  * Soak: many sessions opened and closed in waves against one in-process server, watching that
- * nothing stays behind. Each session is this repo's werift client (src/client/streamingClient.ts)
+ * nothing stays behind. Each session is this repo's werift client (client/streamingClient.ts)
  * with a video track (synthetic VP8), an audio track (Opus) and the `events` data channel; it
  * streams a few frames, stops both tracks (RTCP BYE), waits for its `stream_closed` and closes.
  * The server runs in this process (test/helpers/loopbackServer.ts, DETECTOR=off) with its media
@@ -24,7 +24,7 @@
  * every 20th wave), BENCH_RESULTS_DIR (write elsewhere, for a trial run).
  * Writes bench/results/soak.json with every wave's numbers; prints a Markdown table.
  */
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import { startLoopbackServer, type LoopbackServer } from '../test/helpers/loopbackServer';
 import { runBench, writeResults } from './report';
 

@@ -5,10 +5,10 @@
  * workers, video decoded and analysed), ends it with DELETE and exits on SIGTERM.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 
 const ROOT = join(__dirname, '..');
 const CLIP = join(__dirname, 'fixtures', 'video', 'vp8_red_square.ivf');
@@ -29,6 +29,8 @@ describe('the compiled build', () => {
     expect(output).toMatch(/built \d+ files into dist\//);
     expect(existsSync(join(ROOT, 'dist', 'src', 'main.js'))).toBe(true);
     expect(existsSync(join(ROOT, 'dist', 'src', 'peer', 'worker', 'mediaWorker.js'))).toBe(true);
+    // The server ships without the CLI client (client/, which tests and benches use).
+    expect(readdirSync(join(ROOT, 'dist')).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['machines', 'src']);
     // Fresh again: --if-stale (npm start's prestart) builds nothing.
     expect(execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--if-stale'], { cwd: ROOT, encoding: 'utf8' })).toBe('');
 

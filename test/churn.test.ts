@@ -7,9 +7,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { RTCPeerConnection } from 'werift';
-import { postOffer } from '../src/client/signaling';
-import { keepCandidatesOn } from '../src/client/sdpCandidates';
-import type { StreamingClient } from '../src/client/streamingClient';
+import { postOffer } from '../client/signaling';
+import { keepCandidatesOn } from '../client/sdpCandidates';
+import type { StreamingClient } from '../client/streamingClient';
 import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { StreamingClient } from '../src/client/streamingClient';
+import { StreamingClient } from '../client/streamingClient';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from './helpers/testServer';
 
 /**

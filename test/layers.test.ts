@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { cycles, folderGraph } from './helpers/importGraph';
+import { cycles, folderGraph, relativeImports, sourceFiles } from './helpers/importGraph';
 
 const ROOT = path.resolve(__dirname, '..');
 const graph = () => folderGraph(path.join(ROOT, 'src'), { [path.join(ROOT, 'machines')]: 'machines' });
@@ -37,6 +37,14 @@ describe('layers', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it('the server (src/ and machines/) imports nothing from the CLI client (client/), which it ships without', () => {
+    const client = path.join(ROOT, 'client');
+    const intoClient = [path.join(ROOT, 'src'), path.join(ROOT, 'machines')]
+      .flatMap(sourceFiles)
+      .flatMap((file) => relativeImports(file).filter((target) => !path.relative(client, target).startsWith('..')).map((target) => `${path.relative(ROOT, file)} -> ${path.relative(ROOT, target)}`));
+    expect(intoClient).toEqual([]);
   });
 
   it('the machine imports nothing from src/ but the wire types', () => {

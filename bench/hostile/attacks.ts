@@ -10,7 +10,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
 import { applyAnswer, createPublisher, type WhipPublisher } from '../../test/helpers/whipPublisher';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
-import { videoTimestampStepForFps } from '../../src/client/syntheticMedia';
+import { videoTimestampStepForFps } from '../../client/syntheticMedia';
 import { JUNK_KINDS, junkDatagram, prng } from '../../test/helpers/junkDatagrams';
 
 export interface Attack {

@@ -5,9 +5,9 @@ import {
   packetizeH264,
   packetizeVp8,
   VideoRtpPacketizer,
-} from '../../src/client/rtpPacketizers';
-import { packetizeAv1 } from '../../src/client/av1Packetizer';
-import { joinAnnexB, readVideoFile, type VideoFileCodec } from '../../src/client/videoFile';
+} from '../../client/rtpPacketizers';
+import { packetizeAv1 } from '../../client/av1Packetizer';
+import { joinAnnexB, readVideoFile, type VideoFileCodec } from '../../client/videoFile';
 import { vp9Frames } from '../../src/media/bitstream/vp9Header';
 import { depacketize } from '../../src/media/videoFrame';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_VIDEO_FILE, parseCliOptions } from '../../src/client/cliOptions';
+import { DEFAULT_VIDEO_FILE, parseCliOptions } from '../../client/cliOptions';
 import {
   H264_NAL,
   h264NalType,
@@ -10,7 +10,7 @@ import {
   readVideoFile,
   splitAnnexBNalUnits,
   videoFileCodec,
-} from '../../src/client/videoFile';
+} from '../../client/videoFile';
 import { OBU_TYPE, splitObus } from '../../src/media/av1Obus';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
@@ -258,6 +258,11 @@ describe('the --video-file flag', () => {
     expect(parseCliOptions([], {})).toMatchObject({ videoFile: DEFAULT_VIDEO_FILE, video: true });
     expect(parseCliOptions(['--synthetic-video'], {})).toMatchObject({ videoFile: undefined, video: true });
     expect(() => parseCliOptions(['--synthetic-video', '--video-file', 'a.ivf'], {})).toThrow(/exclude each other/);
+  });
+
+  it('defaults to the red-square clip of test/fixtures/video/, found from where the client lives', () => {
+    expect(DEFAULT_VIDEO_FILE).toBe(join(__dirname, '..', 'fixtures', 'video', 'vp8_red_square.ivf'));
+    expect(readVideoFile(DEFAULT_VIDEO_FILE).codec).toBe('VP8');
   });
 
   it('cannot go with --no-video', () => {

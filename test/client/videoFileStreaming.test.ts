@@ -3,7 +3,7 @@
  * server answers with the file's codec and counts every frame.
  */
 import { join } from 'node:path';
-import { StreamingClient } from '../../src/client/streamingClient';
+import { StreamingClient } from '../../client/streamingClient';
 import { eventually, finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'video');

@@ -11,7 +11,7 @@ export interface ClientProcess {
  * session id. `--import tsx` keeps the client in that one process, so SIGKILL really kills it.
  */
 export async function startClientProcess(url: string): Promise<ClientProcess> {
-  const cli = join(__dirname, '..', '..', 'src', 'client', 'cli.ts');
+  const cli = join(__dirname, '..', '..', 'client', 'cli.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--url', url, '--seconds', '60', '--interface', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -4,7 +4,8 @@ import path from 'node:path';
 /** Module specifiers of `import ... from`, `export ... from`, `import('...')` and `require('...')`. */
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm;
 
-function sourceFiles(dir: string): string[] {
+/** Every source file under `dir` (TypeScript and JavaScript, not declarations). */
+export function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(full);

@@ -1,5 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
-import { keepCandidatesOn } from '../../src/client/sdpCandidates';
+import { keepCandidatesOn } from '../../client/sdpCandidates';
 import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
 

@@ -1,5 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
-import { StreamingClient, type StreamingClientOptions } from '../../src/client/streamingClient';
+import { StreamingClient, type StreamingClientOptions } from '../../client/streamingClient';
 import type { AnalyzerSource } from '../../src/media/analyzer';
 import { MediaPeer } from '../../src/peer/mediaPeer';
 import type { PeerSession } from '../../src/peer/peerSession';

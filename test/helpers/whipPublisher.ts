@@ -1,6 +1,6 @@
 import { MediaStreamTrack, useOPUS, useVP8, type RTCDtlsTransport, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
-import { keepCandidatesOn, keepLoopbackCandidates } from '../../src/client/sdpCandidates';
-import { SyntheticOpusSource, SyntheticVp8Source, videoTimestampStepForFps } from '../../src/client/syntheticMedia';
+import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
+import { SyntheticOpusSource, SyntheticVp8Source, videoTimestampStepForFps } from '../../client/syntheticMedia';
 import { iceFragmentOf, parseIceFragment, withNewIce } from '../../src/webrtc/iceFragment';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
 import { eventually } from './testServer';

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { MediaStreamTrack } from 'werift';
-import { deleteSession, postOffer } from '../../src/client/signaling';
-import { StreamingClient } from '../../src/client/streamingClient';
+import { deleteSession, postOffer } from '../../client/signaling';
+import { StreamingClient } from '../../client/streamingClient';
 import { offeredMedia } from '../../src/webrtc/offeredCodecOrder';
 import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';

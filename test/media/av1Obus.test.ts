@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readVideoFile } from '../../src/client/videoFile';
+import { readVideoFile } from '../../client/videoFile';
 import { isAv1Keyframe, leb128, OBU_TYPE, readLeb128, splitObus, temporalUnit, withoutSizeField, type Obu } from '../../src/media/av1Obus';
 
 const AV1_CLIP = join(__dirname, '..', 'fixtures', 'video', 'av1_red_square.ivf');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { VideoRtpPacketizer } from '../../src/client/rtpPacketizers';
-import { readVideoFile } from '../../src/client/videoFile';
+import { VideoRtpPacketizer } from '../../client/rtpPacketizers';
+import { readVideoFile } from '../../client/videoFile';
 import { Session } from '../../src/counters/session';
 import { refusals } from '../../src/limits/refusals';
 import { LogBudget } from '../../src/limits/logBudget';

@@ -5,8 +5,8 @@
  * goes on decoding the good frames, and ends with its summary.
  */
 import { join } from 'node:path';
-import { VideoRtpPacketizer } from '../../src/client/rtpPacketizers';
-import { readVideoFile } from '../../src/client/videoFile';
+import { VideoRtpPacketizer } from '../../client/rtpPacketizers';
+import { readVideoFile } from '../../client/videoFile';
 import { inputLimits } from '../../src/limitsConfig';
 import { availableDecoderBackends } from '../../src/media/decode/videoDecoders';
 import { VP8_BOMB } from '../fixtures/video/hostileFrames';

@@ -4,7 +4,7 @@
  * loopback, on the main thread and in a media worker. Every frame sent is counted.
  */
 import type { RTCRtpSender } from 'werift';
-import type { StreamingClient } from '../../src/client/streamingClient';
+import type { StreamingClient } from '../../client/streamingClient';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 

@@ -1,4 +1,4 @@
-import type { StreamingClient } from '../../src/client/streamingClient';
+import type { StreamingClient } from '../../client/streamingClient';
 import { loadConfig } from '../../src/config';
 import type { PeerSession } from '../../src/peer/peerSession';
 import type { LogEntry } from '../helpers/logCapture';

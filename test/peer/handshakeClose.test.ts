@@ -4,8 +4,8 @@
  * half a minute (nothing is left that would keep the process alive).
  */
 import type { RTCPeerConnection } from 'werift';
-import { postOffer } from '../../src/client/signaling';
-import { keepCandidatesOn, keepLoopbackCandidates } from '../../src/client/sdpCandidates';
+import { postOffer } from '../../client/signaling';
+import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
 import type { PeerSession } from '../../src/peer/peerSession';
 import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';

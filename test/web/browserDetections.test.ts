@@ -11,7 +11,7 @@ import { paintRect, solidI420, type I420Frame, type Rgb } from '../../src/media/
 import { redMaskModel } from '../helpers/onnxModels';
 import { expectNothingLeft, serverConnection, startTestServer, type ConfigOverrides, type TestServer } from '../helpers/testServer';
 import { fetchSession, launchChromium, millisecondsUntilReleased, startPageSession, type PageSession } from './browserHarness';
-import { withDeadline } from '../../src/client/deadline';
+import { withDeadline } from '../../client/deadline';
 
 jest.setTimeout(90_000);
 

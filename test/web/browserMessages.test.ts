@@ -17,7 +17,7 @@ import { ChromiumSessions, type ChromiumSessionResult, type EndMode } from './ch
 import { conversationProblems, eventTypeOf, messageProblems } from '../helpers/wireContract';
 import { recordServerSends, type ServerSends } from './serverSends';
 import { writeRedSquareY4m } from './fakeCamera';
-import { withDeadline } from '../../src/client/deadline';
+import { withDeadline } from '../../client/deadline';
 
 jest.setTimeout(90_000);
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { readVideoFile } from '../../../src/client/videoFile';
+import { readVideoFile } from '../../../client/videoFile';
 import { checkPictureSizes, framePictureSizes } from '../../../src/media/bitstream/framePictures';
 import type { VideoCodecName } from '../../../src/media/decode/videoDecoder';
 import { DEFAULT_MAX_PICTURE_PIXELS } from '../../../src/limitsConfig';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readVideoFile } from '../../../src/client/videoFile';
+import { readVideoFile } from '../../../client/videoFile';
 import { H264Decoder } from '../../../src/media/decode/h264Decoder';
 import { LibvpxDecoder } from '../../../src/media/decode/libvpxDecoder';
 import { assertI420, type I420Frame } from '../../../src/media/i420Frame';

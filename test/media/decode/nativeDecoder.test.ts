@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { readVideoFile } from '../../../src/client/videoFile';
+import { readVideoFile } from '../../../client/videoFile';
 import { loadNativeAddon, NATIVE_ADDON_PATH, NativeDecoder, NativeOpusLevelMeter } from '../../../src/media/decode/nativeDecoder';
 import { WasmOpusLevelMeter } from '../../../src/media/decode/opusDecoder';
 import { encodeOpusTone } from '../../helpers/opusTone';

@@ -6,8 +6,8 @@
  * the bombs as one JSON line.
  */
 import { join } from 'node:path';
-import { VideoRtpPacketizer } from '../../../src/client/rtpPacketizers';
-import { readVideoFile } from '../../../src/client/videoFile';
+import { VideoRtpPacketizer } from '../../../client/rtpPacketizers';
+import { readVideoFile } from '../../../client/videoFile';
 import { Session } from '../../../src/counters/session';
 import { DEFAULT_MAX_PICTURE_PIXELS, inputLimits } from '../../../src/limitsConfig';
 import { createLogger } from '../../../src/logger';

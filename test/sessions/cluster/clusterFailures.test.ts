@@ -3,7 +3,7 @@
  * src/main.ts), and Redis stopped and started again (empty) while sessions come and go.
  */
 import { startServerProcess, type ServerProcess } from '../../../bench/serverProcess';
-import { StreamingClient } from '../../../src/client/streamingClient';
+import { StreamingClient } from '../../../client/streamingClient';
 import { eventually, eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
 import { testClusterConfig, useRedisServer, testClusterEnv } from '../../helpers/redisServer';
 import { startReceiver, type Receiver } from '../../helpers/webhookReceiver';

@@ -17,7 +17,7 @@ export interface CliOptions {
 }
 
 /** What the client streams by default: 640x480 VP8 with a red square the default detector finds. */
-export const DEFAULT_VIDEO_FILE = join(__dirname, '..', '..', 'test', 'fixtures', 'video', 'vp8_red_square.ivf');
+export const DEFAULT_VIDEO_FILE = join(__dirname, '..', 'test', 'fixtures', 'video', 'vp8_red_square.ivf');
 
 export const USAGE = `Usage: npm run client -- [options]
 

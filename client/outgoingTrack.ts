@@ -1,6 +1,6 @@
 import { MediaStreamTrack, useOPUS, type RTCRtpCodecParameters, type RTCRtpTransceiver } from 'werift';
-import { H264_PROFILE_LEVEL_ID } from '../webrtc/h264Profiles';
-import { videoFormats, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+import { H264_PROFILE_LEVEL_ID } from '../src/webrtc/h264Profiles';
+import { videoFormats, type PeerConnectionOptions } from '../src/webrtc/peerConnectionFactory';
 import { PacedLoop } from './pacedLoop';
 import type { VideoFile } from './videoFile';
 

@@ -1,4 +1,4 @@
-import { parseReceivedEvent, type ReceivedEvent } from '../protocol/eventGuards';
+import { parseReceivedEvent, type ReceivedEvent } from '../src/protocol/eventGuards';
 
 /** Parses one data channel message (text or binary: werift hands a string or a Buffer). */
 export function parseServerEvent(message: string | Buffer): ReceivedEvent | null {

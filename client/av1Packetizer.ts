@@ -1,4 +1,4 @@
-import { isAv1Keyframe, leb128, OBU_TYPE, splitObus, withoutSizeField } from '../media/av1Obus';
+import { isAv1Keyframe, leb128, OBU_TYPE, splitObus, withoutSizeField } from '../src/media/av1Obus';
 
 /** OBU elements one packet's W field can count; more would need W=0 (a length before every element). */
 const MAX_ELEMENTS = 3;

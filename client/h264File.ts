@@ -1,4 +1,4 @@
-import { nalType, splitAnnexB } from '../media/decode/annexB';
+import { nalType, splitAnnexB } from '../src/media/decode/annexB';
 import { requireKeyframeFirst, type EncodedVideoFrame } from './encodedFrame';
 
 /** NAL unit types (H.264 table 7-1) the client looks at. */

@@ -1,4 +1,4 @@
-import { isAv1Keyframe, splitObus } from '../media/av1Obus';
+import { isAv1Keyframe, splitObus } from '../src/media/av1Obus';
 import { DEFAULT_VIDEO_FILE_FPS, requireKeyframeFirst, type EncodedVideoFrame } from './encodedFrame';
 
 export type IvfCodec = 'VP8' | 'VP9' | 'AV1';

@@ -1,12 +1,12 @@
 import type { RTCDataChannel, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
-import type { StreamClosedEvent } from '../protocol';
-import { isStreamClosedEvent, type ReceivedEvent } from '../protocol/eventGuards';
-import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
+import type { StreamClosedEvent } from '../src/protocol';
+import { isStreamClosedEvent, type ReceivedEvent } from '../src/protocol/eventGuards';
+import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import {
   createPeerConnection,
   setLocalDescriptionQuietly,
   type PeerConnectionOptions,
-} from '../webrtc/peerConnectionFactory';
+} from '../src/webrtc/peerConnectionFactory';
 import { attachInbox, connected, opened, requireNegotiatedCodec, stopTransportsBundledAway } from './connectionSteps';
 import { withDeadline } from './deadline';
 import {

@@ -4,8 +4,8 @@
  * stopping of each track (with an RTCP BYE, like libwebrtc).
  */
 import type { RtpPacket } from 'werift';
-import { AUDIO_LEVEL_URI } from '../media/audioLevel';
-import { sendRtcpBye } from '../webrtc/rtcpBye';
+import { AUDIO_LEVEL_URI } from '../src/media/audioLevel';
+import { sendRtcpBye } from '../src/webrtc/rtcpBye';
 import type { MediaKind, OutgoingTrack } from './outgoingTrack';
 import { VideoRtpPacketizer } from './rtpPacketizers';
 import {

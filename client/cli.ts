@@ -1,7 +1,7 @@
 import { parseCliOptions, USAGE, type CliOptions } from './cliOptions';
 import { isRecord } from './json';
 import { deleteSession, getSession } from './signaling';
-import type { ReceivedEvent } from '../protocol/eventGuards';
+import type { ReceivedEvent } from '../src/protocol/eventGuards';
 import { StreamingClient } from './streamingClient';
 
 /** stdout carries the results (session id, events, summary); stderr the progress notes. */
