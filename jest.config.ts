@@ -5,6 +5,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The server under test serves the built page (dist/web/): build it first when it is stale.
+  globalSetup: '<rootDir>/test/helpers/buildPage.ts',
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
     // @statelyai/inspect ships only ES modules; jest (CommonJS on Node < 24.9) loads them compiled.

@@ -12,6 +12,8 @@ const config: Config = {
   // A mutant that makes a test wait forever fails that test soon, rather than the run's timeout
   // killing and restarting the test runner process.
   testTimeout: 5_000,
+  // These tests serve no page.
+  globalSetup: undefined,
   testMatch: [
     // Not the model test: it walks every planned path with a real actor, takes seconds and
     // covers every line of the machine, so it would run for each of its hundreds of mutants.

@@ -1,35 +1,75 @@
 #!/usr/bin/env node
-// Compiles the server (src/ and machines/) to JavaScript in dist/ with esbuild: one file per
-// source file, CommonJS for Node 20+, with source maps. Types are checked by `npm run typecheck`
-// (tsc), not here. `--if-stale` builds only when a source file is newer than the last build, so
-// `npm start` can build on a fresh clone and start at once afterwards.
+// Builds what `npm start` runs into dist/, with esbuild (a devDependency):
+// - the server: src/ (but the page) and machines/ compiled to JavaScript, one file per source
+//   file, CommonJS for Node 20+, with source maps (dist/src/, dist/machines/);
+// - the page: src/web/app.ts bundled into one browser script beside index.html and
+//   styles.css (dist/web/), which the server serves as they are: it bundles nothing at run time.
+// Types are checked by `npm run typecheck` (tsc), not here.
+//
+// --if-stale  builds only when a source file is newer than the last build, so `npm start`
+//             builds on a fresh clone and starts at once afterwards; with a fresh dist/ it needs
+//             no esbuild, so a production install (npm ci --omit=dev) of a built tree starts.
+// --page      builds the page alone (dist/web/): `npm run dev` and the tests run the server from
+//             its TypeScript sources and serve this build of the page.
 'use strict';
-const { build } = require('esbuild');
-const { readdirSync, statSync, writeFileSync, existsSync, rmSync } = require('node:fs');
+const { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
 const out = join(root, 'dist');
-const stamp = join(out, '.built');
+const pageSource = join(root, 'src', 'web');
+const pageOut = join(out, 'web');
+/** Copied beside the bundle as they are. */
+const PAGE_FILES = ['index.html', 'styles.css'];
 
-function sources(dir) {
+function files(dir, keep = () => true) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+    if (entry.isDirectory()) return files(path, keep);
+    return keep(path) ? [path] : [];
   });
 }
 
-async function main() {
-  const files = [...sources(join(root, 'src')), ...sources(join(root, 'machines'))];
-  if (process.argv.includes('--if-stale') && existsSync(stamp)) {
-    const built = statSync(stamp).mtimeMs;
-    if (files.every((file) => statSync(file).mtimeMs <= built)) return;
+const isTypeScript = (path) => path.endsWith('.ts') && !path.endsWith('.d.ts');
+const outsidePage = (path) => relative(pageSource, path).startsWith('..');
+
+/** Whether the build stamped `stamp` is older than one of `sources` (or missing). */
+function stale(stamp, sources) {
+  if (!existsSync(stamp)) return true;
+  const built = statSync(stamp).mtimeMs;
+  return sources.some((file) => statSync(file).mtimeMs > built);
+}
+
+/** esbuild, or a clear exit when it is not installed (a production install). */
+function esbuild() {
+  try {
+    return require('esbuild');
+  } catch {
+    console.error('dist/ is missing or older than the sources, and esbuild (a devDependency) is not installed: run `npm ci` with dev dependencies, then `npm run build`.');
+    process.exit(1);
   }
-  const started = Date.now();
+}
+
+async function buildPage() {
+  rmSync(pageOut, { recursive: true, force: true });
+  await esbuild().build({
+    entryPoints: [join(pageSource, 'app.ts')],
+    outfile: join(pageOut, 'app.js'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome100', 'firefox100', 'safari15'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  for (const name of PAGE_FILES) copyFileSync(join(pageSource, name), join(pageOut, name));
+  writeFileSync(join(pageOut, '.built'), `${new Date().toISOString()}\n`);
+}
+
+async function buildServer(serverFiles) {
   rmSync(out, { recursive: true, force: true });
-  await build({
-    entryPoints: files,
+  await esbuild().build({
+    entryPoints: serverFiles,
     outdir: out,
     outbase: root,
     platform: 'node',
@@ -38,8 +78,24 @@ async function main() {
     sourcemap: true,
     logLevel: 'warning',
   });
-  writeFileSync(stamp, `${new Date().toISOString()}\n`);
-  console.log(`built ${files.length} files into ${relative(root, out)}/ in ${Date.now() - started} ms`);
+  await buildPage();
+  writeFileSync(join(out, '.built'), `${new Date().toISOString()}\n`);
+}
+
+async function main() {
+  const ifStale = process.argv.includes('--if-stale');
+  const pageFiles = files(pageSource);
+  const started = Date.now();
+  if (process.argv.includes('--page')) {
+    if (ifStale && !stale(join(pageOut, '.built'), pageFiles)) return;
+    await buildPage();
+    console.log(`built the page into ${relative(root, pageOut)}/ in ${Date.now() - started} ms`);
+    return;
+  }
+  const serverFiles = [...files(join(root, 'src'), (path) => isTypeScript(path) && outsidePage(path)), ...files(join(root, 'machines'), isTypeScript)];
+  if (ifStale && !stale(join(out, '.built'), [...serverFiles, ...pageFiles])) return;
+  await buildServer(serverFiles);
+  console.log(`built ${serverFiles.length} files and the page into ${relative(root, out)}/ in ${Date.now() - started} ms`);
 }
 
 main().catch((error) => {

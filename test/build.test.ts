@@ -1,6 +1,6 @@
 /**
  * The compiled build: `npm run build` (scripts/build.js) turns src/ and machines/ into
- * JavaScript in dist/, and `npm start` runs it with plain node. The compiled server starts, serves
+ * JavaScript in dist/ and bundles the page into dist/web/, and `npm start` runs it with plain node. The compiled server starts, serves
  * the page, takes a real werift session on loopback (its media in compiled media and frame
  * workers, video decoded and analysed), ends it with DELETE and exits on SIGTERM.
  */
@@ -26,11 +26,14 @@ afterEach(async () => {
 describe('the compiled build', () => {
   it('builds dist/, and node dist/src/main.js serves sessions and exits cleanly on SIGTERM', async () => {
     const output = execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
-    expect(output).toMatch(/built \d+ files into dist\//);
+    expect(output).toMatch(/built \d+ files and the page into dist\//);
     expect(existsSync(join(ROOT, 'dist', 'src', 'main.js'))).toBe(true);
     expect(existsSync(join(ROOT, 'dist', 'src', 'peer', 'worker', 'mediaWorker.js'))).toBe(true);
-    // The server ships without the CLI client (client/, which tests and benches use).
-    expect(readdirSync(join(ROOT, 'dist')).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['machines', 'src']);
+    // The server ships without the CLI client (client/, which tests and benches use), and with
+    // the page built (dist/web/), not its sources compiled for Node.
+    expect(readdirSync(join(ROOT, 'dist')).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['machines', 'src', 'web']);
+    expect(readdirSync(join(ROOT, 'dist', 'web')).filter((entry) => !entry.startsWith('.')).sort()).toEqual(['app.js', 'index.html', 'styles.css']);
+    expect(existsSync(join(ROOT, 'dist', 'src', 'web'))).toBe(false);
     // Fresh again: --if-stale (npm start's prestart) builds nothing.
     expect(execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.js'), '--if-stale'], { cwd: ROOT, encoding: 'utf8' })).toBe('');
 

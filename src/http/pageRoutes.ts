@@ -1,31 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { Router, type Response } from 'express';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { REPOSITORY_ROOT } from '../paths';
+import { HttpProblem } from './problem';
 
-/** The page's sources (bundled at run time, also by the compiled server). */
-export const PAGE_SOURCE_DIR = path.join(REPOSITORY_ROOT, 'src', 'web');
+/**
+ * The built page: scripts/build.js bundles src/web/ into dist/web/ (`npm run build`, or the page
+ * alone with `--page` for `npm run dev` and the tests), so the server bundles nothing at run time.
+ */
+export const PAGE_DIR = path.join(REPOSITORY_ROOT, 'dist', 'web');
 
 const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
 
-/** Bundles src/web/app.ts into one browser script, in memory. */
-export async function bundlePageScript(sourceDir = PAGE_SOURCE_DIR): Promise<string> {
-  const result = await build({
-    entryPoints: [path.join(sourceDir, 'app.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: ['chrome100', 'firefox100', 'safari15'],
-    sourcemap: 'inline',
-    logLevel: 'silent',
-  });
-  const [output] = result.outputFiles;
-  if (!output) throw new Error('esbuild produced no output for the page script');
-  return output.text;
+/** One file of the built page; a page that was never built is an operator's error, said plainly. */
+async function readPageFile(pageDir: string, name: string): Promise<string> {
+  try {
+    return await readFile(path.join(pageDir, name), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new HttpProblem(503, 'Page not built', `${name} is not in ${path.relative(REPOSITORY_ROOT, pageDir)}/: run npm run build`);
+  }
 }
 
 /** Runs `load` on first use and keeps its result; a failed load is retried on the next call. */
@@ -45,16 +41,16 @@ function send(res: Response, contentType: string, body: string): void {
 }
 
 /**
- * The browser client: GET / serves the page, /page/app.js its script (bundled on first request,
- * then served from memory), /page/styles.css its style sheet, and /page/machine.json the
+ * The browser client: GET / serves the page, /page/app.js its script, /page/styles.css its style
+ * sheet (each read from the built page on first request, then served from memory), and /page/machine.json the
  * peer-session machine's graph (states and transitions, generated from its definition), which
  * the page draws as its lifecycle diagram.
  */
-export function createPageRouter(sourceDir = PAGE_SOURCE_DIR): Router {
+export function createPageRouter(pageDir = PAGE_DIR): Router {
   const router = Router();
-  const pageHtml = cachedOnce(() => readFile(path.join(sourceDir, 'index.html'), 'utf8'));
-  const pageStyles = cachedOnce(() => readFile(path.join(sourceDir, 'styles.css'), 'utf8'));
-  const pageScript = cachedOnce(() => bundlePageScript(sourceDir));
+  const pageHtml = cachedOnce(() => readPageFile(pageDir, 'index.html'));
+  const pageStyles = cachedOnce(() => readPageFile(pageDir, 'styles.css'));
+  const pageScript = cachedOnce(() => readPageFile(pageDir, 'app.js'));
   const machineJson = JSON.stringify(machineGraph(peerSessionMachine));
 
   router.get('/', async (_req, res) => {

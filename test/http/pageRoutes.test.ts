@@ -1,20 +1,28 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express from 'express';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { createPageRouter } from '../../src/http/pageRoutes';
+import { HttpProblem, sendProblem } from '../../src/http/problem';
 
 let server: Server;
 let url: string;
 
+async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
+  const listening = await new Promise<Server>((resolve) => {
+    const started = app.listen(0, '127.0.0.1', () => resolve(started));
+  });
+  return { server: listening, url: `http://127.0.0.1:${(listening.address() as AddressInfo).port}` };
+}
+
 beforeAll(async () => {
   const app = express();
   app.use(createPageRouter());
-  server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url } = await listen(app));
 });
 
 afterAll(async () => {
@@ -38,5 +46,25 @@ describe('page routes', () => {
     expect(code.includes('/page/machine.json')).toBe(true);
     expect(code.includes('lifecycle-diagram')).toBe(true);
     expect(/xstate|createMachine|toDirectedGraph/.test(code)).toBe(false);
+  });
+
+  it('serves the page as built (npm run build), bundling nothing at run time; an unbuilt page is a 503 that says so', async () => {
+    const pageDir = mkdtempSync(join(tmpdir(), 'page-'));
+    const app = express();
+    app.use(createPageRouter(pageDir));
+    app.use((error: HttpProblem, _req: express.Request, res: express.Response, _next: express.NextFunction) => sendProblem(res, error));
+    const built = await listen(app);
+    try {
+      const missing = await fetch(`${built.url}/page/app.js`);
+      expect(missing.status).toBe(503);
+      expect(await missing.json()).toMatchObject({ title: 'Page not built', detail: expect.stringContaining('npm run build') });
+      writeFileSync(join(pageDir, 'app.js'), 'window.built = true;\n');
+      const script = await fetch(`${built.url}/page/app.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toBe('window.built = true;\n');
+    } finally {
+      await new Promise((resolve) => built.server.close(resolve));
+      rmSync(pageDir, { recursive: true, force: true });
+    }
   });
 });
