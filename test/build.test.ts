@@ -1,8 +1,9 @@
 /**
  * The compiled build: `npm run build` (scripts/build.js) turns src/ and machines/ into
- * JavaScript in dist/ and bundles the page into dist/web/, and `npm start` runs it with plain node. The compiled server starts, serves
- * the page, takes a real werift session on loopback (its media in compiled media and frame
- * workers, video decoded and analysed), ends it with DELETE and exits on SIGTERM.
+ * JavaScript in dist/ and bundles the page into dist/web/, and `npm start` runs it with plain
+ * node. The compiled server starts, serves the built page, takes a real werift session on
+ * loopback (its media in compiled media and frame workers, video decoded and analysed), ends it
+ * with DELETE and exits on SIGTERM.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
