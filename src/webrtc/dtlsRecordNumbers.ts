@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
  * sequence number). OpenSSL and BoringSSL peers (aiortc, GStreamer, Chromium) drop that record
  * as a replay and SCTP resends its chunk a second later: a summary or a detection arrived 1 s
  * late. The fix is made at the root, in werift's Flight5 (client) and Flight6 (server), by
- * `patches/werift+0.25.2.patch`, which `npm install` applies (postinstall: patch-package).
+ * `patches/werift+0.25.2+002+dtls-record-numbers.patch`, which `npm install` applies (postinstall: patch-package).
  *
  * This check reads those two methods as installed, so a server installed with
  * `--ignore-scripts` (patch not applied) says so at start instead of running a second late.

@@ -11,7 +11,7 @@ type DtlsRole = RTCDtlsTransport['role'];
  *
  * Answering `a=setup:passive` (RFC 8842 allows either) lets the client lead: it sends its
  * ClientHello as soon as its ICE agent has nominated a pair, and the server, which keeps DTLS
- * records that arrive before its own DTLS socket exists (patches/werift+0.25.2.patch), answers
+ * records that arrive before its own DTLS socket exists (patches/werift+0.25.2+007+dtls-early-handshake-records.patch), answers
  * at once. werift keeps a role set before createAnswer(), so this runs between
  * setRemoteDescription() and createAnswer().
  *

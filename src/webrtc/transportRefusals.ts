@@ -3,7 +3,7 @@ import { LogBudget } from '../limits/logBudget';
 import { refusals, type RefusedResource } from '../limits/refusals';
 import type { Logger } from '../logger';
 
-/** What werift refuses below the session (patches/werift+0.25.2.patch), as our refusal resources. */
+/** What werift refuses below the session (patches/werift+0.25.2+001+input-refusals.patch and the patches that report through it), as our refusal resources. */
 const RESOURCE_OF: Record<RefusedInputKind, RefusedResource> = {
   udp_datagram: 'udp_datagram',
   dtls_early_record: 'dtls_early_record',

@@ -94,7 +94,7 @@ describe('client messages: floods and junk on a real data channel', () => {
     await eventually(() => extras.every((channel) => channel.readyState === 'closed'), 10_000, 'extra channels closed');
     const lines = server.logs.filter((entry) => entry.session_id === peer.id && entry.message === 'Closed a data channel beyond the first');
     expect(lines.map((entry) => entry.occurrences)).toEqual([1, 10]);
-    // werift (patches/werift+0.25.2.patch) drops a closed channel the client opened from its list.
+    // werift (patches/werift+0.25.2+010+datachannel-close-cleanup.patch) drops a closed channel the client opened from its list.
     const channels = (serverConnection(peer) as unknown as { sctpManager: { dataChannels: unknown[] } }).sctpManager.dataChannels;
     await eventually(() => channels.length === 1, 5000, 'closed channels forgotten');
     client.sendMessage({ type: 'end_stream' });

@@ -1,6 +1,7 @@
 /**
  * What werift does with datagrams from the network before any session sees them
- * (patches/werift+0.25.2.patch), part by part, with fast-check over arbitrary bytes:
+ * (patches/werift+0.25.2+003+dtls-datagram-parsing, +004+ice-stun-auth and
+ * +007+dtls-early-handshake-records), part by part, with fast-check over arbitrary bytes:
  * - the early-record filter keeps only whole plaintext DTLS handshake records of the ICE peer;
  * - the DTLS socket drops a datagram holding no whole record (one 0x16 byte threw);
  * - a STUN request without our ufrag and a valid MESSAGE-INTEGRITY is dropped unanswered

@@ -1,5 +1,5 @@
 /**
- * werift's NACK generator as patched (patches/werift+0.25.2.patch): sequence numbers compared
+ * werift's NACK generator as patched (patches/werift+0.25.2+012+nack-sequence-jumps.patch): sequence numbers compared
  * modulo 2^16, and a jump beyond what NACK can recover (a sender restart) followed without
  * marking the numbers in between as lost. Before, every packet a wrap or a jump put "behind"
  * marked up to ~65,000 numbers lost one by one: a peer alternating two sequence numbers made

@@ -1,5 +1,5 @@
 /**
- * werift's packet parsing as patched (patches/werift+0.25.2.patch): bit fields read with bit
+ * werift's packet parsing as patched (patches/werift+0.25.2+011+rtp-parsing.patch): bit fields read with bit
  * operations instead of strings, RTP headers built with plain assignments. The results must be
  * those of werift 0.25.2's own code, reproduced here as the reference.
  */

@@ -1,5 +1,5 @@
 /**
- * werift's SCTP receiver (patches/werift+0.25.2.patch) against a client that ignores the receive
+ * werift's SCTP receiver (patches/werift+0.25.2+009+sctp-receive-window.patch) against a client that ignores the receive
  * window the server advertises: what the server buffers for messages it cannot deliver yet stays
  * within that window, however much the client pushes.
  */

@@ -1,5 +1,5 @@
 /**
- * werift's SRTP packet index estimation as patched (patches/werift+0.25.2.patch), RFC 3711
+ * werift's SRTP packet index estimation as patched (patches/werift+0.25.2+013+srtp-rollover.patch), RFC 3711
  * section 3.3.1 and appendix A. werift 0.25.2 noticed a rollover only when the last and the new
  * sequence numbers were both within 100 of the ends of the sequence space: a sender whose numbers
  * crossed 2^16 by a larger step (more than 100 packets lost around the wrap, or a sender that

@@ -1,6 +1,7 @@
 /**
- * What patches/werift+0.25.2.patch changes about connection setup, seen between two real werift
- * peers on loopback (the answerer answers a=setup:passive, as the server does):
+ * What patches/werift+0.25.2+006+ice-check-pacing and +007+dtls-early-handshake-records change
+ * about connection setup, seen between two real werift peers on loopback (the answerer answers
+ * a=setup:passive, as the server does):
  * - a ClientHello that arrives before the DTLS server has started is kept and answered, not
  *   dropped until the client retransmits it;
  * - the DTLS client sends its ClientHello at once (no fixed 100 ms wait);
@@ -52,7 +53,7 @@ function delayDtlsStart(answerer: RTCPeerConnection, delayMs: number): void {
   }
 }
 
-describe('werift setup (patches/werift+0.25.2.patch)', () => {
+describe('werift setup (patches 006 ice-check-pacing, 007 dtls-early-handshake-records)', () => {
   let peers: RTCPeerConnection[] = [];
   let capture: DtlsCapture | null = null;
   afterEach(async () => {
