@@ -7,17 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && npm pack werift@0.25.2 --prefer-offline --silent >/dev/null)
-mkdir -p "$work/pristine" && tar xzf "$work/werift-0.25.2.tgz" -C "$work/pristine"
-tree() { # tree NAME PATCH_FILE...
-  local dir="$work/$1"; shift
-  mkdir -p "$dir/node_modules" "$dir/patches"
-  echo '{"name":"check","version":"0.0.0","private":true}' > "$dir/package.json"
-  cp -r "$work/pristine/package" "$dir/node_modules/werift"
-  cp "$@" "$dir/patches/"
-  (cd "$dir" && node "$root/node_modules/patch-package/index.js" --error-on-fail >/dev/null)
-}
-hashes() { (cd "$1" && find . -type f ! -name .patch-package.json -print0 | sort -z | xargs -0 sha256sum); }
+source "$root/scripts/weriftTrees.sh"
 all=("$root"/patches/werift+0.25.2+*.patch)
 last=${all[-1]}
 case "$last" in *ice-restart-checks.patch) ;; *) echo "the demo expects ice-restart-checks last" >&2; exit 1;; esac

@@ -6,7 +6,7 @@
 #
 #   scripts/check-werift-patches.sh [REFERENCE_PATCH]
 #
-# REFERENCE_PATCH defaults to the single patch as commit ab0c0ba0 left it (git show).
+# REFERENCE_PATCH defaults to the single patch as commit 19813d8 left it (git show).
 # Also compares the series' tree with node_modules/werift as `npm ci` installed it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,19 +18,7 @@ if [ -z "$ref" ]; then
   git -C "$root" show "${WERIFT_REFERENCE_COMMIT:-19813d8}:patches/werift+0.25.2.patch" > "$ref"
 fi
 
-# A clean werift 0.25.2 from npm's cache (the registry only if the cache lacks it).
-(cd "$work" && npm pack werift@0.25.2 --prefer-offline --silent >/dev/null)
-mkdir -p "$work/pristine" && tar xzf "$work/werift-0.25.2.tgz" -C "$work/pristine"
-
-tree() { # tree NAME PATCH_FILE...: a package dir with werift and these patches applied
-  local dir="$work/$1"; shift
-  mkdir -p "$dir/node_modules" "$dir/patches"
-  echo '{"name":"check","version":"0.0.0","private":true}' > "$dir/package.json"
-  cp -r "$work/pristine/package" "$dir/node_modules/werift"
-  cp "$@" "$dir/patches/"
-  (cd "$dir" && node "$root/node_modules/patch-package/index.js" --error-on-fail >/dev/null)
-}
-hashes() { (cd "$1" && find . -path ./node_modules -prune -o -type f ! -name .patch-package.json -print0 | sort -z | xargs -0 sha256sum); }
+source "$root/scripts/weriftTrees.sh"
 
 tree single "$ref"
 tree series "$root"/patches/werift+0.25.2+*.patch
