@@ -20,7 +20,7 @@ const config: Config = {
     '<rootDir>/test/machines/{peerSession.machine,delays,diagram}.test.ts',
     '<rootDir>/test/counters/*.test.ts',
     '<rootDir>/test/media/{reorderBuffer,frameAssembler,frameBuffer,videoProcessor,audioProcessor,audioRestart,hostileFrames,countInvariant}*.test.ts',
-    '<rootDir>/test/peer/{lifecycleTimeline,peerSession}*.test.ts',
+    '<rootDir>/test/sessions/{lifecycleTimeline,peerSession}*.test.ts',
   ],
 };
 

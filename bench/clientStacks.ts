@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
 import { StreamingClient } from '../client/streamingClient';
-import type { PeerSession } from '../src/peer/peerSession';
+import type { PeerSession } from '../src/sessions/peerSession';
 import type { SessionView } from '../src/protocol';
 import { aiortcAvailable, monotonicNowMs, runAiortc, type AiortcEnd } from '../test/foreign/aiortcClient';
 import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from '../test/helpers/loopbackServer';

@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { StreamingClient } from '../client/streamingClient';
-import type { PeerSession } from '../src/peer/peerSession';
+import type { PeerSession } from '../src/sessions/peerSession';
 import type { RunningServer } from '../src/server';
 import { startClientProcess } from '../test/helpers/clientProcess';
 import { measure } from '../test/helpers/stats';

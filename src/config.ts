@@ -5,7 +5,7 @@ import type { DetectorOptions } from './media/detectors/detector';
 import { checkDetectorOptions, DEFAULT_DETECTOR, detectorNames } from './media/detectors/registry';
 import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
-import { clusterSettings, type ClusterConfig } from './clusterConfig';
+import { clusterSettings, type ClusterConfig } from './cluster/clusterConfig';
 import { inputLimits, type InputLimits } from './limitsConfig';
 import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, webhookSecret, type Env } from './configValues';
 

@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import { refusals } from './limits/refusals';
 import type { SessionView } from './protocol';
-import type { RedisLinkStats } from './sessions/cluster/redisLink';
-import type { SummaryWebhookStats } from './sessions/summaryWebhook';
+import type { RedisLinkStats } from './cluster/redisLink';
+import type { SummaryWebhookStats } from './summaries/summaryWebhook';
 
 export interface MetricSources {
   /** Sessions in the tracking set; their lifecycle state is read on each scrape. */

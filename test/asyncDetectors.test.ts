@@ -12,7 +12,7 @@ import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import type { DetectionEvent, StreamSummary } from '../src/protocol';
-import type { PeerSession } from '../src/peer/peerSession';
+import type { PeerSession } from '../src/sessions/peerSession';
 import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');

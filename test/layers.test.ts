@@ -8,7 +8,7 @@ const graph = () => folderGraph(path.join(ROOT, 'src'), { [path.join(ROOT, 'mach
  * The data flow, top to bottom; a folder imports only folders below it. Each root module of
  * src/ (config, logger, metrics, server, main) is a node of its own.
  */
-const FLOW = ['http', 'sessions', 'peer', 'media', 'webrtc'];
+const FLOW = ['http', 'sessions', 'summaries', 'cluster', 'mediaWorkers', 'peer', 'media', 'webrtc'];
 const BELOW_ALL = ['counters', 'protocol', 'limits'];
 
 describe('layers', () => {

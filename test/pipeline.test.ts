@@ -13,7 +13,7 @@ import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import { encodeOpusTone } from './helpers/opusTone';
 import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
-import type { PeerSession } from '../src/peer/peerSession';
+import type { PeerSession } from '../src/sessions/peerSession';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 /** Where the fixtures' red square is (test/fixtures/video/README.md). */

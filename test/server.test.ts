@@ -6,7 +6,7 @@ import type { FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import type { StreamingClient } from '../client/streamingClient';
-import type { PeerSession } from '../src/peer/peerSession';
+import type { PeerSession } from '../src/sessions/peerSession';
 import { eventually, finishTestServer, messages, serverConnection, startTestServer, type TestServer } from './helpers/testServer';
 import { eventProblems } from './helpers/wireContract';
 

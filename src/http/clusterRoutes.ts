@@ -1,6 +1,6 @@
 import express from 'express';
 import type { ClusterView, DegradedPart } from '../protocol';
-import { decodeCursor, MAX_LISTING_LIMIT, type ListingPage } from '../sessions/sessionListing';
+import { decodeCursor, MAX_LISTING_LIMIT, type ListingPage } from '../protocol/sessionListing';
 import type { SessionManager } from '../sessions/sessionManager';
 import { HttpProblem } from './problem';
 import { askCluster } from './sessionProblems';

@@ -1,9 +1,9 @@
 import { IcePreconditionError } from '../peer/iceUpdates';
 import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
 import { IceFragmentError } from '../webrtc/iceFragment';
-import type { InstanceInfo } from '../sessions/cluster/instanceRegistry';
-import { ClusterUnavailableError } from '../sessions/cluster/cluster';
-import { InstanceUnreachableError } from '../sessions/cluster/clusterRpc';
+import type { InstanceInfo } from '../cluster/instanceRegistry';
+import { ClusterUnavailableError } from '../cluster/cluster';
+import { InstanceUnreachableError } from '../cluster/clusterRpc';
 import { NegotiationError, NotAcceptingError } from '../sessions/sessionManager';
 import { HttpProblem } from './problem';
 

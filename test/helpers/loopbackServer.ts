@@ -1,6 +1,6 @@
 import { loadConfig, type ServerConfig } from '../../src/config';
 import type { AnalyzerSource } from '../../src/media/analyzer';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { startServer, type RunningServer } from '../../src/server';
 import { captureLogs, type LogEntry } from './logCapture';
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import type { ClusterConfig } from '../../src/clusterConfig';
+import type { ClusterConfig } from '../../src/cluster/clusterConfig';
 import { createServer } from 'node:net';
 
 /** A real redis-server (Debian's) on 127.0.0.1, nothing saved to disk; stop() ends it. */

@@ -2,7 +2,7 @@ import type { RTCPeerConnection } from 'werift';
 import { StreamingClient, type StreamingClientOptions } from '../../client/streamingClient';
 import type { AnalyzerSource } from '../../src/media/analyzer';
 import { MediaPeer } from '../../src/peer/mediaPeer';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { transportsClosed } from '../../src/webrtc/peerConnectionFactory';
 import { countInvariantProblems } from './countInvariant';
 import { startLoopbackServer, type ConfigOverrides, type LoopbackServer } from './loopbackServer';

@@ -5,7 +5,7 @@
  */
 import type { Browser } from 'playwright-core';
 import type { StatelyInspectionEvent, StatelySnapshotEvent } from '@statelyai/inspect';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { launchChromium } from '../web/browserHarness';
 import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 

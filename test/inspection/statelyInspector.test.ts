@@ -4,7 +4,7 @@
  */
 import type { StatelyActorEvent, StatelyEventEvent, StatelyInspectionEvent, StatelySnapshotEvent } from '@statelyai/inspect';
 import { WebSocket } from 'ws';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const TOP_LEVEL_STATES = ['Active', 'TrackEnding', 'StoppingProcessor', 'ClosingSession', 'EmittingSummary', 'Cleanup', 'Released'];

@@ -1,6 +1,6 @@
 import type { StreamingClient } from '../../client/streamingClient';
 import { loadConfig } from '../../src/config';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import type { LogEntry } from '../helpers/logCapture';
 import { eventually, eventuallyAsync, finishTestServer, serverConnection, startTestServer, type TestServer } from '../helpers/testServer';
 

@@ -9,7 +9,7 @@
 import type { SessionView, StreamSummary } from '../../src/protocol';
 import { Session } from '../../src/counters/session';
 import { MediaPeer } from '../../src/peer/mediaPeer';
-import { RemoteMediaPeer } from '../../src/peer/worker/remoteMediaPeer';
+import { RemoteMediaPeer } from '../../src/mediaWorkers/remoteMediaPeer';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 

@@ -6,7 +6,7 @@
 import type { RTCPeerConnection } from 'werift';
 import { postOffer } from '../../client/signaling';
 import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
 import { eventually, finishTestServer, serverConnection, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';

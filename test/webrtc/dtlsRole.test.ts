@@ -3,7 +3,7 @@
  * and connections still come up with werift and aiortc clients.
  */
 import { RTCDtlsTransport, type RTCPeerConnection } from 'werift';
-import type { PeerSession } from '../../src/peer/peerSession';
+import type { PeerSession } from '../../src/sessions/peerSession';
 import { answerAsDtlsServer, keepsEarlyDtlsRecords, roleAnswering } from '../../src/webrtc/dtlsRole';
 import { runAiortc } from '../foreign/aiortcClient';
 import { closePeers, connected, negotiatePeers, setupAttributes } from '../helpers/loopbackPeers';

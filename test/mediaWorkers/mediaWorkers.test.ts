@@ -4,10 +4,10 @@
  * through the colour-region detector, a worker crashed on purpose.
  */
 import { join } from 'node:path';
-import type { StreamSummary } from '../../../src/protocol';
-import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../../helpers/testServer';
+import type { StreamSummary } from '../../src/protocol';
+import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'video');
+const FIXTURES = join(__dirname, '..', 'fixtures', 'video');
 /** Tracks end by RTCP BYE here; inactivity must not end a session that waits for the others to connect. */
 const byeEnds = { videoInactivityMs: 5000, audioInactivityMs: 5000 };
 

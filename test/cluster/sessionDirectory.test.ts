@@ -1,7 +1,7 @@
 /** The session directory against a real redis-server (Debian's), started on loopback for the file. */
 import { Redis } from 'ioredis';
-import { SessionDirectory } from '../../../src/sessions/cluster/sessionDirectory';
-import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
+import { SessionDirectory } from '../../src/cluster/sessionDirectory';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
 let redisServer: RedisServer;
 const clients: Redis[] = [];

@@ -1,8 +1,8 @@
-import type { SessionListEntry, SessionView } from '../../protocol';
+import type { SessionListEntry, SessionView } from '../protocol';
 import { InstanceUnreachableError, type ClusterRpc } from './clusterRpc';
 import type { InstanceInfo, InstanceRegistry } from './instanceRegistry';
 import type { RecordStore, StoredRecord } from './recordStore';
-import type { ListingPage } from '../sessionListing';
+import type { ListingPage } from '../protocol/sessionListing';
 import type { SessionDirectory } from './sessionDirectory';
 
 /** The parts of the cluster a lookup reads. */

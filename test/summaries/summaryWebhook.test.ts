@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/sessions/summaryWebhook';
+import { SummaryWebhook, type SummaryWebhookOptions } from '../../src/summaries/summaryWebhook';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
 import { eventually, expectNothingLeft, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord as record, type Receiver, type ReceivedRequest } from '../helpers/webhookReceiver';

@@ -6,9 +6,9 @@ import { partialSummary } from '../counters/partialSummary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
-import { SessionClosedError, unlessClosedMeanwhile } from './negotiation';
-import type { IceUpdateResult } from './iceUpdates';
-import type { PeerMediaLink } from './peerMediaLink';
+import { SessionClosedError, unlessClosedMeanwhile } from '../peer/negotiation';
+import type { IceUpdateResult } from '../peer/iceUpdates';
+import type { PeerMediaLink } from '../peer/peerMediaLink';
 import { sessionView } from './sessionView';
 
 export interface PeerSessionOptions {

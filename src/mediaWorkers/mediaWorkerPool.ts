@@ -1,10 +1,10 @@
-import type { ServerConfig } from '../../config';
-import { errorMessage, type Logger } from '../../logger';
-import type { DecoderBackendName } from '../../media/decode/videoDecoders';
-import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
-import type { ReceivedVideo } from '../../webrtc/receivedVideo';
+import type { ServerConfig } from '../config';
+import { errorMessage, type Logger } from '../logger';
+import type { DecoderBackendName } from '../media/decode/videoDecoders';
+import type { DtlsCertificatePems } from '../webrtc/dtlsCertificate';
+import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { MediaWorkerHandle, type MediaWorkerHoldings, type OpenedMedia } from './mediaWorkerHandle';
-import type { MediaWorkerSetup } from './mediaWorkerProtocol';
+import type { MediaWorkerSetup } from '../peer/worker/mediaWorkerProtocol';
 import type { RemoteMediaPeer } from './remoteMediaPeer';
 
 export type { MediaWorkerHoldings, OpenedMedia };

@@ -3,11 +3,11 @@
  * reads one page, capped, and the cursors walk the whole listing once, newest first.
  */
 import Redis from 'ioredis';
-import type { SessionListEntry } from '../../../src/protocol';
-import { RecordStore, type StoredRecord } from '../../../src/sessions/cluster/recordStore';
-import { MAX_LISTING_LIMIT } from '../../../src/sessions/sessionListing';
-import { testClusterConfig, useRedisServer } from '../../helpers/redisServer';
-import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
+import type { SessionListEntry } from '../../src/protocol';
+import { RecordStore, type StoredRecord } from '../../src/cluster/recordStore';
+import { MAX_LISTING_LIMIT } from '../../src/protocol/sessionListing';
+import { testClusterConfig, useRedisServer } from '../helpers/redisServer';
+import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const redis = useRedisServer();
 let server: TestServer | null = null;

@@ -1,6 +1,6 @@
 import { createActor, toPromise } from 'xstate';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
-import { LifecycleTimeline } from '../../src/peer/lifecycleTimeline';
+import { LifecycleTimeline } from '../../src/sessions/lifecycleTimeline';
 
 function clock(...times: number[]): () => number {
   return () => {

@@ -1,12 +1,12 @@
 /** Summary webhook deliveries through a Redis stream: a real redis-server (Debian's) and a real HTTP receiver on loopback. */
 import type { ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
-import { RedisLink } from '../../../src/sessions/cluster/redisLink';
-import { SummaryStream, type SummaryStreamOptions } from '../../../src/sessions/cluster/summaryStream';
-import { captureLogs, type LogEntry } from '../../helpers/logCapture';
-import { startRedisServer, type RedisServer } from '../../helpers/redisServer';
-import { eventually, eventuallyAsync } from '../../helpers/testServer';
-import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord, type Receiver } from '../../helpers/webhookReceiver';
+import { RedisLink } from '../../src/cluster/redisLink';
+import { SummaryStream, type SummaryStreamOptions } from '../../src/summaries/summaryStream';
+import { captureLogs, type LogEntry } from '../helpers/logCapture';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { eventually, eventuallyAsync } from '../helpers/testServer';
+import { answer, signatureMatches, standardSignatureMatches, startReceiver, summaryRecord, type Receiver } from '../helpers/webhookReceiver';
 
 const SECRET = 'stream-secret-0123456789';
 const KEY = 'sc:summaries';

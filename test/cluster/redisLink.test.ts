@@ -1,9 +1,9 @@
 /** RedisLink against a real redis-server: writes made while Redis is away, or hangs, are kept and made in order. */
 import { Redis } from 'ioredis';
-import { RedisLink } from '../../../src/sessions/cluster/redisLink';
-import { captureLogs } from '../../helpers/logCapture';
-import { eventually } from '../../helpers/testServer';
-import { useRedisServer } from '../../helpers/redisServer';
+import { RedisLink } from '../../src/cluster/redisLink';
+import { captureLogs } from '../helpers/logCapture';
+import { eventually } from '../helpers/testServer';
+import { useRedisServer } from '../helpers/redisServer';
 
 const redis = useRedisServer();
 let link: RedisLink | null = null;

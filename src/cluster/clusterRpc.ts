@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errorMessage, type Logger } from '../../logger';
+import { errorMessage, type Logger } from '../logger';
 import type { RedisLink } from './redisLink';
 
 /** What one instance may ask another about a session it holds. */

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../../logger';
-import type { SummarySink } from '../closedRecords';
-import type { SummaryWebhookStats } from '../summaryWebhook';
-import { newDelivery, pause, WebhookSender, type WebhookDelivery, type WebhookRecord, type WebhookSenderOptions } from '../webhookSender';
-import type { RedisLink } from './redisLink';
+import { errorMessage } from '../logger';
+import type { SummarySink } from './closedRecords';
+import type { SummaryWebhookStats } from './summaryWebhook';
+import { newDelivery, pause, WebhookSender, type WebhookDelivery, type WebhookRecord, type WebhookSenderOptions } from './webhookSender';
+import type { RedisLink } from '../cluster/redisLink';
 
 export interface SummaryStreamOptions extends WebhookSenderOptions {
   link: RedisLink;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ClusterConfig } from '../../clusterConfig';
-import { errorMessage, type Logger } from '../../logger';
-import type { SessionListEntry, SessionView } from '../../protocol';
+import type { ClusterConfig } from './clusterConfig';
+import { errorMessage, type Logger } from '../logger';
+import type { SessionListEntry, SessionView } from '../protocol';
 import { listSessions, lookupSession, type LookupParts } from './clusterLookup';
 import { ClusterRpc, type RpcMethod } from './clusterRpc';
 import { InstanceRegistry, type InstanceInfo } from './instanceRegistry';
-import type { ListingPage } from '../sessionListing';
+import type { ListingPage } from '../protocol/sessionListing';
 import { RecordStore } from './recordStore';
 import { RedisLink, type RedisLinkStats } from './redisLink';
 import { SessionDirectory, type DirectoryEntry } from './sessionDirectory';

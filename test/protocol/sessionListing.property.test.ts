@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { listingPage } from '../../src/http/clusterRoutes';
 import { HttpProblem } from '../../src/http/problem';
-import { decodeCursor, encodeCursor, MAX_LISTING_LIMIT } from '../../src/sessions/sessionListing';
+import { decodeCursor, encodeCursor, MAX_LISTING_LIMIT } from '../../src/protocol/sessionListing';
 
 const queryValue = fc.oneof(fc.string(), fc.stringMatching(/^\d{1,12}$/), fc.array(fc.string(), { maxLength: 3 }), fc.constant(undefined));
 

@@ -1,10 +1,10 @@
-import type { PeerSessionEvent, TrackRecord } from '../../../machines/peerSession.types';
-import { partialSummary } from '../../counters/partialSummary';
-import { Session, type CountersSummary, type SummarySoFar } from '../../counters/session';
-import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../protocol';
-import type { IceUpdateResult } from '../iceUpdates';
-import type { PeerMediaLink } from '../peerMediaLink';
-import type { MediaMethod, MediaStatus } from './mediaWorkerProtocol';
+import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
+import { partialSummary } from '../counters/partialSummary';
+import { Session, type CountersSummary, type SummarySoFar } from '../counters/session';
+import type { CloseReason, SessionCounters, StreamClosedEvent } from '../protocol';
+import type { IceUpdateResult } from '../peer/iceUpdates';
+import type { PeerMediaLink } from '../peer/peerMediaLink';
+import type { MediaMethod, MediaStatus } from '../peer/worker/mediaWorkerProtocol';
 
 /** How a RemoteMediaPeer reaches its worker. */
 export interface MediaWorkerChannel {

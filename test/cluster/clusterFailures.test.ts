@@ -2,11 +2,11 @@
  * A cluster when things go wrong: an instance killed with SIGKILL (a child process running
  * src/main.ts), and Redis stopped and started again (empty) while sessions come and go.
  */
-import { startServerProcess, type ServerProcess } from '../../../bench/serverProcess';
-import { StreamingClient } from '../../../client/streamingClient';
-import { eventually, eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
-import { testClusterConfig, useRedisServer, testClusterEnv } from '../../helpers/redisServer';
-import { startReceiver, type Receiver } from '../../helpers/webhookReceiver';
+import { startServerProcess, type ServerProcess } from '../../bench/serverProcess';
+import { StreamingClient } from '../../client/streamingClient';
+import { eventually, eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { testClusterConfig, useRedisServer, testClusterEnv } from '../helpers/redisServer';
+import { startReceiver, type Receiver } from '../helpers/webhookReceiver';
 
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };
 

@@ -1,8 +1,8 @@
 import type { ServerConfig } from '../config';
 import type { Logger } from '../logger';
 import type { SummarySink } from './closedRecords';
-import type { Cluster } from './cluster/cluster';
-import { SummaryStream } from './cluster/summaryStream';
+import type { Cluster } from '../cluster/cluster';
+import { SummaryStream } from './summaryStream';
 import { SummaryWebhook } from './summaryWebhook';
 
 /**

@@ -1,9 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import type { PeerSessionEvent } from '../../../machines/peerSession.types';
-import { refusals, type RefusedResource } from '../../limits/refusals';
-import type { Logger } from '../../logger';
-import { startWorkerThread } from '../../workerThreads';
-import type { FromMediaWorker, MediaMethod, MediaWorkerSetup, ToMediaWorker } from './mediaWorkerProtocol';
+import { join } from 'node:path';
+import type { PeerSessionEvent } from '../../machines/peerSession.types';
+import { refusals, type RefusedResource } from '../limits/refusals';
+import type { Logger } from '../logger';
+import { startWorkerThread } from '../workerThreads';
+import type { FromMediaWorker, MediaMethod, MediaWorkerSetup, ToMediaWorker } from '../peer/worker/mediaWorkerProtocol';
 import { RemoteMediaPeer, type MediaWorkerChannel } from './remoteMediaPeer';
 
 export interface OpenedMedia {
@@ -54,7 +55,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
     private readonly logger: Logger,
     private readonly onDeath: (handle: MediaWorkerHandle, why: string, beforeReady: boolean) => void,
   ) {
-    this.worker = startWorkerThread(__dirname, 'mediaWorker', setup);
+    this.worker = startWorkerThread(join(__dirname, '..', 'peer', 'worker'), 'mediaWorker', setup);
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (message: FromMediaWorker) => {
         if (message.type === 'ready') {

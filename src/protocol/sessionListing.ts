@@ -1,4 +1,4 @@
-import type { SessionListEntry } from '../protocol';
+import type { SessionListEntry } from './';
 
 /**
  * `GET /sessions` in pages: newest first (started_at, then session_id, both descending), at most

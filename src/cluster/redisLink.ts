@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { errorMessage, type Logger } from '../../logger';
-import type { RedisLinkView } from '../../protocol';
+import { errorMessage, type Logger } from '../logger';
+import type { RedisLinkView } from '../protocol';
 
 export interface RedisLinkOptions {
   url: string;

@@ -1,5 +1,5 @@
 import type { SessionView } from '../protocol';
-import type { Cluster } from './cluster/cluster';
+import type { Cluster } from '../cluster/cluster';
 import { SummaryArchive } from './summaryArchive';
 import type { SummaryWebhook, SummaryWebhookStats } from './summaryWebhook';
 

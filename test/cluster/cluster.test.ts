@@ -2,9 +2,9 @@
  * Several instances of the real server against one real redis-server (Debian's, on loopback):
  * a session lives on the instance that answered its offer, and every instance answers for it.
  */
-import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../../helpers/testServer';
-import { testClusterConfig, useRedisServer } from '../../helpers/redisServer';
-import { requireAiortc, runAiortc, type AiortcRoute } from '../../foreign/aiortcClient';
+import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { testClusterConfig, useRedisServer } from '../helpers/redisServer';
+import { requireAiortc, runAiortc, type AiortcRoute } from '../foreign/aiortcClient';
 
 /** Long enough that a quiet session never ends by itself during a test. */
 const quiet = { videoInactivityMs: 60_000, audioInactivityMs: 60_000 };

@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { InstanceInfo } from '../../protocol';
+import type { InstanceInfo } from '../protocol';
 
 export type { InstanceInfo };
 

@@ -1,7 +1,7 @@
 import type { ServerConfig } from '../config';
 import type { AnalyzerSource } from '../media/analyzer';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
-import { MediaPeer } from './mediaPeer';
+import { MediaPeer } from '../peer/mediaPeer';
 import type { PeerSessionOptions } from './peerSession';
 
 /** Where a new session's media side is opened: on the main thread, or in a media worker. */

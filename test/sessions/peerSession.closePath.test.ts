@@ -10,7 +10,7 @@ import type { CountersSummary, SummarySoFar } from '../../src/counters/session';
 import type { Logger } from '../../src/logger';
 import { SessionClosedError } from '../../src/peer/negotiation';
 import type { PeerMediaLink } from '../../src/peer/peerMediaLink';
-import { PeerSession } from '../../src/peer/peerSession';
+import { PeerSession } from '../../src/sessions/peerSession';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../src/protocol';
 
 /**

@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { SessionView } from '../../protocol';
-import { isAfter, type ListingCursor } from '../sessionListing';
+import type { SessionView } from '../protocol';
+import { isAfter, type ListingCursor } from '../protocol/sessionListing';
 
 /** Ids read from the started index per round trip while a page is filled. */
 const PAGE_BATCH = 500;
