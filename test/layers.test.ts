@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cycles, folderGraph, relativeImports, sourceFiles } from './helpers/importGraph';
 
@@ -45,6 +46,30 @@ describe('layers', () => {
       .flatMap(sourceFiles)
       .flatMap((file) => relativeImports(file).filter((target) => !path.relative(client, target).startsWith('..')).map((target) => `${path.relative(ROOT, file)} -> ${path.relative(ROOT, target)}`));
     expect(intoClient).toEqual([]);
+  });
+
+  it('each folder of src/ opens with a README.md saying which thread runs it, and imports only what its "May import" line allows', () => {
+    const folders = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    const problems: string[] = [];
+    for (const folder of folders) {
+      const readme = path.join(ROOT, 'src', folder, 'README.md');
+      if (!existsSync(readme)) {
+        problems.push(`src/${folder}/ has no README.md`);
+        continue;
+      }
+      const text = readFileSync(readme, 'utf8');
+      if (!/^\*\*Runs on:\*\* \S/m.test(text)) problems.push(`src/${folder}/README.md says not which thread runs it (**Runs on:**)`);
+      const line = /^\*\*May import:\*\* (.+)$/m.exec(text)?.[1];
+      if (line === undefined) {
+        problems.push(`src/${folder}/README.md has no **May import:** line`);
+        continue;
+      }
+      const allowed = new Set(line === 'nothing.' ? [] : line.replace(/\.$/, '').split(',').map((name) => name.trim()));
+      for (const target of graph().get(folder) ?? []) {
+        if (!allowed.has(target)) problems.push(`src/${folder}/ imports ${target}, which its README.md does not allow`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('the machine imports nothing from src/ but the wire types', () => {
