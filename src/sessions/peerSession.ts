@@ -174,8 +174,8 @@ export class PeerSession {
       delays: { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout },
       actors: {
         stopProcessors: fromPromise(({ input }) => media.stopProcessors(input.trackIds)),
-        closeSession: fromPromise(async ({ input }) => {
-          const summary = await media.closeSession(input.closeReason, input.tracks);
+        freezeCounters: fromPromise(async ({ input }) => {
+          const summary = await media.freezeCounters(input.closeReason, input.tracks);
           // The summary is made here, at the end of ClosingSession: it counts that state up to now.
           return { ...summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
         }),
@@ -199,7 +199,7 @@ export class PeerSession {
           if (params.effect === 'closePeerConnection') this.log.error(`Error during cleanup: ${details}`);
           else this.log.warn(`Session effect ${details}`);
         },
-        // closeSession failed or timed out: the counters as they stand, so that no session ends without a summary.
+        // freezeCounters failed or timed out: the counters as they stand, so that no session ends without a summary.
         storePartialSummary: assign({
           summary: ({ context }) => ({
             ...partialSummary(media.summarySoFar(), Date.now(), context.tracks),

@@ -179,10 +179,10 @@ export class SessionManager {
   }
 
   /**
-   * Ends a session (HTTP DELETE) and resolves with its final record, or undefined for an
-   * unknown id. Ending a session that already ended returns its record.
+   * Ends a session of this instance (HTTP DELETE, or another instance's) and resolves with its
+   * final record, or undefined for an unknown id. Ending a session that already ended returns its record.
    */
-  async closeSession(sessionId: string): Promise<SessionView | undefined> {
+  async endHere(sessionId: string): Promise<SessionView | undefined> {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
     if (!peer) return this.archive.get(sessionId);
     await peer.close('CLOSE_REQUESTED');
@@ -207,8 +207,8 @@ export class SessionManager {
   /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */
   async end(sessionId: string): Promise<SessionView | undefined> {
     const here = this.trackingSet.has(sessionId) || this.releasing.has(sessionId) || this.archive.get(sessionId);
-    if (here || !this.cluster) return this.closeSession(sessionId);
-    return this.cluster.closeSession(sessionId);
+    if (here || !this.cluster) return this.endHere(sessionId);
+    return this.cluster.endElsewhere(sessionId);
   }
 
   /** The instance holding a live session when another one does (a renegotiation must go there). */
@@ -241,7 +241,7 @@ export class SessionManager {
   private clusterHost(): ClusterHost {
     return {
       view: (id) => this.view(id),
-      closeSession: (id) => this.closeSession(id),
+      endHere: (id) => this.endHere(id),
       liveSessions: () => this.live().map((peer) => ({ sessionId: peer.id, state: peer.state, startedAt: peer.startTime })),
       archived: () => this.archive.all(),
       load: () => ({

@@ -28,7 +28,7 @@ export interface MediaWorkerSetup {
 /** The effects a session's actor asks of its media side, by name. */
 export type MediaMethod = keyof Pick<
   PeerMediaLink,
-  'negotiate' | 'updateIce' | 'announce' | 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
+  'negotiate' | 'updateIce' | 'announce' | 'stopProcessors' | 'freezeCounters' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
 >;
 
 /** What the main thread knows of a session without asking. */
