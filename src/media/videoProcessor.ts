@@ -187,8 +187,7 @@ export class VideoProcessor implements TrackProcessor {
   private async analyze(frame: VideoFrame): Promise<void> {
     const started = performance.now();
     try {
-      const result = await this.options.analyzer.analyze(frame);
-      const { detections, analyzed, picture, notSampled, decodeMs, detectMs } = Array.isArray(result) ? ({ detections: result, analyzed: true } as FrameAnalysis) : result;
+      const { detections, analyzed, picture, notSampled, decodeMs, detectMs } = await this.options.analyzer.analyze(frame);
       this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started, notSampled, decodeMs, detectMs });
       if (detections.length > 0) this.options.onDetections?.(frame, detections, picture);
     } catch (error) {

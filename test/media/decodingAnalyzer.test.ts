@@ -52,7 +52,7 @@ function setup(options: DecodingAnalyzerOptions = {}) {
   const fake = fakePool();
   const requestKeyframe = jest.fn();
   const analyzer = new DecodingAnalyzerFactory(fake.pool, options).forTrack({ sessionId: 'session', trackId: 'track', requestKeyframe });
-  const analyze = (video: VideoFrame) => Promise.resolve(analyzer.analyze(video)) as Promise<FrameAnalysis>;
+  const analyze = (video: VideoFrame) => Promise.resolve(analyzer.analyze(video));
   return { ...fake, requestKeyframe, analyzer: analyzer as Required<FrameAnalyzer>, analyze };
 }
 
