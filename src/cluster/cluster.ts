@@ -9,11 +9,7 @@ import type { ListingPage } from '../protocol/sessionListing';
 import { RecordStore } from './recordStore';
 import { RedisLink, type RedisLinkStats } from './redisLink';
 import { SessionDirectory, type DirectoryEntry } from './sessionDirectory';
-
-/** Redis cannot be reached: only this instance's own sessions are known. */
-export class ClusterUnavailableError extends Error {
-  override name = 'ClusterUnavailableError';
-}
+import { ClusterUnavailableError } from '../errors';
 
 /** What the cluster needs from this instance's session manager. */
 export interface ClusterHost {

@@ -1,4 +1,4 @@
-import type { AnalysisDropReason, Detection } from '../protocol';
+import type { Detection } from '../protocol';
 import type { VideoFrame } from './videoFrame';
 
 /** What analysing one frame gave. */
@@ -19,17 +19,6 @@ export interface FrameAnalysis {
 export interface PictureSize {
   width: number;
   height: number;
-}
-
-export class FrameDropped extends Error {
-  constructor(
-    readonly reason: AnalysisDropReason,
-    message: string,
-    /** The decoder took the frame (it was dropped after decoding): it need not wait for a keyframe. */
-    readonly decoderIntact = false,
-  ) {
-    super(message);
-  }
 }
 
 /** A frame a detector looked at, and what it found there. */

@@ -6,10 +6,11 @@ import { partialSummary } from '../counters/partialSummary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
-import { SessionClosedError, unlessClosedMeanwhile } from '../peer/negotiation';
+import { unlessClosedMeanwhile } from '../peer/negotiation';
 import type { IceUpdateResult } from '../peer/iceUpdates';
 import type { PeerMediaLink } from '../peer/peerMediaLink';
 import { sessionView } from './sessionView';
+import { SessionClosedError } from '../errors';
 
 export interface PeerSessionOptions {
   id: string;

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { Session } from '../../src/counters/session';
 import { createLogger } from '../../src/logger';
-import { analyzedWith, FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import { ReorderBuffer } from '../../src/media/reorderBuffer';
 import type { RtpLike } from '../../src/media/rtp';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { seededRandom } from '../helpers/seededRandom';
+import { FrameDropped } from '../../src/errors';
 
 /**
  * The counting promise over the whole video path (reorder buffer, frame assembler, frame

@@ -1,10 +1,11 @@
 import { Session } from '../../src/counters/session';
-import { analyzedWith, FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import type { DropPolicy } from '../../src/media/frameBuffer';
 import type { RtpLike } from '../../src/media/rtp';
 import { VideoProcessor, type VideoProcessorOptions } from '../../src/media/videoProcessor';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
+import { FrameDropped } from '../../src/errors';
 
 /**
  * What a user of the counts and of the log meets from one video track: which frames reach the

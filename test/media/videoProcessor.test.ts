@@ -1,8 +1,9 @@
 import { createLogger } from '../../src/logger';
-import { analyzedWith, FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { Session } from '../../src/counters/session';
 import { expectCountInvariant } from '../helpers/countInvariant';
+import { FrameDropped } from '../../src/errors';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 

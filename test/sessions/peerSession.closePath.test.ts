@@ -8,10 +8,10 @@ import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.t
 import type { ServerConfig } from '../../src/config';
 import type { CountersSummary, SummarySoFar } from '../../src/counters/session';
 import type { Logger } from '../../src/logger';
-import { SessionClosedError } from '../../src/peer/negotiation';
 import type { PeerMediaLink } from '../../src/peer/peerMediaLink';
 import { PeerSession } from '../../src/sessions/peerSession';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../src/protocol';
+import { SessionClosedError } from '../../src/errors';
 
 /**
  * The close path on the main thread with a fake media side: PeerSession runs the machine's

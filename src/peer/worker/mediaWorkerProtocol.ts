@@ -53,7 +53,7 @@ export type FromMediaWorker =
   | { type: 'ready' }
   /** A call's outcome, with the session's status after it (exact counters once closed). */
   | { type: 'result'; callId: number; ok: true; value: unknown; status: MediaStatus | null }
-  /** `errorName`: the thrown error's class name, so that the main thread can tell errors apart. */
+  /** `errorName`: the thrown error's name, so that the main thread recognises it (isError, src/errors.ts). */
   | { type: 'result'; callId: number; ok: false; error: string; errorName?: string; status: MediaStatus | null }
   | { type: 'event'; sessionId: string; event: PeerSessionEvent }
   | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }
