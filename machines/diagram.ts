@@ -19,7 +19,7 @@ export interface MachineTransition {
   trigger: string | null;
   /** Guard name; "else" for an unguarded transition after guarded ones for the same trigger. */
   guard: string | null;
-  /** e.g. "TRACK_ENDED [isLiveTrack]", "after stopTimeout", "closeSession done [dataChannelNotOpen]". */
+  /** e.g. "TRACK_ENDED [isLiveTrack]", "after stopTimeout", "freezeCounters done [dataChannelNotOpen]". */
   label: string;
 }
 

@@ -17,7 +17,7 @@ import { DEFAULT_DELAYS } from './peerSession.delays';
 import type {
   CloseReason,
   ClosePeerConnectionInput,
-  CloseSessionInput,
+  FreezeCountersInput,
   EmitSummaryInput,
   PeerSessionContext,
   PeerSessionEvent,
@@ -60,11 +60,11 @@ function hasLiveTrack(context: PeerSessionContext): boolean {
   return Object.values(context.tracks).some((track) => track.status === 'live');
 }
 
-/** closeSession failed or timed out: a fault, and the partial summary stored in its place. */
-function closeSessionFault(outcome: 'failed' | 'timed out') {
+/** freezeCounters failed or timed out: a fault, and the partial summary stored in its place. */
+function freezeCountersFault(outcome: 'failed' | 'timed out') {
   return [
-    { type: 'recordFault', params: { effect: 'closeSession', outcome } },
-    { type: 'logFault', params: { effect: 'closeSession', outcome } },
+    { type: 'recordFault', params: { effect: 'freezeCounters', outcome } },
+    { type: 'logFault', params: { effect: 'freezeCounters', outcome } },
     'storePartialSummary',
   ] as const;
 }
@@ -78,7 +78,7 @@ export const peerSessionMachine = setup({
   },
   actors: {
     stopProcessors: notProvided<void, StopProcessorsInput>('stopProcessors'),
-    closeSession: notProvided<StreamSummary, CloseSessionInput>('closeSession'),
+    freezeCounters: notProvided<StreamSummary, FreezeCountersInput>('freezeCounters'),
     emitSummary: notProvided<void, EmitSummaryInput>('emitSummary'),
     closePeerConnection: notProvided<void, ClosePeerConnectionInput>('closePeerConnection'),
   },
@@ -144,7 +144,7 @@ export const peerSessionMachine = setup({
     storeSummary: assign({
       summary: ({ event }) => (event as { output?: StreamSummary }).output ?? null,
     }),
-    /** Provided by src/: the summary made of the counters as they stand (closeSession could not close them). */
+    /** Provided by src/: the summary made of the counters as they stand (freezeCounters could not close them). */
     storePartialSummary: assign({ summary: ({ context }) => context.summary }),
     markDataChannelOpen: assign({ dataChannelOpen: true }),
     markDataChannelClosed: assign({ dataChannelOpen: false }),
@@ -237,7 +237,7 @@ export const peerSessionMachine = setup({
     },
     ClosingSession: {
       invoke: {
-        src: 'closeSession',
+        src: 'freezeCounters',
         input: ({ context }) => ({
           sessionId: context.sessionId,
           closeReason: context.closeReason ?? 'tracks_ended',
@@ -249,14 +249,14 @@ export const peerSessionMachine = setup({
         ],
         // A4 without losing the summary: the one made of the counters so far, marked partial, is sent.
         onError: [
-          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: closeSessionFault('failed') },
-          { target: 'EmittingSummary', actions: closeSessionFault('failed') },
+          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: freezeCountersFault('failed') },
+          { target: 'EmittingSummary', actions: freezeCountersFault('failed') },
         ],
       },
       after: {
         closeTimeout: [
-          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: closeSessionFault('timed out') },
-          { target: 'EmittingSummary', actions: closeSessionFault('timed out') },
+          { guard: 'dataChannelNotOpen', target: 'Cleanup', actions: freezeCountersFault('timed out') },
+          { target: 'EmittingSummary', actions: freezeCountersFault('timed out') },
         ],
       },
     },

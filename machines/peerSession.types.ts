@@ -48,7 +48,7 @@ export interface StopProcessorsInput {
   sessionId: string;
   trackIds: string[];
 }
-export interface CloseSessionInput {
+export interface FreezeCountersInput {
   sessionId: string;
   closeReason: CloseReason;
   tracks: Record<string, TrackRecord>;

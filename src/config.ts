@@ -7,9 +7,8 @@ import type { DropPolicy } from './media/frameBuffer';
 import { chooseDecoderBackend, type DecoderChoice } from './media/decode/videoDecoders';
 import { clusterSettings, type ClusterConfig } from './cluster/clusterConfig';
 import { inputLimits, type InputLimits } from './limitsConfig';
-import { ConfigError, httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, webhookSecret, type Env } from './configValues';
-
-export { ConfigError };
+import { httpUrl, integer, ipv4List, list, oneOf, optionalDecimal, webhookSecret, type Env } from './configValues';
+import { ConfigError } from './errors';
 
 export interface ServerConfig {
   port: number;

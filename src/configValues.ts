@@ -1,8 +1,6 @@
 /** Reading one environment variable each: the value or a ConfigError naming the variable. */
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigError } from './errors';
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,13 +1,14 @@
-import { ConfigError, loadConfig, type ServerConfig } from './config';
+import { loadConfig, type ServerConfig } from './config';
 import { createLogger, errorMessage } from './logger';
 import { startServer } from './server';
+import { isError } from './errors';
 
 async function main(): Promise<void> {
   let config: ServerConfig;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (isError(error, 'ConfigError')) {
       console.error(`Invalid configuration: ${error.message}`);
       process.exit(1);
     }

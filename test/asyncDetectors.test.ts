@@ -7,13 +7,13 @@
  */
 import { join } from 'node:path';
 import type { AnalyzerFactory } from '../src/media/analyzer';
-import { FrameDropped } from '../src/media/analyzer';
 import { FrameWorkerPool } from '../src/media/decode/frameWorkerPool';
 import { DecodingAnalyzerFactory } from '../src/media/decodingAnalyzer';
 import { createLogger } from '../src/logger';
 import type { DetectionEvent, StreamSummary } from '../src/protocol';
 import type { PeerSession } from '../src/sessions/peerSession';
 import { eventually, finishTestServer, startTestServer, type TestServer } from './helpers/testServer';
+import { isError } from '../src/errors';
 
 const FIXTURES = join(__dirname, 'fixtures', 'video');
 const CLIPS = { VP8: join(FIXTURES, 'vp8_red_square.ivf'), H264: join(FIXTURES, 'h264_red_square.h264') };
@@ -116,7 +116,7 @@ describe('an asynchronous detector', () => {
               settled.push({ timestamp: frame.rtpTimestamp, outcome: 'analysed' });
               return result;
             } catch (error) {
-              settled.push({ timestamp: frame.rtpTimestamp, outcome: error instanceof FrameDropped ? error.reason : 'error' });
+              settled.push({ timestamp: frame.rtpTimestamp, outcome: isError(error, 'FrameDropped') ? error.reason : 'error' });
               throw error;
             }
           },

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
+import { ConfigError } from '../src/errors';
 
 describe('loadConfig', () => {
   it('has defaults that contact no STUN server and listen on loopback', () => {

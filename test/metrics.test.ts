@@ -80,7 +80,7 @@ describe('GET /metrics', () => {
     try {
       server = await startTestServer();
       const { peer } = await server.connect({ audio: false });
-      await server.manager.closeSession(peer.id);
+      await server.manager.endHere(peer.id);
       expect((await scrape(server.url)).get('sessions_closed_total{reason="client_request"}')).toBe(1);
       expect((await scrape(other.url)).get('sessions_closed_total{reason="client_request"}')).toBeUndefined();
     } finally {
@@ -98,7 +98,7 @@ describe('GET /metrics', () => {
       const { port } = receiver.address() as AddressInfo;
       server = await startTestServer({ summaryWebhookUrl: `http://127.0.0.1:${port}/hook` });
       const { peer } = await server.connect({ audio: false });
-      await server.manager.closeSession(peer.id);
+      await server.manager.endHere(peer.id);
 
       let samples = await scrape(server.url);
       for (const deadline = Date.now() + 5000; samples.get('summary_webhook_deliveries_total{outcome="delivered"}') !== 1; ) {

@@ -2,7 +2,7 @@
  * The seed's acceptance criteria and alternative flows, end to end: the real server on an
  * ephemeral loopback port and real werift clients streaming RTP to it.
  */
-import type { FrameAnalyzer } from '../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../src/media/analyzer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import type { StreamingClient } from '../client/streamingClient';
@@ -183,7 +183,7 @@ describe('session closure over real werift connections', () => {
     const stallingAnalyzer: FrameAnalyzer = {
       analyze: async () => {
         if (analysed++ === 0) await stall;
-        return [];
+        return analyzedWith([]);
       },
     };
     server = await startTestServer({ ...fastEnding, frameBufferSize: 10 }, stallingAnalyzer);
@@ -390,7 +390,7 @@ describe('session closure over real werift connections', () => {
     const stallingAnalyzer: FrameAnalyzer = {
       analyze: async () => {
         await stalled;
-        return [];
+        return analyzedWith([]);
       },
     };
     // The stop waits for the stalled analysis; its timeout is far beyond the test's own release.

@@ -9,18 +9,14 @@ import type { ListingPage } from '../protocol/sessionListing';
 import { RecordStore } from './recordStore';
 import { RedisLink, type RedisLinkStats } from './redisLink';
 import { SessionDirectory, type DirectoryEntry } from './sessionDirectory';
-
-/** Redis cannot be reached: only this instance's own sessions are known. */
-export class ClusterUnavailableError extends Error {
-  override name = 'ClusterUnavailableError';
-}
+import { ClusterUnavailableError } from '../errors';
 
 /** What the cluster needs from this instance's session manager. */
 export interface ClusterHost {
   /** This instance's own record of a session (live, closing or archived), if it has one. */
   view(sessionId: string): SessionView | undefined;
   /** Ends one of this instance's sessions (another instance's DELETE). */
-  closeSession(sessionId: string): Promise<SessionView | undefined>;
+  endHere(sessionId: string): Promise<SessionView | undefined>;
   /** The sessions this instance holds. */
   liveSessions(): Array<Omit<DirectoryEntry, 'instanceId'>>;
   /** The records of sessions that ended here within the retention window. */
@@ -107,7 +103,7 @@ export class Cluster {
   }
 
   /** Ends a session another instance holds, through that instance; an ended one's record. */
-  async closeSession(sessionId: string): Promise<SessionView | undefined> {
+  async endElsewhere(sessionId: string): Promise<SessionView | undefined> {
     const entry = await this.fromRedis(() => this.parts.directory.lookup(sessionId));
     if (entry && entry.instanceId !== this.instanceId) {
       return ((await this.parts.rpc.call(entry.instanceId, 'close', sessionId)) as SessionView | null) ?? undefined;
@@ -162,7 +158,7 @@ export class Cluster {
 
   private async answer(method: RpcMethod, sessionId: string): Promise<SessionView | undefined> {
     if (!this.host) return undefined;
-    return method === 'close' ? this.host.closeSession(sessionId) : this.host.view(sessionId);
+    return method === 'close' ? this.host.endHere(sessionId) : this.host.view(sessionId);
   }
 
   private info(): InstanceInfo {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, httpUrl, integer, type Env } from '../configValues';
+import { httpUrl, integer, type Env } from '../configValues';
+import { ConfigError } from '../errors';
 
 /** Several instances behind one address, coordinated through Redis (REDIS_URL). */
 export interface ClusterConfig {

@@ -1,9 +1,10 @@
 import type { SessionListEntry, SessionView } from '../protocol';
-import { InstanceUnreachableError, type ClusterRpc } from './clusterRpc';
+import type { ClusterRpc } from './clusterRpc';
 import type { InstanceInfo, InstanceRegistry } from './instanceRegistry';
 import type { RecordStore, StoredRecord } from './recordStore';
 import type { ListingPage } from '../protocol/sessionListing';
 import type { SessionDirectory } from './sessionDirectory';
+import { isError } from '../errors';
 
 /** The parts of the cluster a lookup reads. */
 export interface LookupParts {
@@ -30,7 +31,7 @@ export async function lookupSession(parts: LookupParts, sessionId: string): Prom
       const live = (await parts.rpc.call(owner, 'view', sessionId)) as SessionView | null;
       if (live) return live;
     } catch (error) {
-      if (!(error instanceof InstanceUnreachableError)) throw error;
+      if (!isError(error, 'InstanceUnreachableError')) throw error;
     }
   }
   if (!record) return undefined;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errorMessage, type Logger } from '../logger';
 import type { RedisLink } from './redisLink';
+import { InstanceUnreachableError, isError } from '../errors';
 
 /** What one instance may ask another about a session it holds. */
 export type RpcMethod = 'view' | 'close';
@@ -19,11 +20,6 @@ interface RpcReply {
   /** The answer (a session record, or null for a session the instance does not know). */
   result?: unknown;
   error?: string;
-}
-
-/** The instance holding a session did not answer (dead, overloaded, or cut off from Redis). */
-export class InstanceUnreachableError extends Error {
-  override name = 'InstanceUnreachableError';
 }
 
 export interface ClusterRpcOptions {
@@ -76,7 +72,7 @@ export class ClusterRpc {
       const receivers = await this.options.link.redis.publish(this.channel(instanceId), JSON.stringify(request));
       if (receivers === 0) throw new InstanceUnreachableError(`instance ${instanceId} is not listening`);
     } catch (error) {
-      this.settle(request.request_id, undefined, error instanceof InstanceUnreachableError ? error : new InstanceUnreachableError(`Redis: ${errorMessage(error)}`));
+      this.settle(request.request_id, undefined, isError(error, 'InstanceUnreachableError') ? error : new InstanceUnreachableError(`Redis: ${errorMessage(error)}`));
     }
     return answer;
   }

@@ -8,12 +8,13 @@ import { bearerAuth } from './bearerAuth';
 import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { RenegotiationBudget } from './renegotiationBudget';
-import { HttpProblem, sendProblem } from './problem';
+import { sendProblem } from './problem';
 import { RefusalLog } from './refusalLog';
 import { securityHeaders, sessionRateLimits } from './protection';
 import { createClusterRouter, degradedParts } from './clusterRoutes';
 import { createSessionRouter } from './sessionRoutes';
 import { createWhipRouter } from './whipRoutes';
+import { HttpProblem, isError } from '../errors';
 
 export interface AppOptions {
   manager: SessionManager;
@@ -84,7 +85,7 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
 }
 
 function toProblem(error: unknown, req: Request, logger: Logger): HttpProblem {
-  if (error instanceof HttpProblem) return error;
+  if (isError(error, 'HttpProblem')) return error;
   const status = (error as { status?: unknown; type?: unknown }).status;
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large') {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../errors';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

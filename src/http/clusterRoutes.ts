@@ -2,8 +2,8 @@ import express from 'express';
 import type { ClusterView, DegradedPart } from '../protocol';
 import { decodeCursor, MAX_LISTING_LIMIT, type ListingPage } from '../protocol/sessionListing';
 import type { SessionManager } from '../sessions/sessionManager';
-import { HttpProblem } from './problem';
 import { askCluster } from './sessionProblems';
+import { HttpProblem } from '../errors';
 
 /** What is degraded on this instance: today, only Redis in a cluster. */
 export function degradedParts(manager: SessionManager): DegradedPart[] {

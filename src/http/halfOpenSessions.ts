@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { refusals } from '../limits/refusals';
 import type { SessionManager } from '../sessions/sessionManager';
-import { HttpProblem, sendProblem } from './problem';
+import { sendProblem } from './problem';
+import { HttpProblem } from '../errors';
 
 /** What a client is told to wait before another offer, about one connect attempt. */
 const RETRY_AFTER_SECONDS = 5;

@@ -2,9 +2,9 @@ import { refusals } from '../limits/refusals';
 import type { InputLimits } from '../limitsConfig';
 import { describeH264Format } from '../webrtc/h264Profiles';
 import { offeredMedia, type OfferedMedia } from '../webrtc/offeredCodecOrder';
-import { offerShape, OfferShapeError, type OfferShape } from '../webrtc/offerShape';
+import { offerShape, type OfferShape } from '../webrtc/offerShape';
 import { describeReceivedVideo, RECEIVED_AUDIO_CODEC, receivesVideoFormat, type ReceivedVideo } from '../webrtc/receivedVideo';
-import { HttpProblem } from './problem';
+import { HttpProblem, isError } from '../errors';
 
 /** What an offer must fit (the session manager has both). */
 export interface OfferRules {
@@ -69,7 +69,7 @@ function refusedAsSdpOffer<T>(check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof HttpProblem) refusals.count('sdp_offer');
+    if (isError(error, 'HttpProblem')) refusals.count('sdp_offer');
     throw error;
   }
 }
@@ -78,7 +78,7 @@ function shapeOf(sdp: string): OfferShape {
   try {
     return offerShape(sdp);
   } catch (error) {
-    if (error instanceof OfferShapeError) throw new HttpProblem(400, 'Invalid SDP', error.message);
+    if (isError(error, 'OfferShapeError')) throw new HttpProblem(400, 'Invalid SDP', error.message);
     throw error;
   }
 }

@@ -4,7 +4,7 @@ import { Router, type Response } from 'express';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { REPOSITORY_ROOT } from '../paths';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../errors';
 
 /**
  * The built page: scripts/build.js bundles src/web/ into dist/web/ (`npm run build`, or the page

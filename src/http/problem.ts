@@ -1,16 +1,5 @@
 import type { Response } from 'express';
-
-/** An RFC 9457 problem: thrown by handlers, rendered as application/problem+json. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    readonly detail: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail);
-  }
-}
+import { HttpProblem } from '../errors';
 
 /** Relative type URIs (RFC 9457 allows them), one per kind of problem. */
 const TYPE_BASE = '/problems/';

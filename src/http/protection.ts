@@ -3,7 +3,8 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { HalfOpenSessions } from './halfOpenSessions';
 import { createsSession } from './halfOpenSessions';
-import { HttpProblem, sendProblem } from './problem';
+import { sendProblem } from './problem';
+import { HttpProblem } from '../errors';
 
 /** Security headers; the page's own script and stylesheet are the only sources it may load. */
 export function securityHeaders(): RequestHandler {

@@ -1,5 +1,5 @@
 import { refusals } from '../limits/refusals';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../errors';
 
 interface Bucket {
   tokens: number;

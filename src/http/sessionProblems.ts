@@ -1,21 +1,15 @@
-import { IcePreconditionError } from '../peer/iceUpdates';
-import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
-import { IceFragmentError } from '../webrtc/iceFragment';
 import type { InstanceInfo } from '../cluster/instanceRegistry';
-import { ClusterUnavailableError } from '../cluster/cluster';
-import { InstanceUnreachableError } from '../cluster/clusterRpc';
-import { NegotiationError, NotAcceptingError } from '../sessions/sessionManager';
-import { HttpProblem } from './problem';
+import { HttpProblem, isError } from '../errors';
 
 /** The problem a client gets when its offer (first or renegotiating) is refused; other errors pass through. */
 function offerProblem(error: unknown): unknown {
-  if (error instanceof NotAcceptingError) {
+  if (isError(error, 'NotAcceptingError')) {
     return new HttpProblem(503, 'Not accepting sessions', error.message, { 'Retry-After': '5' });
   }
-  if (error instanceof NegotiationError) {
+  if (isError(error, 'NegotiationError')) {
     return new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
   }
-  if (error instanceof SessionClosedError) return new HttpProblem(409, 'Session closing', error.message);
+  if (isError(error, 'SessionClosedError')) return new HttpProblem(409, 'Session closing', error.message);
   return error;
 }
 
@@ -35,8 +29,8 @@ export const negotiate = answeringWith(offerProblem);
 
 /** The problem for a question about the cluster's sessions that could not be answered; other errors pass through. */
 function clusterProblem(error: unknown): unknown {
-  if (error instanceof ClusterUnavailableError) return new HttpProblem(503, 'Cluster unavailable', error.message, { 'Retry-After': '2' });
-  if (error instanceof InstanceUnreachableError) {
+  if (isError(error, 'ClusterUnavailableError')) return new HttpProblem(503, 'Cluster unavailable', error.message, { 'Retry-After': '2' });
+  if (isError(error, 'InstanceUnreachableError')) {
     return new HttpProblem(503, 'Instance unreachable', `the instance holding this session did not answer: ${error.message}`, { 'Retry-After': '2' });
   }
   return error;
@@ -47,16 +41,13 @@ export const askCluster = answeringWith(clusterProblem);
 
 /** The problem for a WHIP PATCH that was refused (RFC 9725 section 4.3); other errors pass through. */
 function iceUpdateProblem(error: unknown): unknown {
-  // Errors of a media worker keep their class's name only.
-  switch ((error as Error | undefined)?.name) {
-    case IceFragmentError.name:
-      return new HttpProblem(400, 'Invalid ICE fragment', (error as Error).message);
-    case IcePreconditionError.name:
-      return new HttpProblem(412, 'Precondition failed', (error as Error).message);
-    case NoCandidateError.name:
-      return new HttpProblem(503, 'ICE restart refused', `${(error as Error).message}; the current ICE session is kept`, { 'Retry-After': '5' });
+  // The fragment is applied where the connection lives, maybe a media worker: isError knows its errors too.
+  if (isError(error, 'IceFragmentError')) return new HttpProblem(400, 'Invalid ICE fragment', error.message);
+  if (isError(error, 'IcePreconditionError')) return new HttpProblem(412, 'Precondition failed', error.message);
+  if (isError(error, 'NoCandidateError')) {
+    return new HttpProblem(503, 'ICE restart refused', `${error.message}; the current ICE session is kept`, { 'Retry-After': '5' });
   }
-  if (error instanceof SessionClosedError) return new HttpProblem(409, 'Session closing', error.message);
+  if (isError(error, 'SessionClosedError')) return new HttpProblem(409, 'Session closing', error.message);
   return error;
 }
 

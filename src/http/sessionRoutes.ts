@@ -2,11 +2,11 @@ import express from 'express';
 import type { InputLimits } from '../limitsConfig';
 import type { SessionManager } from '../sessions/sessionManager';
 import { offerRules, readOffer } from './offerValidation';
-import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
+import { HttpProblem } from '../errors';
 
 export interface SessionRouterOptions {
   manager: SessionManager;

@@ -1,13 +1,13 @@
 import express, { type Request } from 'express';
 import type { InputLimits } from '../limitsConfig';
 import type { SessionManager } from '../sessions/sessionManager';
-import { ICE_FRAGMENT_TYPE, iceEntityTag, IceFragmentError, parseIceFragment } from '../webrtc/iceFragment';
+import { ICE_FRAGMENT_TYPE, iceEntityTag, parseIceFragment } from '../webrtc/iceFragment';
 import { checkOfferSdp, offerRules } from './offerValidation';
-import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
 import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
+import { HttpProblem, isError } from '../errors';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -141,7 +141,7 @@ function carriesCredentials(body: string): boolean {
   try {
     return parseIceFragment(body).ufrag !== null;
   } catch (error) {
-    if (error instanceof IceFragmentError) return false;
+    if (isError(error, 'IceFragmentError')) return false;
     throw error;
   }
 }

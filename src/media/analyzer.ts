@@ -1,4 +1,4 @@
-import type { AnalysisDropReason, Detection } from '../protocol';
+import type { Detection } from '../protocol';
 import type { VideoFrame } from './videoFrame';
 
 /** What analysing one frame gave. */
@@ -21,23 +21,17 @@ export interface PictureSize {
   height: number;
 }
 
-export class FrameDropped extends Error {
-  constructor(
-    readonly reason: AnalysisDropReason,
-    message: string,
-    /** The decoder took the frame (it was dropped after decoding): it need not wait for a keyframe. */
-    readonly decoderIntact = false,
-  ) {
-    super(message);
-  }
+/** A frame a detector looked at, and what it found there. */
+export function analyzedWith(detections: Detection[]): FrameAnalysis {
+  return { detections, analyzed: true };
 }
 
 /**
- * Looks at the frames of one video track, in order. May be async; may throw (counted).
- * Returning an array means the frame was analysed and these were found.
+ * Looks at the frames of one video track, in order. May be async; may throw (counted): a
+ * FrameDropped is counted under its reason, anything else as analysis_error.
  */
 export interface FrameAnalyzer {
-  analyze(frame: VideoFrame): Promise<Detection[] | FrameAnalysis> | Detection[] | FrameAnalysis;
+  analyze(frame: VideoFrame): Promise<FrameAnalysis> | FrameAnalysis;
   /** Frames were lost or dropped before reaching the analyzer: a decoder must start again from a keyframe. */
   framesLost?(): void;
   /** The track ended; release what the analyzer holds for it. */
@@ -80,5 +74,5 @@ export function audioMeterFor(source: AnalyzerSource): AudioMeter | undefined {
  * without being decoded (DETECTOR=off, and tests of the session lifecycle).
  */
 export const acceptingAnalyzer: FrameAnalyzer = {
-  analyze: () => [],
+  analyze: () => analyzedWith([]),
 };

@@ -1,14 +1,8 @@
-import {
-  FrameDropped,
-  type AnalyzerFactory,
-  type AudioMeter,
-  type FrameAnalysis,
-  type FrameAnalyzer,
-  type VideoTrackInfo,
-} from './analyzer';
+import type { AnalyzerFactory, AudioMeter, FrameAnalysis, FrameAnalyzer, VideoTrackInfo } from './analyzer';
 import { AnalysisSampler } from './analysisRate';
 import type { DecodingStream, FrameWorkerPool } from './decode/frameWorkerPool';
 import type { VideoFrame } from './videoFrame';
+import { FrameDropped, isError } from '../errors';
 
 export interface DecodingAnalyzerOptions {
   /** At most this many frames a second of each track are analysed (ANALYSIS_FPS); unset: every frame. */
@@ -69,7 +63,7 @@ class DecodingAnalyzer implements FrameAnalyzer {
       const { detections, picture, decodeMs, detectMs } = outcome;
       return { detections, analyzed: picture !== null, picture: picture ?? undefined, decodeMs, detectMs };
     } catch (error) {
-      if (!(error instanceof FrameDropped && error.decoderIntact)) this.framesLost();
+      if (!(isError(error, 'FrameDropped') && error.decoderIntact)) this.framesLost();
       throw error;
     }
   }

@@ -5,7 +5,7 @@ import { LogBudget } from '../limits/logBudget';
 import { refusals } from '../limits/refusals';
 import { inputLimits, type InputLimits } from '../limitsConfig';
 import type { Detection } from '../protocol';
-import { FrameDropped, type FrameAnalysis, type FrameAnalyzer, type PictureSize } from './analyzer';
+import type { FrameAnalysis, FrameAnalyzer, PictureSize } from './analyzer';
 import type { VideoCodecName } from './decode/videoDecoder';
 import { checkPictureSizes } from './bitstream/framePictures';
 import { FrameAssembler, type AssembledFrame } from './frameAssembler';
@@ -14,6 +14,7 @@ import { ReorderBuffer } from './reorderBuffer';
 import type { RtpLike } from './rtp';
 import type { TrackProcessor } from './trackProcessor';
 import { depacketize, type VideoFrame } from './videoFrame';
+import { isError } from '../errors';
 
 /** How long (90 kHz media time, 100 ms) a packet waits behind a missing one before it is called lost. */
 const REORDER_WAIT_TICKS = 9000;
@@ -187,12 +188,11 @@ export class VideoProcessor implements TrackProcessor {
   private async analyze(frame: VideoFrame): Promise<void> {
     const started = performance.now();
     try {
-      const result = await this.options.analyzer.analyze(frame);
-      const { detections, analyzed, picture, notSampled, decodeMs, detectMs } = Array.isArray(result) ? ({ detections: result, analyzed: true } as FrameAnalysis) : result;
+      const { detections, analyzed, picture, notSampled, decodeMs, detectMs } = await this.options.analyzer.analyze(frame);
       this.session.frameProcessed(detections.length, { analyzed, processingMs: performance.now() - started, notSampled, decodeMs, detectMs });
       if (detections.length > 0) this.options.onDetections?.(frame, detections, picture);
     } catch (error) {
-      if (error instanceof FrameDropped) {
+      if (isError(error, 'FrameDropped')) {
         this.session.framesDropped(error.reason);
         return;
       }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
 import { refusals, type RefusedResource } from '../limits/refusals';
 import type { Logger } from '../logger';
+import { crossedError } from '../errors';
 import { startWorkerThread } from '../workerThreads';
 import type { FromMediaWorker, MediaMethod, MediaWorkerSetup, ToMediaWorker } from '../peer/worker/mediaWorkerProtocol';
 import { RemoteMediaPeer, type MediaWorkerChannel } from './remoteMediaPeer';
@@ -154,7 +155,7 @@ export class MediaWorkerHandle implements MediaWorkerChannel {
         if (message.status) this.peers.get(call.sessionId)?.update(message.status);
         if (call.method === 'closeConnection') this.forget(call.sessionId);
         if (message.ok) call.resolve(message.value);
-        else call.reject(Object.assign(new Error(message.error), message.errorName ? { name: message.errorName } : {}));
+        else call.reject(crossedError(message.error, message.errorName));
         return;
       }
       case 'event':

@@ -72,9 +72,9 @@ export class RemoteMediaPeer implements PeerMediaLink {
    * call, or during it), one made here from what it last reported, marked partial: no session
    * loses its summary with its worker.
    */
-  async closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
+  async freezeCounters(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
     try {
-      return (await this.channel.call(this.sessionId, 'closeSession', [closeReason, tracks])) as CountersSummary;
+      return (await this.channel.call(this.sessionId, 'freezeCounters', [closeReason, tracks])) as CountersSummary;
     } catch (error) {
       if (this.channel.alive) throw error;
       return partialSummary(this.status.summary, Date.now(), tracks);

@@ -4,21 +4,16 @@ import {
   iceFragmentOf,
   iceCredentials,
   iceEntityTag,
-  IceFragmentError,
   ifMatchAccepts,
   withNewIce,
   parseIceFragment,
   type IceFragment,
 } from '../webrtc/iceFragment';
 import type { CandidateIntake } from './candidateIntake';
+import { IcePreconditionError, IceFragmentError } from '../errors';
 
 /** What a PATCH of ICE did: candidates added (204), or an ICE restart with our new side (200). */
 export type IceUpdateResult = { restarted: false } | { restarted: true; fragment: string; etag: string };
-
-/** If-Match names an ICE session that is no longer the current one (412). */
-export class IcePreconditionError extends Error {
-  override name = 'IcePreconditionError';
-}
 
 export interface IceUpdatesOptions {
   pc: RTCPeerConnection;

@@ -158,7 +158,7 @@ export class MediaPeer implements PeerMediaLink {
   }
 
   /** Freezes the counters and returns what they know of the summary. */
-  async closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
+  async freezeCounters(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
     this.detectionEvents.close();
     const closure = this.session.close(closeReason, tracks);
     this.options.log.info('session.closed', { ...closure.internal, reason: closure.reason });

@@ -5,10 +5,7 @@ import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrt
 import { withReceivableVideoFormats } from '../webrtc/receivableOffer';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import type { CandidateIntake } from './candidateIntake';
-
-export class SessionClosedError extends Error {
-  override name = 'SessionClosedError';
-}
+import { SessionClosedError, NoCandidateError } from '../errors';
 
 export interface OfferContext {
   pc: RTCPeerConnection;
@@ -34,14 +31,6 @@ export async function answerOffer({ pc, peerOptions, receivedVideo, candidates }
     throw new NoCandidateError(`no ICE candidate could be gathered${peerOptions.portRange ? ` (ICE_PORT_RANGE ${peerOptions.portRange.join('-')} may be exhausted)` : ''}`);
   }
   return sdp;
-}
-
-/**
- * The answer would have no ICE candidate: this server has no port (or address) to offer. From a
- * media worker it comes back as an Error with this name (the class does not cross threads).
- */
-export class NoCandidateError extends Error {
-  override name = 'NoCandidateError';
 }
 
 /**

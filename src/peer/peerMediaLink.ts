@@ -20,8 +20,8 @@ export interface PeerMediaLink {
   updateIce(fragment: string, ifMatch: string): Promise<IceUpdateResult>;
   announce(): void;
   stopProcessors(trackIds: string[]): Promise<void>;
-  closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary>;
-  /** The summary's fields as they stand, for a partial summary when closeSession failed or timed out. */
+  freezeCounters(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary>;
+  /** The summary's fields as they stand, for a partial summary when freezeCounters failed or timed out. */
   summarySoFar(): SummarySoFar;
   emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void>;
   /** Closes the connection and everything it feeds; idempotent. */

@@ -6,10 +6,11 @@ import { partialSummary } from '../counters/partialSummary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
-import { SessionClosedError, unlessClosedMeanwhile } from '../peer/negotiation';
+import { unlessClosedMeanwhile } from '../peer/negotiation';
 import type { IceUpdateResult } from '../peer/iceUpdates';
 import type { PeerMediaLink } from '../peer/peerMediaLink';
 import { sessionView } from './sessionView';
+import { SessionClosedError } from '../errors';
 
 export interface PeerSessionOptions {
   id: string;
@@ -174,8 +175,8 @@ export class PeerSession {
       delays: { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout },
       actors: {
         stopProcessors: fromPromise(({ input }) => media.stopProcessors(input.trackIds)),
-        closeSession: fromPromise(async ({ input }) => {
-          const summary = await media.closeSession(input.closeReason, input.tracks);
+        freezeCounters: fromPromise(async ({ input }) => {
+          const summary = await media.freezeCounters(input.closeReason, input.tracks);
           // The summary is made here, at the end of ClosingSession: it counts that state up to now.
           return { ...summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
         }),
@@ -199,7 +200,7 @@ export class PeerSession {
           if (params.effect === 'closePeerConnection') this.log.error(`Error during cleanup: ${details}`);
           else this.log.warn(`Session effect ${details}`);
         },
-        // closeSession failed or timed out: the counters as they stand, so that no session ends without a summary.
+        // freezeCounters failed or timed out: the counters as they stand, so that no session ends without a summary.
         storePartialSummary: assign({
           summary: ({ context }) => ({
             ...partialSummary(media.summarySoFar(), Date.now(), context.tracks),

@@ -3,7 +3,6 @@ import type { InspectionEvent } from 'xstate';
 import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { OpenMedia } from './mediaPlacement';
-import { NoCandidateError, SessionClosedError } from '../peer/negotiation';
 import { PeerSession } from './peerSession';
 import type { SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from '../cluster/cluster';
@@ -16,17 +15,10 @@ import { IdleWait } from './idleWait';
 import type { SummaryWebhookStats } from '../summaries/summaryWebhook';
 import { summarySinkFor } from '../summaries/summarySinks';
 import { FIRST_PAGE, pageOf, type ListingPage, type SessionPage } from '../protocol/sessionListing';
+import { NotAcceptingError, NegotiationError, isError } from '../errors';
 
 /** How long shutdown waits for the webhook to deliver the summaries still queued. */
 const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
-
-export class NotAcceptingError extends Error {
-  override name = 'NotAcceptingError';
-}
-
-export class NegotiationError extends Error {
-  override name = 'NegotiationError';
-}
 
 const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H264'], h264Profiles: ['constrained baseline'] };
 
@@ -143,7 +135,7 @@ export class SessionManager {
     } catch (error) {
       const message = errorMessage(error);
       await peer.close('SESSION_FAILED');
-      if ((error as Error)?.name === NoCandidateError.name) {
+      if (isError(error, 'NoCandidateError')) {
         // Not the client's fault: this server has no port left (or no address) to offer.
         this.options.logger.error('Session refused: no ICE candidate to answer with', { session_id: peer.id, error: message, sessions: this.count });
         throw new NotAcceptingError(`${message}; try again later or another server`);
@@ -160,7 +152,7 @@ export class SessionManager {
     try {
       return await peer.renegotiate(acceptBundleOnly(offerSdp));
     } catch (error) {
-      if (error instanceof SessionClosedError) throw error;
+      if (isError(error, 'SessionClosedError')) throw error;
       this.options.logger.warn('Renegotiation failed', { session_id: sessionId, error: errorMessage(error) });
       throw new NegotiationError(errorMessage(error));
     }
@@ -179,10 +171,10 @@ export class SessionManager {
   }
 
   /**
-   * Ends a session (HTTP DELETE) and resolves with its final record, or undefined for an
-   * unknown id. Ending a session that already ended returns its record.
+   * Ends a session of this instance (HTTP DELETE, or another instance's) and resolves with its
+   * final record, or undefined for an unknown id. Ending a session that already ended returns its record.
    */
-  async closeSession(sessionId: string): Promise<SessionView | undefined> {
+  async endHere(sessionId: string): Promise<SessionView | undefined> {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
     if (!peer) return this.archive.get(sessionId);
     await peer.close('CLOSE_REQUESTED');
@@ -207,8 +199,8 @@ export class SessionManager {
   /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */
   async end(sessionId: string): Promise<SessionView | undefined> {
     const here = this.trackingSet.has(sessionId) || this.releasing.has(sessionId) || this.archive.get(sessionId);
-    if (here || !this.cluster) return this.closeSession(sessionId);
-    return this.cluster.closeSession(sessionId);
+    if (here || !this.cluster) return this.endHere(sessionId);
+    return this.cluster.endElsewhere(sessionId);
   }
 
   /** The instance holding a live session when another one does (a renegotiation must go there). */
@@ -241,7 +233,7 @@ export class SessionManager {
   private clusterHost(): ClusterHost {
     return {
       view: (id) => this.view(id),
-      closeSession: (id) => this.closeSession(id),
+      endHere: (id) => this.endHere(id),
       liveSessions: () => this.live().map((peer) => ({ sessionId: peer.id, state: peer.state, startedAt: peer.startTime })),
       archived: () => this.archive.all(),
       load: () => ({

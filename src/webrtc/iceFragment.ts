@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseCandidate, refusedCandidateAddress, usableByServer, type ParsedCandidate } from './remoteCandidates';
+import { IceFragmentError } from '../errors';
 
 /**
  * SDP fragments of trickle ICE (`application/trickle-ice-sdpfrag`, RFC 8840 section 9) as WHIP
@@ -36,11 +37,6 @@ export interface IceFragment {
   endOfCandidates: boolean;
   /** The mid of the fragment's first m-section, if it has one. */
   firstMid: string | null;
-}
-
-/** A body that is not a trickle ICE fragment; its message says which line and why. */
-export class IceFragmentError extends Error {
-  override name = 'IceFragmentError';
 }
 
 const SDP_LINE = /^([a-z])=(.*)$/;

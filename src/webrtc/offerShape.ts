@@ -1,5 +1,6 @@
 import { SessionDescription } from 'werift';
 import { acceptBundleOnly } from './bundleOnly';
+import { OfferShapeError } from '../errors';
 
 /**
  * What an offer would make werift build, read with werift's own parser (SessionDescription.parse,
@@ -14,11 +15,6 @@ export interface OfferShape {
   tracks: { audio: number; video: number };
   /** ICE transports (each a UDP socket per local address) werift would gather for the offer. */
   transports: number;
-}
-
-/** The offer is not something werift reads the way our checks do; the message says why. */
-export class OfferShapeError extends Error {
-  override name = 'OfferShapeError';
 }
 
 /**

@@ -7,7 +7,8 @@ import express from 'express';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { createPageRouter } from '../../src/http/pageRoutes';
-import { HttpProblem, sendProblem } from '../../src/http/problem';
+import { sendProblem } from '../../src/http/problem';
+import { HttpProblem } from '../../src/errors';
 
 let server: Server;
 let url: string;

@@ -1,10 +1,10 @@
 import type { RTCPeerConnection } from 'werift';
 import { RenegotiationBudget } from '../../src/http/renegotiationBudget';
-import { HttpProblem } from '../../src/http/problem';
 import { refusals } from '../../src/limits/refusals';
 import { inputLimits } from '../../src/limitsConfig';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 import { applyAnswer, applyRestartAnswer, createPublisher, postWhip, restartIceOffer, sendMedia } from '../helpers/whipPublisher';
+import { HttpProblem } from '../../src/errors';
 
 describe('RenegotiationBudget', () => {
   it('lets a session spend its renegotiations a minute, refuses the next with 429 and the wait for one more, and refills', () => {

@@ -2,8 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { SessionView } from '../../src/protocol';
-import { HttpProblem, sendProblem } from '../../src/http/problem';
+import { sendProblem } from '../../src/http/problem';
 import { closedSessionBody, requireContentType, sessionIdParam } from '../../src/http/requests';
+import { HttpProblem } from '../../src/errors';
 
 const SESSION_ID = '0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11';
 

@@ -1,6 +1,6 @@
 import { refusals } from '../../src/limits/refusals';
 import { inputLimits, DEFAULT_MAX_PICTURE_PIXELS } from '../../src/limitsConfig';
-import { ConfigError } from '../../src/configValues';
+import { ConfigError } from '../../src/errors';
 
 describe('refusals', () => {
   beforeEach(() => refusals.take());

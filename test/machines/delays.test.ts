@@ -1,6 +1,7 @@
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { DEFAULT_DELAYS, delayVariable, type DelayName } from '../../machines/peerSession.delays';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
 
 const NAMES = Object.keys(DEFAULT_DELAYS) as DelayName[];
 

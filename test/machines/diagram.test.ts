@@ -14,15 +14,15 @@ const machineEdges = transitions.map((t) => edge(t.source, t.target, t.label));
  * The "State Transitions" diagram of the documented flow, as the machine expresses it. The
  * documented StoppingProcessor -> ClosingSession goes through TrackEnding, which decides again
  * after every stop (A3 back to Active, more tracks to stop, or close); the documented "Closed"
- * state is the guarded outcome of closeSession (data channel open or not, A1).
+ * state is the guarded outcome of freezeCounters (data channel open or not, A1).
  */
 const documentedEdges = [
   edge('Active', 'TrackEnding', 'TRACK_ENDED [isLiveTrack]'),
   edge('TrackEnding', 'StoppingProcessor', 'always [processorRunning]'),
   edge('StoppingProcessor', 'TrackEnding', 'stopProcessors done'),
   edge('TrackEnding', 'ClosingSession', 'always [else]'),
-  edge('ClosingSession', 'EmittingSummary', 'closeSession done [else]'),
-  edge('ClosingSession', 'Cleanup', 'closeSession done [dataChannelNotOpen]'),
+  edge('ClosingSession', 'EmittingSummary', 'freezeCounters done [else]'),
+  edge('ClosingSession', 'Cleanup', 'freezeCounters done [dataChannelNotOpen]'),
   edge('EmittingSummary', 'Cleanup', 'emitSummary done'),
   edge('Cleanup', 'Released', 'closePeerConnection done'),
 ];
@@ -37,8 +37,8 @@ const additionalEdges: Record<string, string> = {
   [edge('Active', 'TrackEnding', 'SESSION_FAILED')]: 'the server could not run the session: every live track ends',
   [edge('StoppingProcessor', 'TrackEnding', 'stopProcessors error')]: 'a failed stop is recorded as a fault, closing goes on',
   [edge('StoppingProcessor', 'TrackEnding', 'after stopTimeout')]: 'a hung stop is bounded by stopTimeout',
-  [edge('ClosingSession', 'Cleanup', 'closeSession error [dataChannelNotOpen]')]: 'a failed close is a fault; the partial summary is kept, A1: not emitted',
-  [edge('ClosingSession', 'EmittingSummary', 'closeSession error [else]')]: 'a failed close is a fault; the partial summary is emitted',
+  [edge('ClosingSession', 'Cleanup', 'freezeCounters error [dataChannelNotOpen]')]: 'a failed close is a fault; the partial summary is kept, A1: not emitted',
+  [edge('ClosingSession', 'EmittingSummary', 'freezeCounters error [else]')]: 'a failed close is a fault; the partial summary is emitted',
   [edge('ClosingSession', 'Cleanup', 'after closeTimeout [dataChannelNotOpen]')]: 'a hung close is bounded by closeTimeout; the partial summary is kept, A1: not emitted',
   [edge('ClosingSession', 'EmittingSummary', 'after closeTimeout [else]')]: 'a hung close is bounded by closeTimeout; the partial summary is emitted',
   [edge('EmittingSummary', 'Cleanup', 'emitSummary error')]: 'summary delivery is best effort',

@@ -3,7 +3,7 @@
  * event that ended it). The model walk checks this at every step of every path; these are the
  * same rules as plain examples, fast enough for a mutation run.
  */
-import type { CloseSessionInput, PeerSessionEvent } from '../../machines/peerSession.types';
+import type { FreezeCountersInput, PeerSessionEvent } from '../../machines/peerSession.types';
 import { SessionHarness } from './peerSessionHarness';
 import { closeReasonOf, summaryFor } from './peerSessionReference';
 
@@ -21,10 +21,10 @@ type CloseType = keyof typeof closeReasonOf;
 const closeTypes = Object.keys(closeReasonOf) as CloseType[];
 const pairs = closeTypes.flatMap((first) => closeTypes.filter((second) => second !== first).map((second) => [first, second] as const));
 
-const closeSessionInput = () => harness.pending('closeSession').input as CloseSessionInput;
+const freezeCountersInput = () => harness.pending('freezeCounters').input as FreezeCountersInput;
 
 async function release(): Promise<void> {
-  await harness.resolve('closeSession', summaryFor(closeSessionInput()));
+  await harness.resolve('freezeCounters', summaryFor(freezeCountersInput()));
   await harness.resolve('emitSummary');
   await harness.resolve('closePeerConnection');
 }
@@ -44,7 +44,7 @@ describe('peerSession machine: the first reason wins', () => {
 
     const reason = closeReasonOf[first];
     expect(harness.snapshot.context.closeReason).toBe(reason);
-    expect(closeSessionInput()).toMatchObject({
+    expect(freezeCountersInput()).toMatchObject({
       closeReason: reason,
       tracks: { video: { status: 'stopped', endReason: reason }, audio: { status: 'stopped', endReason: reason } },
     });
@@ -85,7 +85,7 @@ describe('peerSession machine: the first reason wins', () => {
     await harness.resolve('stopProcessors');
 
     expect(harness.inputsOf('stopProcessors').map((input) => input.trackIds)).toEqual([['video'], ['audio']]);
-    expect(closeSessionInput().tracks).toEqual({
+    expect(freezeCountersInput().tracks).toEqual({
       video: { kind: 'video', status: 'stopped', endReason: 'inactivity' },
       audio: { kind: 'audio', status: 'stopped', endReason: 'peer_closed' },
     });

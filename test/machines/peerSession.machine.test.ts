@@ -26,7 +26,7 @@ function addVideoAndAudio(): void {
 }
 
 async function finishClosing({ dataChannelOpen }: { dataChannelOpen: boolean }): Promise<void> {
-  await harness.resolve('closeSession', SUMMARY);
+  await harness.resolve('freezeCounters', SUMMARY);
   if (dataChannelOpen) await harness.resolve('emitSummary');
   await harness.resolve('closePeerConnection');
 }
@@ -42,14 +42,14 @@ describe('peerSession machine, documented flows', () => {
     await harness.resolve('stopProcessors');
 
     expect(state()).toBe('ClosingSession');
-    expect(harness.inputsOf('closeSession')).toEqual([
+    expect(harness.inputsOf('freezeCounters')).toEqual([
       {
         sessionId: harness.sessionId,
         closeReason: 'tracks_ended',
         tracks: { video: { kind: 'video', status: 'stopped', endReason: 'transceiver_stopped' } },
       },
     ]);
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
 
     expect(state()).toBe('EmittingSummary');
     expect(harness.inputsOf('emitSummary')).toEqual([
@@ -74,7 +74,7 @@ describe('peerSession machine, documented flows', () => {
     harness.send({ type: 'DATA_CHANNEL_CLOSED' });
     harness.send({ type: 'TRACK_ENDED', trackId: 'video', reason: 'peer_closed' });
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
 
     expect(state()).toBe('Cleanup');
     await harness.resolve('closePeerConnection');
@@ -90,7 +90,7 @@ describe('peerSession machine, documented flows', () => {
 
     expect(state()).toBe('ClosingSession');
     expect(harness.inputsOf('stopProcessors')).toEqual([]);
-    expect(harness.inputsOf('closeSession')[0]).toMatchObject({ closeReason: 'client_request', tracks: {} });
+    expect(harness.inputsOf('freezeCounters')[0]).toMatchObject({ closeReason: 'client_request', tracks: {} });
     await finishClosing({ dataChannelOpen: false });
 
     expect(state()).toBe('Released');
@@ -104,14 +104,14 @@ describe('peerSession machine, documented flows', () => {
 
     expect(state()).toBe('Active');
     expect(harness.snapshot.context.tracks.audio?.status).toBe('live');
-    expect(harness.inputsOf('closeSession')).toEqual([]);
+    expect(harness.inputsOf('freezeCounters')).toEqual([]);
 
     harness.send({ type: 'TRACK_ENDED', trackId: 'audio', reason: 'inactivity' });
     expect(harness.inputsOf('stopProcessors')[1]).toEqual({ sessionId: harness.sessionId, trackIds: ['audio'] });
     await harness.resolve('stopProcessors');
 
     expect(state()).toBe('ClosingSession');
-    expect(harness.inputsOf('closeSession')[0]?.closeReason).toBe('tracks_ended');
+    expect(harness.inputsOf('freezeCounters')[0]?.closeReason).toBe('tracks_ended');
     await finishClosing({ dataChannelOpen: false });
     expect(harness.snapshot.context.closeReason).toBe('tracks_ended');
   });
@@ -121,7 +121,7 @@ describe('peerSession machine, documented flows', () => {
     harness.send({ type: 'DATA_CHANNEL_OPENED' });
     harness.send({ type: 'TRACK_ENDED', trackId: 'video', reason: 'transceiver_stopped' });
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     await harness.resolve('emitSummary');
     await harness.reject('closePeerConnection', new Error('connection already closed'));
 
@@ -138,7 +138,7 @@ describe('peerSession machine, documented flows', () => {
 
     expect(harness.inputsOf('stopProcessors')).toEqual([{ sessionId: harness.sessionId, trackIds: ['video', 'audio'] }]);
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
 
     expect(harness.inputsOf('emitSummary')).toEqual([
       { sessionId: harness.sessionId, closeReason: 'server_shutdown', summary: SUMMARY },
@@ -181,14 +181,14 @@ describe('peerSession machine, documented flows', () => {
       expect(state()).toBe(closingState);
       lateEvents();
       expect(state()).toBe(closingState);
-      if (closingState === 'ClosingSession') await harness.resolve('closeSession', SUMMARY);
+      if (closingState === 'ClosingSession') await harness.resolve('freezeCounters', SUMMARY);
       if (closingState === 'EmittingSummary') await harness.resolve('emitSummary');
     }
     await harness.resolve('closePeerConnection');
 
     expect(state()).toBe('Released');
     expect(harness.inputsOf('stopProcessors')).toHaveLength(1);
-    expect(harness.inputsOf('closeSession')).toHaveLength(1);
+    expect(harness.inputsOf('freezeCounters')).toHaveLength(1);
     expect(harness.inputsOf('emitSummary')).toHaveLength(1);
     expect(harness.inputsOf('closePeerConnection')).toHaveLength(1);
     expect(harness.untrackCount).toBe(1);
@@ -209,7 +209,7 @@ describe('peerSession machine, tracks that end or arrive while processors are be
     await harness.resolve('stopProcessors');
 
     expect(state()).toBe('ClosingSession');
-    expect(harness.inputsOf('closeSession')[0]?.closeReason).toBe('tracks_ended');
+    expect(harness.inputsOf('freezeCounters')[0]?.closeReason).toBe('tracks_ended');
   });
 
   test('a close request while a track is being stopped stops the tracks still live', async () => {
@@ -220,7 +220,7 @@ describe('peerSession machine, tracks that end or arrive while processors are be
 
     expect(harness.inputsOf('stopProcessors').map((input) => input.trackIds)).toEqual([['video'], ['audio']]);
     await harness.resolve('stopProcessors');
-    expect(harness.inputsOf('closeSession')[0]?.closeReason).toBe('client_request');
+    expect(harness.inputsOf('freezeCounters')[0]?.closeReason).toBe('client_request');
     expect(harness.snapshot.context.faults).toEqual(['stopProcessors timed out']);
   });
 
@@ -234,7 +234,7 @@ describe('peerSession machine, tracks that end or arrive while processors are be
     expect(harness.inputsOf('stopProcessors').map((input) => input.trackIds)).toEqual([['video'], ['audio']]);
     await harness.resolve('stopProcessors');
 
-    const [closeInput] = harness.inputsOf('closeSession');
+    const [closeInput] = harness.inputsOf('freezeCounters');
     expect(closeInput?.tracks).toEqual({
       video: { kind: 'video', status: 'stopped', endReason: 'server_shutdown' },
       audio: { kind: 'audio', status: 'stopped', endReason: 'server_shutdown' },
@@ -255,14 +255,14 @@ describe('peerSession machine, the first reason to close is the one reported', (
     harness.send({ type });
     expect(harness.snapshot.context.closeReason).toBe(reason);
     await harness.resolve('stopProcessors');
-    expect(harness.inputsOf('closeSession')).toEqual([
+    expect(harness.inputsOf('freezeCounters')).toEqual([
       {
         sessionId: harness.sessionId,
         closeReason: reason,
         tracks: { video: { kind: 'video', status: 'stopped', endReason: reason }, audio: { kind: 'audio', status: 'stopped', endReason: reason } },
       },
     ]);
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     expect(harness.inputsOf('emitSummary')).toEqual([{ sessionId: harness.sessionId, closeReason: reason, summary: SUMMARY }]);
   });
 
@@ -279,7 +279,7 @@ describe('peerSession machine, the first reason to close is the one reported', (
     expect(state()).toBe('StoppingProcessor');
     await harness.resolve('stopProcessors');
     await harness.resolve('stopProcessors');
-    expect(harness.inputsOf('closeSession')[0]).toMatchObject({
+    expect(harness.inputsOf('freezeCounters')[0]).toMatchObject({
       closeReason: reason,
       tracks: { video: { status: 'stopped', endReason: 'inactivity' }, audio: { status: 'stopped', endReason: reason } },
     });
@@ -301,7 +301,7 @@ describe('peerSession machine, the first reason to close is the one reported', (
     await harness.resolve('stopProcessors');
     expect(harness.inputsOf('stopProcessors').map((input) => input.trackIds)).toEqual([['video', 'audio'], ['late']]);
     expect(harness.snapshot.context.stoppingTrackIds).toEqual([]);
-    expect(harness.inputsOf('closeSession')[0]?.closeReason).toBe('client_request');
+    expect(harness.inputsOf('freezeCounters')[0]?.closeReason).toBe('client_request');
   });
 
   test('tracks that end by themselves close the session as tracks_ended, and a close event after that cannot change it', async () => {
@@ -357,7 +357,7 @@ describe('peerSession machine, the data channel while closing', () => {
     harness.send({ type: 'DATA_CHANNEL_OPENED' });
     expect(harness.snapshot.context.dataChannelOpen).toBe(true);
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     expect(state()).toBe('EmittingSummary');
   });
 
@@ -368,7 +368,7 @@ describe('peerSession machine, the data channel while closing', () => {
     harness.send({ type: 'DATA_CHANNEL_CLOSED' });
     expect(harness.snapshot.context.dataChannelOpen).toBe(false);
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     expect(state()).toBe('Cleanup');
     expect(harness.inputsOf('emitSummary')).toEqual([]);
   });
@@ -385,7 +385,7 @@ describe('peerSession machine, every effect failing or timing out (A4)', () => {
     await closeWithOpenChannel();
     await harness.reject('stopProcessors', new Error('worker gone'));
     expect(state()).toBe('ClosingSession');
-    expect(harness.inputsOf('closeSession')[0]?.tracks).toEqual({ video: { kind: 'video', status: 'stopped', endReason: 'client_request' } });
+    expect(harness.inputsOf('freezeCounters')[0]?.tracks).toEqual({ video: { kind: 'video', status: 'stopped', endReason: 'client_request' } });
     expect(harness.snapshot.context.faults).toEqual(['stopProcessors failed: worker gone']);
     expect(harness.snapshot.context.stoppingTrackIds).toEqual([]);
   });
@@ -393,14 +393,14 @@ describe('peerSession machine, every effect failing or timing out (A4)', () => {
   test('stopProcessors times out: the tracks count as stopped and the session closes', async () => {
     await closeWithOpenChannel();
     await harness.timeOut('stopProcessors');
-    expect(harness.inputsOf('closeSession')[0]?.tracks).toEqual({ video: { kind: 'video', status: 'stopped', endReason: 'client_request' } });
+    expect(harness.inputsOf('freezeCounters')[0]?.tracks).toEqual({ video: { kind: 'video', status: 'stopped', endReason: 'client_request' } });
     expect(harness.snapshot.context.stoppingTrackIds).toEqual([]);
   });
 
-  test('closeSession fails: the partial summary is stored and emitted, the peer connection is still closed', async () => {
+  test('freezeCounters fails: the partial summary is stored and emitted, the peer connection is still closed', async () => {
     await closeWithOpenChannel();
     await harness.resolve('stopProcessors');
-    await harness.reject('closeSession', new Error('counters gone'));
+    await harness.reject('freezeCounters', new Error('counters gone'));
     expect(state()).toBe('EmittingSummary');
     const partial = harness.snapshot.context.summary;
     expect(partial).toMatchObject({ partial: true });
@@ -410,35 +410,35 @@ describe('peerSession machine, every effect failing or timing out (A4)', () => {
     expect(harness.untrackCount).toBe(1);
     await harness.resolve('closePeerConnection');
     expect(harness.snapshot.output).toBe(partial);
-    expect(harness.snapshot.context.faults).toEqual(['closeSession failed: counters gone']);
+    expect(harness.snapshot.context.faults).toEqual(['freezeCounters failed: counters gone']);
   });
 
-  test('closeSession fails with the data channel closed: the partial summary is kept, nothing emitted (A1)', async () => {
+  test('freezeCounters fails with the data channel closed: the partial summary is kept, nothing emitted (A1)', async () => {
     await closeWithOpenChannel();
     harness.send({ type: 'DATA_CHANNEL_CLOSED' });
     await harness.resolve('stopProcessors');
-    await harness.reject('closeSession', new Error('counters gone'));
+    await harness.reject('freezeCounters', new Error('counters gone'));
     expect(state()).toBe('Cleanup');
     await harness.resolve('closePeerConnection');
     expect(harness.inputsOf('emitSummary')).toEqual([]);
     expect(harness.snapshot.output).toMatchObject({ partial: true });
   });
 
-  test('closeSession times out after closeTimeout: the partial summary is emitted, the peer connection is still closed', async () => {
+  test('freezeCounters times out after closeTimeout: the partial summary is emitted, the peer connection is still closed', async () => {
     await closeWithOpenChannel();
     await harness.resolve('stopProcessors');
-    harness.clock.increment(delayOf('closeSession') - 1);
+    harness.clock.increment(delayOf('freezeCounters') - 1);
     expect(state()).toBe('ClosingSession');
-    await harness.timeOut('closeSession');
+    await harness.timeOut('freezeCounters');
     expect(state()).toBe('EmittingSummary');
     expect(harness.snapshot.context.summary).toMatchObject({ partial: true });
-    expect(harness.snapshot.context.faults).toEqual(['closeSession timed out']);
+    expect(harness.snapshot.context.faults).toEqual(['freezeCounters timed out']);
   });
 
   test('emitSummary fails with something not an Error, or times out: the session is released with its summary', async () => {
     await closeWithOpenChannel();
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     const call = harness.pending('emitSummary');
     call.settled = true;
     (call.reject as (error: unknown) => void)('channel closed');
@@ -453,7 +453,7 @@ describe('peerSession machine, every effect failing or timing out (A4)', () => {
   test('emitSummary times out after emitTimeout', async () => {
     await closeWithOpenChannel();
     await harness.resolve('stopProcessors');
-    await harness.resolve('closeSession', SUMMARY);
+    await harness.resolve('freezeCounters', SUMMARY);
     harness.clock.increment(delayOf('emitSummary') - 1);
     expect(state()).toBe('EmittingSummary');
     await harness.timeOut('emitSummary');
@@ -461,9 +461,9 @@ describe('peerSession machine, every effect failing or timing out (A4)', () => {
     expect(harness.snapshot.context.faults).toEqual(['emitSummary timed out']);
   });
 
-  test('a closeSession that answers nothing leaves the summary null', async () => {
+  test('a freezeCounters that answers nothing leaves the summary null', async () => {
     harness.send({ type: 'CLOSE_REQUESTED' });
-    const call = harness.pending('closeSession');
+    const call = harness.pending('freezeCounters');
     call.settled = true;
     call.resolve(undefined);
     await settleActor();
@@ -505,7 +505,7 @@ describe('peerSession machine, its start and its defaults', () => {
     harness.send({ type: 'TRACK_ENDED', trackId: 'ghost', reason: 'inactivity' });
     expect(state()).toBe('Active');
     expect(harness.snapshot.context.closeReason).toBeNull();
-    expect(harness.inputsOf('closeSession')).toEqual([]);
+    expect(harness.inputsOf('freezeCounters')).toEqual([]);
   });
 
   test('used without its effects, the machine fails each effect loudly, naming it, and still releases', async () => {
@@ -517,11 +517,11 @@ describe('peerSession machine, its start and its defaults', () => {
     expect(bare.getSnapshot().value).toBe('Released');
     expect(bare.getSnapshot().context.faults).toEqual([
       'stopProcessors failed: stopProcessors is not provided',
-      'closeSession failed: closeSession is not provided',
+      'freezeCounters failed: freezeCounters is not provided',
       'closePeerConnection failed: closePeerConnection is not provided',
     ]);
 
-    const summarising = peerSessionMachine.provide({ actors: { closeSession: fromPromise(async () => SUMMARY) } });
+    const summarising = peerSessionMachine.provide({ actors: { freezeCounters: fromPromise(async () => SUMMARY) } });
     const withChannel = createActor(summarising, { input: { sessionId: 'bare-2' } }).start();
     withChannel.send({ type: 'DATA_CHANNEL_OPENED' });
     withChannel.send({ type: 'CLOSE_REQUESTED' });

@@ -1,7 +1,7 @@
 import type { ActorLogic } from 'xstate';
 import { TestModel, type StatePath } from 'xstate/graph';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
-import type { CloseSessionInput, PeerSessionEvent, PeerSessionInput, StreamSummary } from '../../machines/peerSession.types';
+import type { FreezeCountersInput, PeerSessionEvent, PeerSessionInput, StreamSummary } from '../../machines/peerSession.types';
 import { effects, effectStates, SessionHarness, SUMMARY, type Effect, type PeerSessionSnapshot } from './peerSessionHarness';
 import { closeReasonOf, Reference, stepProblems, summaryFor } from './peerSessionReference';
 
@@ -38,7 +38,7 @@ for (const effect of effects) {
   effectEventMeaning.set(error, { effect, outcome: 'rejected' });
   effectEventMeaning.set(afterEventType, { effect, outcome: 'timed out' });
   effectEventsByState.set(state, [
-    effect === 'closeSession' ? { type: done, output: SUMMARY } : { type: done },
+    effect === 'freezeCounters' ? { type: done, output: SUMMARY } : { type: done },
     { type: error, error: new Error(`${effect} rejected`) },
     { type: afterEventType },
   ]);
@@ -266,8 +266,8 @@ async function execute(harness: SessionHarness, event: ModelEvent): Promise<void
   if (outcome === 'timed out') return harness.timeOut(effect);
   if (outcome === 'rejected') return harness.reject(effect, (event as EffectEvent).error);
   // The summary the counters make of the tracks the machine hands over (the model's own is a placeholder).
-  if (effect === 'closeSession') return harness.resolve('closeSession', summaryFor(harness.pending('closeSession').input as CloseSessionInput));
-  return harness.resolve(effect as Exclude<Effect, 'closeSession'>);
+  if (effect === 'freezeCounters') return harness.resolve('freezeCounters', summaryFor(harness.pending('freezeCounters').input as FreezeCountersInput));
+  return harness.resolve(effect as Exclude<Effect, 'freezeCounters'>);
 }
 
 /**
@@ -279,7 +279,7 @@ function outcomeProblems(harness: SessionHarness): string[] {
   const problems: string[] = [...reference.problems];
   let dataChannelOpen = false;
   let dataChannelOpenAtClose: boolean | null = null;
-  let closeSessionOutcome: EffectOutcome | null = null;
+  let freezeCountersOutcome: EffectOutcome | null = null;
   let untracked = 0;
 
   for (const entry of harness.log) {
@@ -287,20 +287,20 @@ function outcomeProblems(harness: SessionHarness): string[] {
     if (entry.kind === 'event' && (entry.event.type === 'DATA_CHANNEL_OPENED' || entry.event.type === 'DATA_CHANNEL_CLOSED')) {
       dataChannelOpen = entry.event.type === 'DATA_CHANNEL_OPENED';
     }
-    if (entry.kind === 'call' && entry.effect === 'closeSession') {
-      const input = entry.input as CloseSessionInput;
+    if (entry.kind === 'call' && entry.effect === 'freezeCounters') {
+      const input = entry.input as FreezeCountersInput;
       // The reference has seen the whole log: its close reason and tracks are final by now.
-      if (input.closeReason !== reference.closeReason) problems.push(`closeSession got closeReason ${input.closeReason}`);
+      if (input.closeReason !== reference.closeReason) problems.push(`freezeCounters got closeReason ${input.closeReason}`);
       for (const [trackId, track] of Object.entries(input.tracks)) {
-        if (track.status !== 'stopped') problems.push(`closeSession invoked with ${trackId} ${track.status}`);
-        if (track.endReason !== reference.tracks.get(trackId)?.endReason) problems.push(`closeSession got ${trackId} ended by ${track.endReason}`);
+        if (track.status !== 'stopped') problems.push(`freezeCounters invoked with ${trackId} ${track.status}`);
+        if (track.endReason !== reference.tracks.get(trackId)?.endReason) problems.push(`freezeCounters got ${trackId} ended by ${track.endReason}`);
       }
     }
     if (entry.kind === 'call' && entry.effect === 'closePeerConnection' && untracked !== 1) {
       problems.push(`untrackSession ran ${untracked} times before closePeerConnection`);
     }
-    if (entry.kind === 'settle' && entry.effect === 'closeSession') {
-      closeSessionOutcome = entry.outcome;
+    if (entry.kind === 'settle' && entry.effect === 'freezeCounters') {
+      freezeCountersOutcome = entry.outcome;
       dataChannelOpenAtClose = dataChannelOpen;
     }
   }
@@ -311,14 +311,14 @@ function outcomeProblems(harness: SessionHarness): string[] {
     problems.push(`closeReason ${snapshot.context.closeReason}, expected ${reference.closeReason}`);
   }
   const emits = harness.inputsOf('emitSummary');
-  // A failed or hung closeSession leaves a partial summary, emitted like the full one.
-  const shouldEmit = closeSessionOutcome !== null && dataChannelOpenAtClose === true;
+  // A failed or hung freezeCounters leaves a partial summary, emitted like the full one.
+  const shouldEmit = freezeCountersOutcome !== null && dataChannelOpenAtClose === true;
   if (emits.length !== (shouldEmit ? 1 : 0)) {
     problems.push(`emitSummary invoked ${emits.length} times; data channel open at close: ${dataChannelOpenAtClose}`);
   }
   for (const input of emits) {
     if (input.closeReason !== reference.closeReason) problems.push(`emitSummary got closeReason ${input.closeReason}`);
-    if (input.summary === null || input.summary !== reference.summary) problems.push('emitSummary did not get the summary closeSession made (or the partial one)');
+    if (input.summary === null || input.summary !== reference.summary) problems.push('emitSummary did not get the summary freezeCounters made (or the partial one)');
   }
   if (reference.summary && JSON.stringify(reference.summary.tracks_ended_by) !== JSON.stringify(reference.tracksEndedBy())) {
     problems.push(`summary tracks_ended_by ${JSON.stringify(reference.summary.tracks_ended_by)}, expected ${JSON.stringify(reference.tracksEndedBy())}`);
@@ -331,7 +331,7 @@ function outcomeProblems(harness: SessionHarness): string[] {
   }
   if (snapshot.status !== 'done') problems.push(`actor status ${snapshot.status}`);
   const expectedOutput = reference.summary;
-  if (closeSessionOutcome !== null && closeSessionOutcome !== 'resolved' && reference.summary?.partial !== true) problems.push('closeSession did not resolve, and the summary is not partial');
+  if (freezeCountersOutcome !== null && freezeCountersOutcome !== 'resolved' && reference.summary?.partial !== true) problems.push('freezeCounters did not resolve, and the summary is not partial');
   if (snapshot.output !== expectedOutput) {
     problems.push(`output ${snapshot.output === null ? 'null' : 'a summary'}, expected ${expectedOutput ? 'the summary' : 'null'}`);
   }

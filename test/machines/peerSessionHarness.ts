@@ -3,7 +3,7 @@ import { peerSessionMachine } from '../../machines/peerSession.machine';
 import { summaryFor } from './peerSessionReference';
 import type {
   ClosePeerConnectionInput,
-  CloseSessionInput,
+  FreezeCountersInput,
   EmitSummaryInput,
   PeerSessionEvent,
   StopProcessorsInput,
@@ -12,18 +12,18 @@ import type {
 
 export type PeerSessionSnapshot = SnapshotFrom<typeof peerSessionMachine>;
 
-export type Effect = 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closePeerConnection';
+export type Effect = 'stopProcessors' | 'freezeCounters' | 'emitSummary' | 'closePeerConnection';
 
 interface EffectInputs {
   stopProcessors: StopProcessorsInput;
-  closeSession: CloseSessionInput;
+  freezeCounters: FreezeCountersInput;
   emitSummary: EmitSummaryInput;
   closePeerConnection: ClosePeerConnectionInput;
 }
 
 interface EffectOutputs {
   stopProcessors: void;
-  closeSession: StreamSummary;
+  freezeCounters: StreamSummary;
   emitSummary: void;
   closePeerConnection: void;
 }
@@ -31,7 +31,7 @@ interface EffectOutputs {
 /** The state node that invokes each effect, and the named delay that bounds it. */
 export const effectStates: Record<Effect, { state: string; delay: string }> = {
   stopProcessors: { state: 'StoppingProcessor', delay: 'stopTimeout' },
-  closeSession: { state: 'ClosingSession', delay: 'closeTimeout' },
+  freezeCounters: { state: 'ClosingSession', delay: 'closeTimeout' },
   emitSummary: { state: 'EmittingSummary', delay: 'emitTimeout' },
   closePeerConnection: { state: 'Cleanup', delay: 'cleanupTimeout' },
 };
@@ -90,7 +90,7 @@ export type LogEntry =
   | { kind: 'call'; effect: Effect; input: EffectInputs[Effect] }
   | { kind: 'settle'; effect: Effect; outcome: 'resolved' | 'rejected' | 'timed out'; error?: Error; output?: StreamSummary }
   | { kind: 'untrackSession' }
-  /** storePartialSummary ran (closeSession failed or timed out) and stored this summary. */
+  /** storePartialSummary ran (freezeCounters failed or timed out) and stored this summary. */
   | { kind: 'partialSummary'; summary: StreamSummary }
   /** A log action the machine ran: each is one line of the server's log. */
   | { kind: 'logged'; action: LoggedAction; event: { type: string; trackId?: string } };
@@ -119,7 +119,7 @@ function deferredEffect<E extends Effect>(effect: E) {
 export const machineUnderTest = peerSessionMachine.provide({
   actors: {
     stopProcessors: deferredEffect('stopProcessors'),
-    closeSession: deferredEffect('closeSession'),
+    freezeCounters: deferredEffect('freezeCounters'),
     emitSummary: deferredEffect('emitSummary'),
     closePeerConnection: deferredEffect('closePeerConnection'),
   },

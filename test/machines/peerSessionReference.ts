@@ -1,6 +1,6 @@
 import type {
   CloseReason,
-  CloseSessionInput,
+  FreezeCountersInput,
   PeerSessionEvent,
   StopProcessorsInput,
   StreamSummary,
@@ -26,11 +26,11 @@ export function isCloseEvent(event: PeerSessionEvent): event is Extract<PeerSess
 }
 
 /**
- * The summary the server makes from closeSession's input: the real counters (no frames), closed
+ * The summary the server makes from freezeCounters's input: the real counters (no frames), closed
  * with the machine's reason and tracks, so tracks_ended_by is what the counters make of the
  * tracks the machine hands over.
  */
-export function summaryFor(input: CloseSessionInput): StreamSummary {
+export function summaryFor(input: FreezeCountersInput): StreamSummary {
   const key = JSON.stringify([input.closeReason, input.tracks]);
   let summary = summaries.get(key);
   if (!summary) {
@@ -52,15 +52,15 @@ interface ReferenceTrack {
  * What the documented flow says the session's context is, rebuilt from the harness log alone
  * (events the test sent, effects the machine invoked and how the test settled them), written
  * without looking at the machine's actions:
- * - until the session starts closing (closeSession is invoked) a track added is taken once, and
+ * - until the session starts closing (freezeCounters is invoked) a track added is taken once, and
  *   ends with the first reason that ends it: its own TRACK_ENDED while live, else the close event
  *   that found it live, else (added after a close) the session's close reason;
  * - the first close event's reason is the session's reason, whatever follows; a session no close
- *   event ended closes with tracks_ended; events after closeSession is invoked change nothing;
+ *   event ended closes with tracks_ended; events after freezeCounters is invoked change nothing;
  * - a track is stopped once a stopProcessors call that named it settled (resolved, rejected or
  *   timed out), and only a track that ended is named;
- * - every rejection or timeout is one fault, in order; the summary is closeSession's result, or
- *   when closeSession failed or timed out, the partial one made at once from the counters so far.
+ * - every rejection or timeout is one fault, in order; the summary is freezeCounters's result, or
+ *   when freezeCounters failed or timed out, the partial one made at once from the counters so far.
  */
 export class Reference {
   readonly tracks = new Map<string, ReferenceTrack>();
@@ -69,7 +69,7 @@ export class Reference {
   closing = false;
   stopping: string[] = [];
   summary: StreamSummary | null = null;
-  /** closeSession failed or timed out: the summary must be the partial one, made at once. */
+  /** freezeCounters failed or timed out: the summary must be the partial one, made at once. */
   private partialSummaryOwed = false;
   readonly faults: string[] = [];
   /** Rules of the flow the log itself breaks (an effect invoked when it should not be). */
@@ -93,7 +93,7 @@ export class Reference {
 
   /** Log lines written and owed, per action, when they differ. */
   logProblems(): string[] {
-    if (this.partialSummaryOwed) return ['closeSession failed or timed out, and no partial summary was made'];
+    if (this.partialSummaryOwed) return ['freezeCounters failed or timed out, and no partial summary was made'];
     return (Object.keys(this.owedLines) as (keyof typeof this.owedLines)[])
       .filter((action) => this.owedLines[action] !== this.loggedLines[action])
       .map((action) => `${action} ran ${this.loggedLines[action]} times, expected ${this.owedLines[action]}`);
@@ -103,7 +103,7 @@ export class Reference {
     if (entry.kind === 'logged') this.loggedLines[entry.action]++;
     if (entry.kind === 'event') this.applyEvent(entry.event);
     if (entry.kind === 'partialSummary') {
-      if (!this.partialSummaryOwed) this.problems.push('a partial summary was made, but closeSession did not fail or time out');
+      if (!this.partialSummaryOwed) this.problems.push('a partial summary was made, but freezeCounters did not fail or time out');
       this.partialSummaryOwed = false;
       this.summary = entry.summary;
     }
@@ -117,7 +117,7 @@ export class Reference {
       }
       this.stopping = [...trackIds];
     }
-    if (entry.kind === 'call' && entry.effect === 'closeSession') {
+    if (entry.kind === 'call' && entry.effect === 'freezeCounters') {
       this.closing = true;
       this.closeReason ??= 'tracks_ended';
     }
@@ -129,8 +129,8 @@ export class Reference {
         }
         this.stopping = [];
       }
-      if (entry.effect === 'closeSession' && entry.outcome === 'resolved') this.summary = entry.output ?? null;
-      if (entry.effect === 'closeSession' && entry.outcome !== 'resolved') this.partialSummaryOwed = true;
+      if (entry.effect === 'freezeCounters' && entry.outcome === 'resolved') this.summary = entry.output ?? null;
+      if (entry.effect === 'freezeCounters' && entry.outcome !== 'resolved') this.partialSummaryOwed = true;
       if (entry.outcome === 'rejected') this.faults.push(`${entry.effect} failed: ${entry.error!.message}`);
       if (entry.outcome === 'timed out') this.faults.push(`${entry.effect} timed out`);
       if (entry.outcome !== 'resolved') this.owedLines.logFault++;
@@ -195,7 +195,7 @@ export function stepProblems(harness: SessionHarness, reference: Reference, prev
   const snapshot = harness.snapshot;
   const { sessionId: _sessionId, ...context } = snapshot.context;
   const expected = reference.expectedContext();
-  if (context.summary !== reference.summary) problems.push(`summary ${context.summary === null ? 'null' : 'not the one closeSession made'}`);
+  if (context.summary !== reference.summary) problems.push(`summary ${context.summary === null ? 'null' : 'not the one freezeCounters made'}`);
   for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
     if (JSON.stringify(context[key]) !== JSON.stringify(expected[key])) {
       problems.push(`${key} ${JSON.stringify(context[key])}, expected ${JSON.stringify(expected[key])}`);

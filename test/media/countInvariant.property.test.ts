@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { Session } from '../../src/counters/session';
 import { createLogger } from '../../src/logger';
-import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import { ReorderBuffer } from '../../src/media/reorderBuffer';
 import type { RtpLike } from '../../src/media/rtp';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { seededRandom } from '../helpers/seededRandom';
+import { FrameDropped } from '../../src/errors';
 
 /**
  * The counting promise over the whole video path (reorder buffer, frame assembler, frame
@@ -123,8 +124,8 @@ function fakeAnalyzer(random: () => number): FrameAnalyzer {
       if (roll < 0.1) throw new Error('detector failed');
       if (roll < 0.2) throw new FrameDropped('waiting_for_keyframe', 'needs a keyframe');
       if (roll < 0.4) return { detections: [], analyzed: false, notSampled: true };
-      if (roll < 0.5) return Promise.resolve([]);
-      return [];
+      if (roll < 0.5) return Promise.resolve(analyzedWith([]));
+      return analyzedWith([]);
     },
     framesLost: () => {},
   };
@@ -175,7 +176,7 @@ describe('the count invariant over the video path (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(packetArbitrary, { maxLength: 300 }), fc.integer({ min: 1, max: 3 }), async (packets, bufferSize) => {
         const session = new Session('hostile');
-        const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize, logger, codecOf: () => 'VP8' });
+        const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]) }, bufferSize, logger, codecOf: () => 'VP8' });
         const reorder = new ReorderBuffer<RtpLike>(() => {}, { maxHeldPackets: 8, maxWaitTicks: 9000 });
         for (const { payload, ...header } of packets) {
           const packet = { header: { ...header, payloadType: 96 }, payload: Buffer.from(payload) };

@@ -1,8 +1,9 @@
-import { FrameDropped, type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
+import { type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
 import type { FrameOutcome, FrameWorkerPool } from '../../src/media/decode/frameWorkerPool';
 import type { VideoCodecName } from '../../src/media/decode/videoDecoder';
 import { DecodingAnalyzerFactory, type DecodingAnalyzerOptions } from '../../src/media/decodingAnalyzer';
 import type { VideoFrame } from '../../src/media/videoFrame';
+import { FrameDropped } from '../../src/errors';
 
 const SQUARE_OUTCOME: FrameOutcome = {
   picture: { width: 640, height: 480 },
@@ -52,7 +53,7 @@ function setup(options: DecodingAnalyzerOptions = {}) {
   const fake = fakePool();
   const requestKeyframe = jest.fn();
   const analyzer = new DecodingAnalyzerFactory(fake.pool, options).forTrack({ sessionId: 'session', trackId: 'track', requestKeyframe });
-  const analyze = (video: VideoFrame) => Promise.resolve(analyzer.analyze(video)) as Promise<FrameAnalysis>;
+  const analyze = (video: VideoFrame) => Promise.resolve(analyzer.analyze(video));
   return { ...fake, requestKeyframe, analyzer: analyzer as Required<FrameAnalyzer>, analyze };
 }
 

@@ -8,6 +8,7 @@ import { Session } from '../../src/counters/session';
 import { createLogger } from '../../src/logger';
 import type { VideoCodecName } from '../../src/media/decode/videoDecoder';
 import { depacketize } from '../../src/media/videoFrame';
+import { analyzedWith } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
@@ -41,7 +42,7 @@ describe('depacketizers on arbitrary payloads', () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...CODECS), packets, async (codec, items) => {
         const session = new Session('s');
-        const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 8, logger, codecOf: () => codec });
+        const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]) }, bufferSize: 8, logger, codecOf: () => codec });
         let sequence = 1000;
         for (const item of items) {
           sequence = (sequence + item.step) & 0xffff;

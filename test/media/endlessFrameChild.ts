@@ -7,6 +7,7 @@
 import { Session } from '../../src/counters/session';
 import { inputLimits } from '../../src/limitsConfig';
 import { createLogger } from '../../src/logger';
+import { analyzedWith } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 
 async function heldMb(): Promise<number> {
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     bufferSize: 8,
     limits: inputLimits({}),
     logger: createLogger({ level: 'error', format: 'json', silent: true }),
-    analyzer: { analyze: () => [] },
+    analyzer: { analyze: () => analyzedWith([]) },
   });
   const before = await heldMb();
   for (let i = 0; i < 100_000; i++) {

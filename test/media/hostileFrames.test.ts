@@ -5,7 +5,7 @@ import { Session } from '../../src/counters/session';
 import { refusals } from '../../src/limits/refusals';
 import { LogBudget } from '../../src/limits/logBudget';
 import { createLogger } from '../../src/logger';
-import type { FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import type { VideoCodecName } from '../../src/media/decode/videoDecoder';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { AV1_BOMB, H264_BOMB, VP8_BOMB, VP9_BOMB } from '../fixtures/video/hostileFrames';
@@ -26,7 +26,7 @@ function processorFor(codec: VideoCodecName, limits = { maxPicturePixels: 4096 *
   const session = new Session('s');
   const seen: Buffer[] = [];
   let lost = 0;
-  const analyzer: FrameAnalyzer = { analyze: (frame) => (seen.push(frame.data), []), framesLost: () => lost++ };
+  const analyzer: FrameAnalyzer = { analyze: (frame) => (seen.push(frame.data), analyzedWith([])), framesLost: () => lost++ };
   const warnings: string[] = [];
   const watched = { ...logger, warn: (message: string) => (warnings.push(message), watched) } as unknown as typeof logger;
   const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 256, logger: watched, codecOf: () => codec, limits, logBudget: new LogBudget() });

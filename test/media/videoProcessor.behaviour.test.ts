@@ -1,10 +1,11 @@
 import { Session } from '../../src/counters/session';
-import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import type { DropPolicy } from '../../src/media/frameBuffer';
 import type { RtpLike } from '../../src/media/rtp';
 import { VideoProcessor, type VideoProcessorOptions } from '../../src/media/videoProcessor';
 import { expectCountInvariant } from '../helpers/countInvariant';
 import { captureLogs, type LogEntry } from '../helpers/logCapture';
+import { FrameDropped } from '../../src/errors';
 
 /**
  * What a user of the counts and of the log meets from one video track: which frames reach the
@@ -53,7 +54,7 @@ function gate() {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 /** An analyzer that records, in order, each frame it analyses (by RTP time) and each time it is told frames were lost. */
-function recordingAnalyzer(analyze: FrameAnalyzer['analyze'] = () => []) {
+function recordingAnalyzer(analyze: FrameAnalyzer['analyze'] = () => analyzedWith([])) {
   const events: string[] = [];
   const analyzer: FrameAnalyzer = {
     analyze: (frame) => {
@@ -108,7 +109,7 @@ describe('VideoProcessor, as the counts and the log show it', () => {
   describe('the buffer in front of a stalled analyzer', () => {
     async function stalledRun(bufferPolicy?: DropPolicy) {
       const stall = gate();
-      const recorder = recordingAnalyzer(async () => (await stall.opened, []));
+      const recorder = recordingAnalyzer(async () => (await stall.opened, analyzedWith([])));
       const { processor, finish } = setup({ analyzer: recorder.analyzer, bufferSize: 2, ...(bufferPolicy ? { bufferPolicy } : {}) });
       // Frame 1 goes straight to the analyzer, which stalls; 2 and 3 fill the buffer; 4 and 5 overflow it.
       for (let frame = 1; frame <= 5; frame++) processor.handleRtp(framePacket(frame));
@@ -293,7 +294,7 @@ describe('VideoProcessor, as the counts and the log show it', () => {
           analyzer: {
             analyze: () => {
               clock += took.shift()!;
-              return [];
+              return analyzedWith([]);
             },
           },
         });
@@ -308,7 +309,7 @@ describe('VideoProcessor, as the counts and the log show it', () => {
     it('reports detections only for frames that have some', async () => {
       const seen: { rtpTimestamp: number; labels: string[] }[] = [];
       const { processor, finish } = setup({
-        analyzer: { analyze: (frame) => (frame.rtpTimestamp === 6000 ? [{ label: 'wound', score: 0.9, bbox: [1, 2, 3, 4] }] : []) },
+        analyzer: { analyze: (frame) => analyzedWith(frame.rtpTimestamp === 6000 ? [{ label: 'wound', score: 0.9, bbox: [1, 2, 3, 4] }] : []) },
         onDetections: (frame, detections) => seen.push({ rtpTimestamp: frame.rtpTimestamp, labels: detections.map((d) => d.label) }),
       });
       await send(processor, frames(1, 3).map((frame) => framePacket(frame)));
@@ -323,7 +324,7 @@ describe('VideoProcessor, as the counts and the log show it', () => {
           analyze: (frame) => {
             if (frame.rtpTimestamp === 6000) throw new FrameDropped('waiting_for_keyframe', 'needs a keyframe');
             if (frame.rtpTimestamp === 9000) throw new Error('detector crashed: bad tensor shape');
-            return [];
+            return analyzedWith([]);
           },
         },
       });

@@ -1,8 +1,9 @@
 import { createLogger } from '../../src/logger';
-import { FrameDropped, type FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { Session } from '../../src/counters/session';
 import { expectCountInvariant } from '../helpers/countInvariant';
+import { FrameDropped } from '../../src/errors';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 
@@ -29,7 +30,7 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 describe('VideoProcessor', () => {
   it('processes every frame when analysis keeps up', async () => {
     const session = new Session('s');
-    const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 4, logger, codecOf: vp8 });
+    const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]) }, bufferSize: 4, logger, codecOf: vp8 });
     for (let frame = 0; frame < 50; frame++) {
       processor.handleRtp(framePacket(frame));
       await flush();
@@ -41,7 +42,7 @@ describe('VideoProcessor', () => {
   it('drops and counts frames while analysis is stalled, and counts frames queued at stop', async () => {
     const session = new Session('s');
     const stall = gate();
-    const analyzer: FrameAnalyzer = { analyze: async () => (await stall.opened, []) };
+    const analyzer: FrameAnalyzer = { analyze: async () => (await stall.opened, analyzedWith([])) };
     const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 10, logger, codecOf: vp8 });
 
     for (let frame = 0; frame < 31; frame++) processor.handleRtp(framePacket(frame));
@@ -70,7 +71,7 @@ describe('VideoProcessor', () => {
       analyze: () => {
         calls++;
         if (calls === 2) throw new Error('detector crashed');
-        return [{ label: 'wound', score: 0.9, bbox: [1, 2, 3, 4] }];
+        return analyzedWith([{ label: 'wound', score: 0.9, bbox: [1, 2, 3, 4] }]);
       },
     };
     const seen: number[] = [];
@@ -96,7 +97,7 @@ describe('VideoProcessor', () => {
     const processor = new VideoProcessor({
       trackId: 'v',
       session: new Session('s'),
-      analyzer: { analyze: () => [] },
+      analyzer: { analyze: () => analyzedWith([]) },
       bufferSize: 1,
       logger,
       codecOf: vp8,
@@ -112,7 +113,7 @@ describe('VideoProcessor', () => {
     let lost = 0;
     const analyzed: number[] = [];
     const analyzer: FrameAnalyzer = {
-      analyze: (frame) => (analyzed.push(frame.rtpTimestamp), []),
+      analyze: (frame) => (analyzed.push(frame.rtpTimestamp), analyzedWith([])),
       framesLost: () => lost++,
     };
     const processor = new VideoProcessor({ trackId: 'v', session, analyzer, bufferSize: 8, logger, codecOf: vp8 });
@@ -215,7 +216,7 @@ describe('VideoProcessor', () => {
   describe('at stop', () => {
     it('counts the packets still held behind a loss as frames received, then processed or dropped', async () => {
       const session = new Session('s');
-      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 8, logger, codecOf: vp8 });
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]) }, bufferSize: 8, logger, codecOf: vp8 });
       // Frame 2 is lost: frames 3 and 4 wait behind it (9,000 ticks of wait not reached) when the track stops.
       for (const frame of [1, 3, 4]) {
         processor.handleRtp(framePacket(frame));
@@ -230,7 +231,7 @@ describe('VideoProcessor', () => {
 
     it('counts a last frame left without its marker bit as received and dropped as incomplete', async () => {
       const session = new Session('s');
-      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [] }, bufferSize: 8, logger, codecOf: vp8 });
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]) }, bufferSize: 8, logger, codecOf: vp8 });
       processor.handleRtp(framePacket(1));
       await flush();
       const unfinished = framePacket(2, { keyframe: false });
@@ -256,7 +257,7 @@ describe('VideoProcessor', () => {
     ])('%s: every frame is counted, and the first of the new run comes after a loss', async (_, packetOf) => {
       const session = new Session('s');
       let lost = 0;
-      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => [], framesLost: () => lost++ }, bufferSize: 32, logger, codecOf: vp8 });
+      const processor = new VideoProcessor({ trackId: 'v', session, analyzer: { analyze: () => analyzedWith([]), framesLost: () => lost++ }, bufferSize: 32, logger, codecOf: vp8 });
       for (let frame = 0; frame < 20; frame++) {
         processor.handleRtp(packetOf(frame));
         await flush();

@@ -102,7 +102,7 @@ describe('media workers', () => {
       ['stopped', 'peer_failed'],
       ['stopped', 'peer_failed'],
     ]);
-    // Every effect that needs the worker failed, each recorded once; closeSession did not fail:
+    // Every effect that needs the worker failed, each recorded once; freezeCounters did not fail:
     // the main thread made the summary from the last report.
     const gone = 'media worker media-1 is gone (worker exited with code 1)';
     expect(view.faults).toEqual([`stopProcessors failed: ${gone}`, `emitSummary failed: ${gone}`, `closePeerConnection failed: ${gone}`]);

@@ -1,7 +1,7 @@
 /**
  * The closing effects failing and timing out on real sessions (real server on loopback, real
  * werift clients), for the cases test/peer/faults.test.ts and test/server.test.ts do not cover:
- * closeSession failing and timing out, and emitSummary timing out against a live peer. Each
+ * freezeCounters failing and timing out, and emitSummary timing out against a live peer. Each
  * effect that hangs hangs forever (or until the test lets it go), and each delay is small: the
  * outcome never depends on the machine's speed. In every case the session is released, the fault
  * is recorded with its exact message, what can be delivered is, and the counts add up.
@@ -40,7 +40,7 @@ function expectCountsAddUp(counters: SessionView['counters']): void {
 }
 
 describe('closing effects that fail or time out on a real session', () => {
-  it('closeSession failing: released with the fault; the summary made of the counters so far, marked partial, reaches the client, the DELETE answer and the record', async () => {
+  it('freezeCounters failing: released with the fault; the summary made of the counters so far, marked partial, reaches the client, the DELETE answer and the record', async () => {
     server = await startTestServer(onMainThread);
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
@@ -55,9 +55,9 @@ describe('closing effects that fail or time out on a real session', () => {
     expect(answer).toMatchObject({ session_id: peer.id, reason: 'client_request', summary: { partial: true, total_frames_received: 10, tracks_ended_by: { client_request: 1 } } });
     expectCountInvariant(answer.summary!, 'the partial summary');
     const closed = await record(peer);
-    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession failed: counters broke'] });
+    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['freezeCounters failed: counters broke'] });
     expect(closed.summary).toEqual(answer.summary);
-    expect(messages(server, peer.id)).toEqual(expect.arrayContaining(['Session effect closeSession failed: counters broke', `Peer connection closed, session_id: ${peer.id}`]));
+    expect(messages(server, peer.id)).toEqual(expect.arrayContaining(['Session effect freezeCounters failed: counters broke', `Peer connection closed, session_id: ${peer.id}`]));
     expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: answer.summary! });
     expect(server.manager.count).toBe(0);
   });
@@ -65,24 +65,24 @@ describe('closing effects that fail or time out on a real session', () => {
   it.each([
     ['on the main thread', 0],
     ['in a media worker (the partial summary from its last status report)', 1],
-  ])('closeSession hanging (%s): abandoned after the close timeout; released with the fault and a partial summary whose counts add up', async (_where, mediaWorkers) => {
+  ])('freezeCounters hanging (%s): abandoned after the close timeout; released with the fault and a partial summary whose counts add up', async (_where, mediaWorkers) => {
     server = await startTestServer({ mediaWorkers, timeouts: { closeTimeout: 300 } });
     const { client, peer } = await server.connect({ audio: false });
     await client.waitForEvent('session_started', 2000);
     await client.sendVideoFrames(10, { intervalMs: 5 });
     await eventually(() => peer.view().counters.frames_received === 10, 2000, 'frames received');
     const owner = mediaWorkers === 0 ? MediaPeer.prototype : RemoteMediaPeer.prototype;
-    jest.spyOn(owner, 'closeSession').mockReturnValueOnce(new Promise(() => {}));
+    jest.spyOn(owner, 'freezeCounters').mockReturnValueOnce(new Promise(() => {}));
 
     const answer = await deleteSession(peer);
 
     expect(answer).toMatchObject({ session_id: peer.id, reason: 'client_request', summary: { partial: true, total_frames_received: 10 } });
     expectCountInvariant(answer.summary!, 'the partial summary');
     const closed = await record(peer);
-    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['closeSession timed out'] });
+    expect(closed).toMatchObject({ state: 'Released', reason: 'client_request', faults: ['freezeCounters timed out'] });
     expect(closed.summary).toEqual(answer.summary);
     expect(closed.timeline.map((entry) => entry.state)).toEqual(['Active', 'TrackEnding', 'StoppingProcessor', 'TrackEnding', 'ClosingSession', 'EmittingSummary', 'Cleanup', 'Released']);
-    expect(messages(server, peer.id)).toContain('Session effect closeSession timed out');
+    expect(messages(server, peer.id)).toContain('Session effect freezeCounters timed out');
     expect(await client.waitForStreamClosed(2000)).toMatchObject({ reason: 'client_request', summary: answer.summary! });
   });
 

@@ -3,7 +3,7 @@
  * reaches Released with its summary, and other sessions are not affected.
  */
 import { RTCDataChannel } from 'werift';
-import type { FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { MediaPeer } from '../../src/peer/mediaPeer';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
@@ -44,7 +44,7 @@ describe('fault injection', () => {
 
   it('a processor stop() that hangs is abandoned after the stop timeout; frames in flight count as dropped', async () => {
     let releaseAnalysis!: () => void;
-    const stuck: FrameAnalyzer = { analyze: () => new Promise<[]>((resolve) => (releaseAnalysis = () => resolve([]))) };
+    const stuck: FrameAnalyzer = { analyze: () => new Promise<FrameAnalysis>((resolve) => (releaseAnalysis = () => resolve(analyzedWith([])))) };
     server = await startTestServer({ timeouts: { stopTimeout: 200 } }, stuck);
     const { client, peer } = await server.connect({ audio: false });
     await client.sendVideoFrames(5, { intervalMs: 5 });
@@ -63,7 +63,7 @@ describe('fault injection', () => {
     const flaky: FrameAnalyzer = {
       analyze: () => {
         if (++calls % 2 === 0) throw new Error('detector crashed');
-        return [];
+        return analyzedWith([]);
       },
     };
     server = await startTestServer({}, flaky);

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { listingPage } from '../../src/http/clusterRoutes';
-import { HttpProblem } from '../../src/http/problem';
 import { decodeCursor, encodeCursor, MAX_LISTING_LIMIT } from '../../src/protocol/sessionListing';
+import { HttpProblem } from '../../src/errors';
 
 const queryValue = fc.oneof(fc.string(), fc.stringMatching(/^\d{1,12}$/), fc.array(fc.string(), { maxLength: 3 }), fc.constant(undefined));
 

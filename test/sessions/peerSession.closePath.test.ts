@@ -8,10 +8,10 @@ import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.t
 import type { ServerConfig } from '../../src/config';
 import type { CountersSummary, SummarySoFar } from '../../src/counters/session';
 import type { Logger } from '../../src/logger';
-import { SessionClosedError } from '../../src/peer/negotiation';
 import type { PeerMediaLink } from '../../src/peer/peerMediaLink';
 import { PeerSession } from '../../src/sessions/peerSession';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../../src/protocol';
+import { SessionClosedError } from '../../src/errors';
 
 /**
  * The close path on the main thread with a fake media side: PeerSession runs the machine's
@@ -66,7 +66,7 @@ class FakeMedia implements PeerMediaLink {
   emit!: (event: PeerSessionEvent) => void;
   readonly calls: string[] = [];
   stopped: string[][] = [];
-  closeSessionArgs: [CloseReason, Record<string, TrackRecord>][] = [];
+  freezeCountersArgs: [CloseReason, Record<string, TrackRecord>][] = [];
   emitted: StreamClosedEvent[] = [];
   emitSignals: AbortSignal[] = [];
   answer = deferred<string>();
@@ -99,8 +99,8 @@ class FakeMedia implements PeerMediaLink {
     this.stopped.push(trackIds);
     return this.stop.promise;
   }
-  closeSession(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
-    this.closeSessionArgs.push([closeReason, tracks]);
+  freezeCounters(closeReason: CloseReason, tracks: Record<string, TrackRecord>): Promise<CountersSummary> {
+    this.freezeCountersArgs.push([closeReason, tracks]);
     return this.closing.promise;
   }
   emitSummary(event: StreamClosedEvent, signal: AbortSignal): Promise<void> {
@@ -190,7 +190,7 @@ describe('PeerSession close path (fake media side)', () => {
     media.stop.resolve();
     await settle();
     expect(session.state).toBe('ClosingSession');
-    expect(media.closeSessionArgs).toEqual([['tracks_ended', { v: { kind: 'video', status: 'stopped', endReason: 'transceiver_stopped' } }]]);
+    expect(media.freezeCountersArgs).toEqual([['tracks_ended', { v: { kind: 'video', status: 'stopped', endReason: 'transceiver_stopped' } }]]);
 
     await jest.advanceTimersByTimeAsync(30);
     media.closing.resolve(COUNTERS_SUMMARY);
@@ -226,7 +226,7 @@ describe('PeerSession close path (fake media side)', () => {
     expect(session.close('SHUTDOWN')).toBe(released);
     media.stop.resolve();
     await settle();
-    expect(media.closeSessionArgs.map(([reason]) => reason)).toEqual(['client_request']);
+    expect(media.freezeCountersArgs.map(([reason]) => reason)).toEqual(['client_request']);
     media.closing.resolve(COUNTERS_SUMMARY);
     media.closingConnection.resolve();
     await settle();
@@ -243,7 +243,7 @@ describe('PeerSession close path (fake media side)', () => {
     const { session, media } = open();
     void session.close(event);
     await settle();
-    expect(media.closeSessionArgs.map(([r]) => r)).toEqual([reason]);
+    expect(media.freezeCountersArgs.map(([r]) => r)).toEqual([reason]);
   });
 
   test('a session with no track that is asked to close starts its teardown clock at the request', async () => {
@@ -293,7 +293,7 @@ describe('PeerSession close path (fake media side)', () => {
     await jest.advanceTimersByTimeAsync(TIMEOUTS.closeTimeout - 1);
     expect(session.state).toBe('ClosingSession');
     await jest.advanceTimersByTimeAsync(1);
-    // closeSession timed out: the summary is made of the counters as they stand, and emitted.
+    // freezeCounters timed out: the summary is made of the counters as they stand, and emitted.
     expect(session.state).toBe('EmittingSummary');
     expect(media.calls).toContain('summarySoFar');
     const partial = media.emitted[0]!.summary;
@@ -312,10 +312,10 @@ describe('PeerSession close path (fake media side)', () => {
     expect(session.state).toBe('Cleanup');
     await jest.advanceTimersByTimeAsync(1);
     await expect(session.released).resolves.toEqual(partial);
-    expect(session.view().faults).toEqual(['stopProcessors timed out', 'closeSession timed out', 'emitSummary timed out', 'closePeerConnection timed out']);
+    expect(session.view().faults).toEqual(['stopProcessors timed out', 'freezeCounters timed out', 'emitSummary timed out', 'closePeerConnection timed out']);
     expect(lines.filter((line) => line.level !== 'info')).toEqual([
       { level: 'warn', message: 'Session effect stopProcessors timed out', meta: undefined },
-      { level: 'warn', message: 'Session effect closeSession timed out', meta: undefined },
+      { level: 'warn', message: 'Session effect freezeCounters timed out', meta: undefined },
       { level: 'warn', message: 'Session effect emitSummary timed out', meta: undefined },
       { level: 'error', message: 'Error during cleanup: closePeerConnection timed out', meta: undefined },
     ]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { machineGraph } from '../../machines/diagram';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
-import type { FrameAnalyzer } from '../../src/media/analyzer';
+import { analyzedWith, type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
 import { expectNothingLeft, startTestServer, type TestServer } from '../helpers/testServer';
 import { fetchSession, launchChromium, millisecondsUntilReleased, startPageSession, waitForPageCounterAbove, type PageSession } from './browserHarness';
 
@@ -55,7 +55,7 @@ function isSubsequence(seen: readonly string[], sequence: readonly string[]): bo
 
 /** Analyses that never finish until released: a processor stop waits for the one in flight. */
 const stuckAnalyses: Array<() => void> = [];
-const hangingAnalyzer: FrameAnalyzer = { analyze: () => new Promise<[]>((resolve) => stuckAnalyses.push(() => resolve([]))) };
+const hangingAnalyzer: FrameAnalyzer = { analyze: () => new Promise<FrameAnalysis>((resolve) => stuckAnalyses.push(() => resolve(analyzedWith([])))) };
 /** How long a stuck processor stop lasts: the server gives up after it, so StoppingProcessor lasts this long. */
 const SLOW_STOP_MS = 1500;
 

@@ -1,4 +1,5 @@
-import { iceCredentials, iceEntityTag, IceFragmentError, iceFragmentOf, ifMatchAccepts, parseIceFragment, withNewIce } from '../../src/webrtc/iceFragment';
+import { iceCredentials, iceEntityTag, iceFragmentOf, ifMatchAccepts, parseIceFragment, withNewIce } from '../../src/webrtc/iceFragment';
+import { IceFragmentError } from '../../src/errors';
 
 const OFFER = [
   'v=0',

@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import { Candidate, RTCPeerConnection } from 'werift';
-import { IceFragmentError, parseIceFragment } from '../../src/webrtc/iceFragment';
-import { offerShape, OfferShapeError, sdpLineProblem } from '../../src/webrtc/offerShape';
+import { parseIceFragment } from '../../src/webrtc/iceFragment';
+import { offerShape, sdpLineProblem } from '../../src/webrtc/offerShape';
 import { admitOfferCandidates, RemoteCandidateBudget, refusedCandidateAddress } from '../../src/webrtc/remoteCandidates';
+import { OfferShapeError, IceFragmentError } from '../../src/errors';
 
 const FINGERPRINT = Array.from({ length: 32 }, () => 'AB').join(':');
 

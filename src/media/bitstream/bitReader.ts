@@ -1,5 +1,4 @@
-/** Thrown by a BitReader asked to read past its data, or given a code no decoder accepts. */
-export class BitstreamEnded extends Error {}
+import { BitstreamEnded } from '../../errors';
 
 /**
  * Reads bits most significant first, and the variable-length codes of the video bitstreams

@@ -1,4 +1,4 @@
-import { BitstreamEnded } from './bitReader';
+import { isError } from '../../errors';
 
 export interface PictureSize {
   width: number;
@@ -20,7 +20,7 @@ export function readingBits(read: () => PictureSizes): PictureSizes {
   try {
     return read();
   } catch (error) {
-    if (error instanceof BitstreamEnded) return unreadable(error.message);
+    if (isError(error, 'BitstreamEnded')) return unreadable(error.message);
     throw error;
   }
 }

@@ -4,10 +4,10 @@ import { refusals } from '../../limits/refusals';
 import type { Logger } from '../../logger';
 import type { AnalysisDropReason, Detection } from '../../protocol';
 import { startWorkerThread } from '../../workerThreads';
-import { FrameDropped } from '../analyzer';
 import type { FrameWorkerFault, FrameWorkerReady, FrameWorkerReply, FrameWorkerRequest, FrameWorkerSetup } from './frameJobs';
 import type { VideoCodecName } from './videoDecoder';
 import { chooseDecoderBackend, type DecoderBackendName } from './videoDecoders';
+import { FrameDropped } from '../../errors';
 
 export interface FrameWorkerPoolOptions extends Omit<FrameWorkerSetup, 'detectTimeoutMs' | 'decoder'> {
   /** The decoders the workers run; default: native when it loads, else wasm (DECODER=auto). */

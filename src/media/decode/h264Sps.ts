@@ -1,5 +1,6 @@
-import { BitReader, BitstreamEnded } from '../bitstream/bitReader';
+import { BitReader } from '../bitstream/bitReader';
 import type { PictureSize } from '../bitstream/pictureSizes';
+import { BitstreamEnded } from '../../errors';
 
 /** Luma pixels to remove from each side of the decoded picture (SPS frame cropping). */
 export interface FrameCrop {

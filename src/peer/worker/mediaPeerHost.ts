@@ -148,8 +148,8 @@ export class MediaPeerHost {
         return peer.announce();
       case 'stopProcessors':
         return peer.stopProcessors(args[0] as string[]);
-      case 'closeSession':
-        return peer.closeSession(...(args as Parameters<MediaPeer['closeSession']>));
+      case 'freezeCounters':
+        return peer.freezeCounters(...(args as Parameters<MediaPeer['freezeCounters']>));
       case 'emitSummary': {
         const abort = new AbortController();
         this.aborts.set(callId, abort);

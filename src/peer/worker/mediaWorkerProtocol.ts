@@ -28,7 +28,7 @@ export interface MediaWorkerSetup {
 /** The effects a session's actor asks of its media side, by name. */
 export type MediaMethod = keyof Pick<
   PeerMediaLink,
-  'negotiate' | 'updateIce' | 'announce' | 'stopProcessors' | 'closeSession' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
+  'negotiate' | 'updateIce' | 'announce' | 'stopProcessors' | 'freezeCounters' | 'emitSummary' | 'closeConnection' | 'transportsClosed'
 >;
 
 /** What the main thread knows of a session without asking. */
@@ -53,7 +53,7 @@ export type FromMediaWorker =
   | { type: 'ready' }
   /** A call's outcome, with the session's status after it (exact counters once closed). */
   | { type: 'result'; callId: number; ok: true; value: unknown; status: MediaStatus | null }
-  /** `errorName`: the thrown error's class name, so that the main thread can tell errors apart. */
+  /** `errorName`: the thrown error's name, so that the main thread recognises it (isError, src/errors.ts). */
   | { type: 'result'; callId: number; ok: false; error: string; errorName?: string; status: MediaStatus | null }
   | { type: 'event'; sessionId: string; event: PeerSessionEvent }
   | { type: 'log'; level: string; message: string; meta: Record<string, unknown> }

@@ -1,8 +1,8 @@
 import { createLogger, type Logger } from '../../../src/logger';
-import { FrameDropped } from '../../../src/media/analyzer';
 import { FrameWorkerPool, type DecodingStream, type FrameOutcome } from '../../../src/media/decode/frameWorkerPool';
 import type { DecoderBackendName } from '../../../src/media/decode/videoDecoders';
 import { SQUARE, garbage, h264AccessUnits, vp8Frames, type EncodedFrame } from '../../fixtures/decode/encodedFixtures';
+import { FrameDropped, isError } from '../../../src/errors';
 
 const logger = createLogger({ level: 'error', format: 'json', silent: true });
 const JOB_TIMEOUT_MS = 20_000;
@@ -35,7 +35,7 @@ async function dropReason(job: Promise<unknown>): Promise<string> {
     () => new Error('the job succeeded'),
     (error: unknown) => error,
   );
-  if (!(error instanceof FrameDropped)) throw error;
+  if (!(isError(error, 'FrameDropped'))) throw error;
   return error.reason;
 }
 
@@ -228,7 +228,7 @@ describe('FrameWorkerPool with an asynchronous detector', () => {
       const results: Array<FrameOutcome | FrameDropped> = [];
       for (const frame of vp8) results.push(await send(stream, frame).catch((error: FrameDropped) => error));
 
-      const droppedAt = results.flatMap((result, i) => (result instanceof FrameDropped ? [i] : []));
+      const droppedAt = results.flatMap((result, i) => (isError(result, 'FrameDropped') ? [i] : []));
       expect(droppedAt).toEqual(vp8.flatMap((_, i) => ((i + 1) % 3 === 0 ? [i] : [])));
       for (const i of droppedAt) {
         expect(results[i]).toMatchObject({ reason: 'analysis_timeout', decoderIntact: true, message: expect.stringMatching(/^no detection within 40 ms/) });

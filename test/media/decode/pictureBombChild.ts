@@ -14,6 +14,7 @@ import { createLogger } from '../../../src/logger';
 import type { VideoCodecName } from '../../../src/media/decode/videoDecoder';
 import { decoderBackend, type DecoderBackendName } from '../../../src/media/decode/videoDecoders';
 import { withSuperframeIndex } from '../../../src/media/bitstream/vp9Header';
+import { analyzedWith } from '../../../src/media/analyzer';
 import { VideoProcessor } from '../../../src/media/videoProcessor';
 import { AV1_BOMB, H264_BOMB, VP8_BOMB, VP9_BOMB, av1ClaimingSize, h264ClaimingSize } from '../../fixtures/video/hostileFrames';
 
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
       analyze: (frame) => {
         const picture = decoder.decode(frame.data, frame.keyframe);
         if (picture) pictures++;
-        return [];
+        return analyzedWith([]);
       },
     },
   });

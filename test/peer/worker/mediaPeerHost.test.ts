@@ -3,14 +3,14 @@
  * let an exception escape is reported failed (PEER_FAILED, once) and only that session; its
  * status carries the summary so far, from which a partial summary is made if the worker dies.
  */
-import type { AnalyzerSource } from '../../../src/media/analyzer';
+import { analyzedWith, type AnalyzerSource } from '../../../src/media/analyzer';
 import { MediaPeerHost } from '../../../src/peer/worker/mediaPeerHost';
 import type { FromMediaWorker } from '../../../src/peer/worker/mediaWorkerProtocol';
 import { captureLogs } from '../../helpers/logCapture';
 import { loopbackConfig } from '../../helpers/loopbackServer';
 import { eventually } from '../../helpers/testServer';
 
-const noAnalysis: AnalyzerSource = { analyze: async () => [] } as unknown as AnalyzerSource;
+const noAnalysis: AnalyzerSource = { analyze: async () => analyzedWith([]) };
 
 describe('MediaPeerHost', () => {
   let host: MediaPeerHost | undefined;
