@@ -1,7 +1,6 @@
 import type { RTCDataChannel, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { StreamClosedEvent } from '../src/protocol';
 import { isStreamClosedEvent, type ReceivedEvent } from '../src/protocol/eventGuards';
-import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import {
   createPeerConnection,
   setLocalDescriptionQuietly,
@@ -139,7 +138,6 @@ export class StreamingClient {
     } catch (error) {
       media.close();
       inbox.end('the connection failed');
-      endDtlsHandshakes(pc);
       await pc.close();
       throw error;
     }
@@ -278,7 +276,6 @@ export class StreamingClient {
     this.isClosed = true;
     this.media.close();
     this.inbox.end('the client is closed');
-    endDtlsHandshakes(this.peerConnection);
     await this.peerConnection.close();
   }
 }

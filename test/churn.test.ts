@@ -10,7 +10,6 @@ import type { RTCPeerConnection } from 'werift';
 import { postOffer } from '../client/signaling';
 import { keepCandidatesOn } from '../client/sdpCandidates';
 import type { StreamingClient } from '../client/streamingClient';
-import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import { eventually, serverConnection, startTestServer, transportsClosed, type TestServer } from './helpers/testServer';
@@ -66,7 +65,6 @@ const offerers: RTCPeerConnection[] = [];
 
 afterAll(async () => {
   for (const pc of offerers) {
-    endDtlsHandshakes(pc);
     await pc.close();
   }
   await Promise.all(server.clients.map((client) => client.close()));
@@ -166,7 +164,6 @@ describe('churn', () => {
     }
 
     for (const pc of offerers.splice(0)) {
-      endDtlsHandshakes(pc);
       await pc.close();
     }
     await Promise.all(server.clients.map((client) => client.close()));

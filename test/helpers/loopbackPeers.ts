@@ -1,6 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
 import { keepCandidatesOn } from '../../client/sdpCandidates';
-import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
 import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
 
 export const LOOPBACK: PeerConnectionOptions = {
@@ -51,7 +50,6 @@ export function connected(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<vo
 }
 
 export async function closePeers(...peers: RTCPeerConnection[]): Promise<void> {
-  for (const pc of peers) endDtlsHandshakes(pc);
   await Promise.all(peers.map((pc) => pc.close()));
 }
 
