@@ -3,7 +3,6 @@ import type { StreamClosedEvent } from '../src/protocol';
 import { isStreamClosedEvent, type ReceivedEvent } from '../src/protocol/eventGuards';
 import {
   createPeerConnection,
-  setLocalDescriptionQuietly,
   type PeerConnectionOptions,
 } from '../src/webrtc/peerConnectionFactory';
 import { attachInbox, connected, opened, requireNegotiatedCodec, stopTransportsBundledAway } from './connectionSteps';
@@ -118,7 +117,7 @@ export class StreamingClient {
       const sessionId = await withDeadline(timeoutMs, timeoutMessage, async (signal) => {
         const offer = await pc.createOffer();
         stage = 'gathering ICE candidates';
-        await setLocalDescriptionQuietly(pc, offer, peerOptions);
+        await pc.setLocalDescription(offer);
         const gatheredSdp = pc.localDescription?.sdp;
         if (!gatheredSdp) throw new Error('werift produced no local description');
         const localSdp = candidatesToOffer(gatheredSdp, options.interfaceAddress);

@@ -10,7 +10,7 @@ import type { RTCPeerConnection } from 'werift';
 import { postOffer } from '../client/signaling';
 import { keepCandidatesOn } from '../client/sdpCandidates';
 import type { StreamingClient } from '../client/streamingClient';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import { eventually, serverConnection, startTestServer, transportsClosed, type TestServer } from './helpers/testServer';
 import { seededRandom } from './helpers/seededRandom';
@@ -92,7 +92,7 @@ describe('churn', () => {
         const pc = createPeerConnection(options);
         offerers.push(pc);
         pc.addTransceiver('video', { direction: 'sendonly' });
-        await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+        await pc.setLocalDescription(await pc.createOffer());
         const answer = await postOffer(server.url, keepCandidatesOn(pc.localDescription!.sdp, '127.0.0.1'));
         sessionIds.push(answer.session_id);
         ways.set(answer.session_id, way);

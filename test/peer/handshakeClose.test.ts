@@ -7,7 +7,7 @@ import type { RTCPeerConnection } from 'werift';
 import { postOffer } from '../../client/signaling';
 import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
 import type { PeerSession } from '../../src/sessions/peerSession';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { eventually, finishTestServer, serverConnection, startTestServer, transportsClosed, type TestServer } from '../helpers/testServer';
 
 let server: TestServer;
@@ -40,7 +40,7 @@ async function offerAndApplyAnswer(): Promise<string> {
   offerer = pc;
   pc.addTransceiver('video', { direction: 'sendonly' });
   pc.createDataChannel('events');
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  await pc.setLocalDescription(await pc.createOffer());
   const answer = await postOffer(server.url, keepCandidatesOn(pc.localDescription!.sdp, '127.0.0.1'));
   await pc.setRemoteDescription({ type: 'answer', sdp: keepLoopbackCandidates(answer.sdp) });
   return answer.session_id;

@@ -5,7 +5,7 @@
  */
 import { DtlsClient, RTCDtlsTransport, type Transport } from 'werift';
 import { keepCandidatesOn } from '../../client/sdpCandidates';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';
 import { eventually } from '../helpers/testServer';
 
@@ -55,9 +55,9 @@ describe('patch 015 dtls-handshake-close', () => {
     const offerer = createPeerConnection(LOOPBACK);
     const answerer = createPeerConnection({ ...LOOPBACK, bundlePolicy: 'max-compat' });
     offerer.addTransceiver('video', { direction: 'sendonly' });
-    await setLocalDescriptionQuietly(offerer, await offerer.createOffer(), LOOPBACK);
+    await offerer.setLocalDescription(await offerer.createOffer());
     await answerer.setRemoteDescription({ type: 'offer', sdp: keepCandidatesOn(offerer.localDescription!.sdp, '127.0.0.1') });
-    await setLocalDescriptionQuietly(answerer, await answerer.createAnswer(), LOOPBACK);
+    await answerer.setLocalDescription(await answerer.createAnswer());
     // The answerer answers a=setup:active (a DTLS client); telling the offerer "passive" makes it
     // a DTLS client too, so each sends ClientHellos that the other never answers.
     const answer = keepCandidatesOn(answerer.localDescription!.sdp, '127.0.0.1').replace(/a=setup:active/g, 'a=setup:passive');
