@@ -1,10 +1,8 @@
 import type { RTCDataChannel, RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import type { StreamClosedEvent } from '../src/protocol';
 import { isStreamClosedEvent, type ReceivedEvent } from '../src/protocol/eventGuards';
-import { endDtlsHandshakes } from '../src/webrtc/dtlsHandshake';
 import {
   createPeerConnection,
-  setLocalDescriptionQuietly,
   type PeerConnectionOptions,
 } from '../src/webrtc/peerConnectionFactory';
 import { attachInbox, connected, opened, requireNegotiatedCodec, stopTransportsBundledAway } from './connectionSteps';
@@ -119,7 +117,7 @@ export class StreamingClient {
       const sessionId = await withDeadline(timeoutMs, timeoutMessage, async (signal) => {
         const offer = await pc.createOffer();
         stage = 'gathering ICE candidates';
-        await setLocalDescriptionQuietly(pc, offer, peerOptions);
+        await pc.setLocalDescription(offer);
         const gatheredSdp = pc.localDescription?.sdp;
         if (!gatheredSdp) throw new Error('werift produced no local description');
         const localSdp = candidatesToOffer(gatheredSdp, options.interfaceAddress);
@@ -139,7 +137,6 @@ export class StreamingClient {
     } catch (error) {
       media.close();
       inbox.end('the connection failed');
-      endDtlsHandshakes(pc);
       await pc.close();
       throw error;
     }
@@ -278,7 +275,6 @@ export class StreamingClient {
     this.isClosed = true;
     this.media.close();
     this.inbox.end('the client is closed');
-    endDtlsHandshakes(this.peerConnection);
     await this.peerConnection.close();
   }
 }

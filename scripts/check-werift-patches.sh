@@ -6,8 +6,10 @@
 #
 #   scripts/check-werift-patches.sh [REFERENCE_PATCH]
 #
-# REFERENCE_PATCH defaults to the single patch as commit 19813d8 left it (git show).
-# Also compares the series' tree with node_modules/werift as `npm ci` installed it.
+# REFERENCE_PATCH defaults to the single patch as commit 19813d8 left it (git show); it is compared
+# with the patches it was split into, 001 to WERIFT_REFERENCE_LAST (default 014: the fixes after it
+# were written as patches of their own). Also compares the whole series' tree with
+# node_modules/werift as `npm ci` installed it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -20,16 +22,24 @@ fi
 
 source "$root/scripts/weriftTrees.sh"
 
+last=${WERIFT_REFERENCE_LAST:-014}
+split=()
+for patch in "$root"/patches/werift+0.25.2+*.patch; do
+  number=${patch##*/werift+0.25.2+}; number=${number%%+*}
+  if [ "$((10#$number))" -le "$((10#$last))" ]; then split+=("$patch"); fi
+done
 tree single "$ref"
+tree split "${split[@]}"
 tree series "$root"/patches/werift+0.25.2+*.patch
 hashes "$work/single/node_modules/werift" > "$work/single.sha"
+hashes "$work/split/node_modules/werift" > "$work/split.sha"
 hashes "$work/series/node_modules/werift" > "$work/series.sha"
 hashes "$root/node_modules/werift" > "$work/installed.sha"
 status=0
-if diff -u "$work/single.sha" "$work/series.sha"; then
-  echo "series == single patch: $(wc -l < "$work/series.sha") files identical"
+if diff -u "$work/single.sha" "$work/split.sha"; then
+  echo "series 001-$last == single patch: $(wc -l < "$work/split.sha") files identical"
 else
-  echo "series and single patch differ" >&2; status=1
+  echo "series 001-$last and single patch differ" >&2; status=1
 fi
 if diff -u "$work/series.sha" "$work/installed.sha"; then
   echo "node_modules/werift == series"

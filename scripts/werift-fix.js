@@ -5,7 +5,7 @@
  * lib/index.mjs, lib/polyfill/dom.mjs, lib/polyfill/index.mjs), and the copy that runs depends on
  * how werift is loaded.
  *
- *   node scripts/werift-fix.js EDIT_FILE [--root DIR] [--only REGEX] [--dry-run]
+ *   node scripts/werift-fix.js EDIT_FILE [--root DIR] [--only REGEX] [--dry-run | --applied]
  *
  * EDIT_FILE is a CommonJS module exporting `{ edits: [{ find, replace }, ...] }` (see
  * scripts/werift-fixes/ for examples). `find` and `replace` are lines of code as in werift's
@@ -20,6 +20,11 @@
  * matches per edit, and fails when an edit matches nothing or matches twice in one file (make
  * `find` longer). DIR defaults to node_modules/werift; --only limits the edit to files whose path
  * under DIR matches REGEX; --dry-run lists the matches and writes nothing.
+ *
+ * --applied checks an installed tree instead (writes nothing): every edit's `replace` must be found
+ * in some copy, and each copy where an edit's `find` still matches is listed as
+ * `unfixed: FILE edit N` (a copy the patch left as it was). test/webrtc/weriftPatches.test.ts runs
+ * it on node_modules/werift for every scripts/werift-fixes/*.js.
  *
  * Making a new patch of the series (patches/werift+0.25.2+NNN+NAME.patch):
  *   1. npm ci                                   (werift with the series applied)
@@ -43,7 +48,7 @@ const option = (name) => {
 const editFile = args.find((a, i) => !a.startsWith('--') && !['--root', '--only'].includes(args[i - 1]));
 const only = option('--only') ? new RegExp(option('--only')) : /./;
 if (!editFile) {
-  console.error('usage: node scripts/werift-fix.js EDIT_FILE [--root DIR] [--only REGEX] [--dry-run]');
+  console.error('usage: node scripts/werift-fix.js EDIT_FILE [--root DIR] [--only REGEX] [--dry-run | --applied]');
   process.exit(2);
 }
 const root = path.resolve(option('--root') ?? path.join(__dirname, '..', 'node_modules', 'werift'));
@@ -93,23 +98,31 @@ function lineMatcher(text) {
   return { re: new RegExp(`^${source}$`), names };
 }
 
-function applyEdit(lines, edit, fileUnit) {
-  const find = edit.find.replace(/^\n+|\s+$/g, '').split('\n');
-  const replace = edit.replace.replace(/^\n+|\s+$/g, '').split('\n');
-  const findBase = indentOf(find[0]);
-  const specUnit = indentUnit(find.concat(replace).map((l) => l.slice(findBase)), 2);
-  const matchers = find.map((l) => lineMatcher(l.trim()));
+/** Where a block of lines (trimmed, @{name} as in lineMatcher) starts in `lines`, with the names it bound. */
+function findBlock(lines, block) {
+  const matchers = block.map((l) => lineMatcher(l.trim()));
   const hits = [];
-  for (let i = 0; i + find.length <= lines.length; i++) {
+  for (let i = 0; i + block.length <= lines.length; i++) {
     const refs = {};
     let ok = true;
-    for (let j = 0; ok && j < find.length; j++) {
+    for (let j = 0; ok && j < block.length; j++) {
       const m = matchers[j].re.exec(lines[i + j].trim());
       if (!m) ok = false;
       else matchers[j].names.forEach((name, k) => (refs[name] = m[k + 1]));
     }
     if (ok) hits.push({ at: i, refs });
   }
+  return hits;
+}
+
+const blockOf = (text) => text.replace(/^\n+|\s+$/g, '').split('\n');
+
+function applyEdit(lines, edit, fileUnit) {
+  const find = blockOf(edit.find);
+  const replace = blockOf(edit.replace);
+  const findBase = indentOf(find[0]);
+  const specUnit = indentUnit(find.concat(replace).map((l) => l.slice(findBase)), 2);
+  const hits = findBlock(lines, find);
   if (hits.length !== 1) return hits.length;
   const { at, refs } = hits[0];
   const base = indentOf(lines[at]);
@@ -124,6 +137,24 @@ function applyEdit(lines, edit, fileUnit) {
   });
   lines.splice(at, find.length, ...written);
   return 1;
+}
+
+if (flag('--applied')) {
+  const found = edits.map(() => 0);
+  for (const file of compiledFiles(path.join(root, 'lib'))) {
+    if (!only.test(path.relative(root, file))) continue;
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const rel = path.relative(root, file);
+    edits.forEach((edit, i) => {
+      const applied = findBlock(lines, blockOf(edit.replace)).length;
+      found[i] += applied;
+      if (applied) console.log(`applied: ${rel} edit ${i + 1}`);
+      if (findBlock(lines, blockOf(edit.find)).length) console.log(`unfixed: ${rel} edit ${i + 1}`);
+    });
+  }
+  const missing = found.flatMap((n, i) => (n === 0 ? [i + 1] : []));
+  for (const i of missing) console.error(`edit ${i}: its replace is in no copy (the patch is not applied)`);
+  process.exit(missing.length ? 1 : 0);
 }
 
 let failed = false;

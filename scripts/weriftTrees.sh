@@ -11,7 +11,7 @@ tree() {
   mkdir -p "$dir/node_modules" "$dir/patches"
   echo '{"name":"check","version":"0.0.0","private":true}' > "$dir/package.json"
   cp -r "$work/pristine/package" "$dir/node_modules/werift"
-  cp "$@" "$dir/patches/"
+  [ $# -eq 0 ] || cp "$@" "$dir/patches/"
   (cd "$dir" && node "$root/node_modules/patch-package/index.js" --error-on-fail >/dev/null)
 }
 

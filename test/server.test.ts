@@ -3,7 +3,7 @@
  * ephemeral loopback port and real werift clients streaming RTP to it.
  */
 import { analyzedWith, type FrameAnalyzer } from '../src/media/analyzer';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../src/webrtc/peerConnectionFactory';
 import { startClientProcess } from './helpers/clientProcess';
 import type { StreamingClient } from '../client/streamingClient';
 import type { PeerSession } from '../src/sessions/peerSession';
@@ -506,6 +506,6 @@ async function rawOffer() {
   const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
   const pc = createPeerConnection(options);
   pc.addTransceiver('video', { direction: 'sendonly' });
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  await pc.setLocalDescription(await pc.createOffer());
   return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
 }

@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import { RtpHeader, RtpPacket, type RTCPeerConnection } from 'werift';
 import { applyAnswer, createPublisher, type WhipPublisher } from '../../test/helpers/whipPublisher';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { videoTimestampStepForFps } from '../../client/syntheticMedia';
 import { JUNK_KINDS, junkDatagram, prng } from '../../test/helpers/junkDatagrams';
 
@@ -251,7 +251,7 @@ export async function dataChannelFlood(url: string, headers: Record<string, stri
   const pc: RTCPeerConnection = createPeerConnection(options);
   const channel = pc.createDataChannel('events');
   pc.addTransceiver('video', { direction: 'sendonly' });
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  await pc.setLocalDescription(await pc.createOffer());
   const response = await fetch(`${url}/offer`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'offer', sdp: pc.localDescription!.sdp }) });
   if (response.status !== 200) throw new Error(`/offer answered ${response.status}: ${await response.text()}`);
   const answer = (await response.json()) as { sdp: string; session_id: string };

@@ -6,7 +6,6 @@ import type { Logger } from '../logger';
 import type { AnalyzerSource, PictureSize } from '../media/analyzer';
 import type { VideoFrame } from '../media/videoFrame';
 import type { CloseReason, Detection, SessionCounters, StreamClosedEvent } from '../protocol';
-import { endDtlsHandshakes } from '../webrtc/dtlsHandshake';
 import { createPeerConnection, transportsClosed, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { receivingOptions, type ReceivedVideo } from '../webrtc/receivedVideo';
 import { unansweredRemoteAddresses } from '../webrtc/unansweredChecks';
@@ -193,7 +192,6 @@ export class MediaPeer implements PeerMediaLink {
     this.clearConnectTimer();
     this.detectionEvents.close();
     this.media.stopAll();
-    endDtlsHandshakes(this.pc);
     try {
       await this.pc.close();
     } finally {

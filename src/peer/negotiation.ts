@@ -1,7 +1,7 @@
 import type { RTCPeerConnection } from 'werift';
 import { answerAsDtlsServer } from '../webrtc/dtlsRole';
 import { answerInOfferedCodecOrder } from '../webrtc/offeredCodecOrder';
-import { setLocalDescriptionQuietly, type PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
+import type { PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { withReceivableVideoFormats } from '../webrtc/receivableOffer';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import type { CandidateIntake } from './candidateIntake';
@@ -23,7 +23,7 @@ export async function answerOffer({ pc, peerOptions, receivedVideo, candidates }
   answerAsDtlsServer(pc);
   answerInOfferedCodecOrder(pc, receivable);
   const answer = await pc.createAnswer();
-  await setLocalDescriptionQuietly(pc, answer, peerOptions);
+  await pc.setLocalDescription(answer);
   const sdp = pc.localDescription?.sdp;
   if (!sdp) throw new Error('no local description after negotiation');
   // werift gathers nothing, silently, when every port of its range is taken.

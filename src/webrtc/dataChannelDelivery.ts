@@ -25,6 +25,9 @@ const POLL_MS = 5;
  * be acknowledged before it closes would wait that long: asking for an immediate SACK makes
  * the release follow the delivery. werift never sets the bit; wrapping this one association's
  * sendChunk keeps the change to the message that needs it. Returns an undo.
+ *
+ * Not a werift patch: werift has no defect here (RFC 7053 leaves the bit to the sender), and a
+ * patch that set it only from a chosen message on would have to add an API to werift.
  */
 export function requestImmediateAcks(sctp: RTCSctpTransport | undefined): () => void {
   const association = sctp?.sctp as unknown as SctpAssociation | undefined;
@@ -50,6 +53,9 @@ export function tsnAtOrAfter(tsn: number, reference: number): boolean {
  * (werift's channel buffer and the SCTP association's outbound and sent queues are empty),
  * or once the channel is no longer open. Closing the peer connection before this loses the
  * last message. The caller bounds the wait; `signal` ends it early.
+ *
+ * Not a werift patch: werift tells nobody when the peer has acknowledged a message; reading its
+ * queues changes nothing, where a patch would have to add that event as a werift API.
  */
 export async function waitUntilDelivered(
   channel: RTCDataChannel,

@@ -18,6 +18,10 @@ type DtlsRole = RTCDtlsTransport['role'];
  * Without that patch (an install with --ignore-scripts) a ClientHello arriving early would be
  * dropped and only its retransmission (0.5-1 s later) answered, so the answer is then left to
  * werift.
+ *
+ * Not a werift patch: werift's own answer (active) is allowed too, so this is the server's
+ * choice, not a werift defect; `role` is werift's public field, and the offered role (which
+ * werift keeps private) is only read.
  */
 export function answerAsDtlsServer(pc: RTCPeerConnection): void {
   if (!keepsEarlyDtlsRecords()) return;

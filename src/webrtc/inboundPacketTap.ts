@@ -23,6 +23,10 @@ const RTCP_HEADER_BYTES = 4;
  * instance's decryptors (nothing global). werift drops bad packets quietly; this is how the
  * session counts them and how it sees the RTCP BYEs werift's parser discards. Install once the
  * transport is connected (SRTP keys exist); returns an undo.
+ *
+ * Not a werift patch: what werift does with each packet stays as it was (a listener that throws
+ * changes nothing); the counting and the BYEs are the server's business, and a patch would have
+ * to add a packet hook to werift's API for them.
  */
 export function tapInboundPackets(transport: RTCDtlsTransport, listener: InboundPacketListener): () => void {
   const sessions = transport as unknown as { srtp?: SrtpDecryptor; srtcp?: SrtpDecryptor };

@@ -14,7 +14,10 @@ import { h264Fmtp, H264_PROFILE_LEVEL_ID } from './h264Profiles';
 import type { VideoCodecName } from './negotiatedCodecs';
 
 export interface PeerConnectionOptions {
-  /** STUN/TURN servers the operator configured. Empty means: contact nobody. */
+  /**
+   * STUN/TURN servers the operator configured. Empty means: contact nobody (werift's ICE agent
+   * fell back to a public STUN server; patches/werift+0.25.2+016+ice-no-default-stun.patch).
+   */
   iceServers: RTCIceServer[];
   /** Extra host candidates, e.g. 127.0.0.1 so clients on this host can reach us. */
   additionalHostAddresses: string[];
@@ -59,25 +62,6 @@ export function videoFormats(codec: VideoCodecName, h264ProfileLevelIds: readonl
   }
 }
 
-/**
- * werift falls back to a public STUN server when none is configured, which would make every
- * session look up and contact a host the operator never chose. Clearing the gatherer's STUN
- * server before gathering keeps an unconfigured server silent.
- */
-export function forgetDefaultStunServer(pc: RTCPeerConnection, options: PeerConnectionOptions): void {
-  if (hasStunServer(options.iceServers)) return;
-  for (const iceTransport of pc.iceTransports) {
-    iceTransport.connection.stunServer = undefined;
-  }
-}
-
-function hasStunServer(iceServers: RTCIceServer[]): boolean {
-  return iceServers.some((server) => {
-    const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
-    return urls.some((url) => url.startsWith('stun:') || url.startsWith('stuns:'));
-  });
-}
-
 /** The codecs received (or sent), in order of preference; fresh objects, as werift may annotate them. */
 function configuredCodecs({ videoCodecs = DEFAULT_VIDEO_CODECS, h264ProfileLevelIds = DEFAULT_H264_PROFILE_LEVEL_IDS }: PeerConnectionOptions) {
   return { video: videoCodecs.flatMap((codec) => videoFormats(codec, h264ProfileLevelIds)), audio: [useOPUS()] };
@@ -98,19 +82,6 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
   if (options.portRange) config.icePortRange = [options.portRange[0], options.portRange[1]];
   if (options.maxMessageSize) config.maxMessageSize = options.maxMessageSize;
   return new RTCPeerConnection(config);
-}
-
-/**
- * setLocalDescription with the STUN guard applied first: gathering starts there, so the
- * transports must have forgotten werift's default STUN server by then.
- */
-export async function setLocalDescriptionQuietly(
-  pc: RTCPeerConnection,
-  description: Parameters<RTCPeerConnection['setLocalDescription']>[0],
-  options: PeerConnectionOptions,
-): Promise<void> {
-  forgetDefaultStunServer(pc, options);
-  await pc.setLocalDescription(description);
 }
 
 /**

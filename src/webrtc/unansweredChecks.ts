@@ -16,7 +16,8 @@ interface PairView {
  * success response, and no check came from it. (An error response does not count as an answer,
  * but a peer that answers 401 before it has our answer, as WHIP clients do, also sends checks.) werift keeps no such list and exposes its check
  * list only on its ICE agent (`iceTransport.connection.checkList`, not in its typings): read
- * here, in src/webrtc/, so nothing else depends on werift's internals.
+ * here, in src/webrtc/, so nothing else depends on werift's internals. Not a werift patch: it
+ * only reads, and werift has no defect here; a patch would have to add this list to its API.
  */
 export function unansweredRemoteAddresses(pc: RTCPeerConnection): Array<{ address: string; port: number }> {
   const sent = new Map<string, { address: string; port: number; answered: boolean }>();

@@ -1,7 +1,6 @@
 import type { RTCPeerConnection } from 'werift';
 import { keepCandidatesOn } from '../../client/sdpCandidates';
-import { endDtlsHandshakes } from '../../src/webrtc/dtlsHandshake';
-import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
 
 export const LOOPBACK: PeerConnectionOptions = {
   iceServers: [],
@@ -28,10 +27,10 @@ export async function negotiatePeers(hooks: NegotiationHooks = {}): Promise<{ of
   const answerer = createPeerConnection({ ...LOOPBACK, bundlePolicy: 'max-compat' });
   offerer.addTransceiver('video', { direction: 'sendonly' });
   offerer.createDataChannel('events');
-  await setLocalDescriptionQuietly(offerer, await offerer.createOffer(), LOOPBACK);
+  await offerer.setLocalDescription(await offerer.createOffer());
   await answerer.setRemoteDescription({ type: 'offer', sdp: keepCandidatesOn(offerer.localDescription!.sdp, '127.0.0.1') });
   hooks.beforeAnswer?.(answerer);
-  await setLocalDescriptionQuietly(answerer, await answerer.createAnswer(), LOOPBACK);
+  await answerer.setLocalDescription(await answerer.createAnswer());
   hooks.beforeApplyingAnswer?.(offerer);
   await offerer.setRemoteDescription({ type: 'answer', sdp: keepCandidatesOn(answerer.localDescription!.sdp, '127.0.0.1') });
   return { offerer, answerer };
@@ -51,7 +50,6 @@ export function connected(pc: RTCPeerConnection, timeoutMs = 10_000): Promise<vo
 }
 
 export async function closePeers(...peers: RTCPeerConnection[]): Promise<void> {
-  for (const pc of peers) endDtlsHandshakes(pc);
   await Promise.all(peers.map((pc) => pc.close()));
 }
 

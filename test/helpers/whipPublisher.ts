@@ -2,7 +2,7 @@ import { MediaStreamTrack, useOPUS, useVP8, type RTCDtlsTransport, type RTCPeerC
 import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
 import { SyntheticOpusSource, SyntheticVp8Source, videoTimestampStepForFps } from '../../client/syntheticMedia';
 import { iceFragmentOf, parseIceFragment, withNewIce } from '../../src/webrtc/iceFragment';
-import { createPeerConnection, setLocalDescriptionQuietly, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection, type PeerConnectionOptions } from '../../src/webrtc/peerConnectionFactory';
 import { eventually } from './testServer';
 
 const LOOPBACK = '127.0.0.1';
@@ -30,7 +30,7 @@ export async function createPublisher({ audio = false } = {}): Promise<WhipPubli
     const audioTransceiver = pc.addTransceiver(audioTrack, { direction: 'sendonly' });
     audioSide = { track: audioTrack, transceiver: audioTransceiver, source: new SyntheticOpusSource(() => audioTransceiver.sender.codec?.payloadType ?? 0) };
   }
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), PUBLISHER_OPTIONS);
+  await pc.setLocalDescription(await pc.createOffer());
   const gathered = pc.localDescription?.sdp;
   if (!gathered) throw new Error('werift produced no local description');
   return { pc, video, audio: audioSide, offerSdp: keepCandidatesOn(gathered, LOOPBACK), answerSdp: null };
@@ -67,7 +67,7 @@ export async function sendMedia(publisher: WhipPublisher, frames: number): Promi
 export async function restartIceOffer(publisher: WhipPublisher): Promise<string> {
   const { pc } = publisher;
   pc.restartIce();
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), PUBLISHER_OPTIONS);
+  await pc.setLocalDescription(await pc.createOffer());
   return iceFragmentOf(keepCandidatesOn(pc.localDescription!.sdp, LOOPBACK));
 }
 

@@ -1,4 +1,4 @@
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const TOKEN = 'a-long-test-token-0123456789';
@@ -12,7 +12,7 @@ async function videoOffer(): Promise<{ sdp: string; close: () => Promise<void> }
   const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
   const pc = createPeerConnection(options);
   pc.addTransceiver('video', { direction: 'sendonly' });
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  await pc.setLocalDescription(await pc.createOffer());
   return { sdp: pc.localDescription!.sdp, close: () => pc.close() };
 }
 

@@ -3,7 +3,7 @@
  * connecting holds at most that many sessions; connected sessions and renegotiations do not count.
  */
 import { loadConfig } from '../../src/config';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 let server: TestServer | null = null;
@@ -25,7 +25,7 @@ async function rawOffer(): Promise<string> {
   const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
   const pc = createPeerConnection(options);
   pc.addTransceiver('video', { direction: 'sendonly' });
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), options);
+  await pc.setLocalDescription(await pc.createOffer());
   closers.push(() => void pc.close());
   return pc.localDescription!.sdp;
 }

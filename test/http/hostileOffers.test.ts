@@ -5,7 +5,7 @@
  */
 import { refusals } from '../../src/limits/refusals';
 import { inputLimits } from '../../src/limitsConfig';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 import { freeUdpRange } from '../helpers/udpPorts';
@@ -148,7 +148,7 @@ describe('offers that would take many ICE ports (finding 5)', () => {
       pc.addTransceiver('video', { direction: 'sendonly' });
       pc.addTransceiver('audio', { direction: 'sendonly' });
       pc.createDataChannel('events');
-      await setLocalDescriptionQuietly(pc, await pc.createOffer(), LOOPBACK);
+      await pc.setLocalDescription(await pc.createOffer());
       const response = await postOffer(pc.localDescription!.sdp);
       await pc.close();
       expect(response.status).toBe(200);

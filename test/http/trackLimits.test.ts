@@ -1,5 +1,5 @@
 import { checkTrackCounts } from '../../src/http/offerValidation';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { LOOPBACK } from '../helpers/loopbackPeers';
 import { eventually, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
@@ -15,7 +15,7 @@ async function weriftOffer(video: number, audio: number): Promise<string> {
   const pc = createPeerConnection(LOOPBACK);
   for (let index = 0; index < video; index += 1) pc.addTransceiver('video', { direction: 'sendonly' });
   for (let index = 0; index < audio; index += 1) pc.addTransceiver('audio', { direction: 'sendonly' });
-  await setLocalDescriptionQuietly(pc, await pc.createOffer(), LOOPBACK);
+  await pc.setLocalDescription(await pc.createOffer());
   const sdp = pc.localDescription!.sdp;
   await pc.close();
   return sdp;

@@ -68,7 +68,7 @@ describe.each([
     expect((await fetch(server.url + location, { method: 'DELETE' })).status).toBe(200);
   });
 
-  it('restarts ICE with PATCH If-Match: * and keeps the session, its actor and its counters', async () => {
+  it('restarts ICE with PATCH If-Match: * and keeps the session, its actor and its counters (patch 014 ice-restart-checks)', async () => {
     const { publisher, location, sessionId, peer, etag, answerSdp } = await publish();
     await applyAnswer(publisher, answerSdp);
     await sendMedia(publisher, 10);

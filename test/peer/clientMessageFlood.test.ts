@@ -87,7 +87,7 @@ describe('client messages: floods and junk on a real data channel', () => {
     await peer.released;
   });
 
-  it('data channels opened after the first are closed by the server and forgotten; the events channel goes on', async () => {
+  it('data channels opened after the first are closed by the server and forgotten; the events channel goes on (patch 010 datachannel-close-cleanup)', async () => {
     server = await startTestServer({ ...quietTracks, mediaWorkers: 0 });
     const { client, peer } = await server.connect();
     const extras = Array.from({ length: 20 }, (_, i) => client.peerConnection.createDataChannel(`extra-${i}`));

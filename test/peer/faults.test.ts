@@ -6,7 +6,7 @@ import { RTCDataChannel } from 'werift';
 import { analyzedWith, type FrameAnalysis, type FrameAnalyzer } from '../../src/media/analyzer';
 import { VideoProcessor } from '../../src/media/videoProcessor';
 import { MediaPeer } from '../../src/peer/mediaPeer';
-import { createPeerConnection, setLocalDescriptionQuietly } from '../../src/webrtc/peerConnectionFactory';
+import { createPeerConnection } from '../../src/webrtc/peerConnectionFactory';
 import { eventually, finishTestServer, messages, startTestServer, type TestServer } from '../helpers/testServer';
 import { answer, startReceiver, type Receiver } from '../helpers/webhookReceiver';
 
@@ -139,7 +139,7 @@ describe('fault injection', () => {
     const options = { iceServers: [], additionalHostAddresses: [], interfaceAddress: '127.0.0.1' };
     const offerer = createPeerConnection(options);
     offerer.addTransceiver('video', { direction: 'sendonly' });
-    await setLocalDescriptionQuietly(offerer, await offerer.createOffer(), options);
+    await offerer.setLocalDescription(await offerer.createOffer());
 
     const creating = server.manager.createSession(offerer.localDescription!.sdp);
     const peer = server.manager.live()[0]!;

@@ -151,7 +151,7 @@ describe('remote ICE candidates (MAX_REMOTE_CANDIDATES, refused addresses)', () 
     await peer.close('CLOSE_REQUESTED');
   });
 
-  it.each([401, 487])('a candidate answering every check with a STUN %i error gets a bounded number of checks, not one per answer', async (code) => {
+  it.each([401, 487])('a candidate answering every check with a STUN %i error gets a bounded number of checks, not one per answer (patch 005 ice-error-retry-cap)', async (code) => {
     const { location, etag, peer, publisher } = await publishWithoutCandidates();
     const target = await victim();
     // The candidate's owner knows its own ice-pwd, the key werift checks a response's integrity with.

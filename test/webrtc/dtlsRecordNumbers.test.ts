@@ -17,7 +17,7 @@ function header(record: DtlsRecord) {
   return { type: record.contentType, epoch: record.epoch, seq: record.sequenceNumber };
 }
 
-describe('DTLS record numbers on the wire (werift Finished fix)', () => {
+describe('DTLS record numbers on the wire (patch 002 dtls-record-numbers)', () => {
   let server: TestServer;
   let capture: DtlsCapture;
 

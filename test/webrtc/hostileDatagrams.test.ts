@@ -94,7 +94,7 @@ describe('the early-record filter (earlyRecordProblem)', () => {
   });
 });
 
-describe('the DTLS socket', () => {
+describe('the DTLS socket (patches 001 input-refusals, 003 dtls-datagram-parsing)', () => {
   it('drops (and counts) every datagram holding no whole record, and throws on none', async () => {
     const certificate = await RTCDtlsTransport.SetupCertificate();
     const transport = { onData: (_: Buffer) => {}, send: async () => {}, close: () => {}, address: {} };
@@ -123,7 +123,7 @@ describe('the DTLS socket', () => {
   });
 });
 
-describe('an ICE port under STUN and junk from a stranger', () => {
+describe('an ICE port under STUN and junk from a stranger (patch 004 ice-stun-auth)', () => {
   let peers: RTCPeerConnection[] = [];
   afterEach(async () => {
     await closePeers(...peers);

@@ -22,7 +22,7 @@ async function offer(url: string): Promise<Response> {
   return fetch(`${url}/offer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'offer', sdp }) });
 }
 
-describe('ICE_PORT_RANGE', () => {
+describe('ICE_PORT_RANGE (patch 008 ice-port-range)', () => {
   it('sessions share a 10-port range, each answered on ports of it; once it is full an offer gets 503 and a log line; a freed port is used again', async () => {
     const range = await freeUdpRange(10);
     server = await startTestServer({ icePortRange: range });

@@ -36,7 +36,7 @@ function handler() {
   return { nack, push, marked: () => marked };
 }
 
-describe('werift NACK generator (patched)', () => {
+describe('werift NACK generator (patch 012 nack-sequence-jumps)', () => {
   afterEach(() => jest.useRealTimers());
 
   it('marks a small gap lost, across the wrap too', () => {

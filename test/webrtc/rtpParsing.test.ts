@@ -12,7 +12,7 @@ function referenceGetBit(bits: number, startIndex: number, length = 1): number {
   return Number.parseInt(bin.slice(startIndex, startIndex + length).join(''), 2);
 }
 
-describe('werift packet parsing (patched)', () => {
+describe('werift packet parsing (patch 011 rtp-parsing)', () => {
   it('getBit gives the unpatched result for every byte, start and length', () => {
     const differences: string[] = [];
     for (let byte = 0; byte < 256; byte++) {

@@ -25,7 +25,7 @@ interface Association {
 const WINDOW = 1024 * 1024;
 const WEBRTC_BINARY = 53;
 
-it('a client that ignores the receive window cannot make the server buffer more than the window', async () => {
+it('a client that ignores the receive window cannot make the server buffer more than the window (patch 009 sctp-receive-window)', async () => {
   server = await startTestServer({ mediaWorkers: 0, videoInactivityMs: 60_000, audioInactivityMs: 60_000 });
   const { client, peer } = await server.connect({ audio: false });
   const ours = serverConnection(peer).sctpTransport!.sctp as unknown as Association;

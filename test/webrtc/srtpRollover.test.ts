@@ -57,7 +57,7 @@ function decrypted(packets: Buffer[]): number[] {
 
 const run = (from: number, count: number) => Array.from({ length: count }, (_, i) => (from + i) & 0xffff);
 
-describe('SRTP packets from libsrtp whose sequence numbers cross 2^16', () => {
+describe('SRTP packets from libsrtp whose sequence numbers cross 2^16 (patch 013 srtp-rollover)', () => {
   it.each([
     ['in steps of one (the ordinary wrap)', [...run(65530, 12)]],
     ['after 200 packets lost around the wrap', [...run(65400, 10), ...run(65410 + 200, 10)]],
