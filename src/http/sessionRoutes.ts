@@ -5,7 +5,8 @@ import { offerRules, readOffer } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
-import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { closedSessionBody } from '../counters/summary';
+import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 
 export interface SessionRouterOptions {

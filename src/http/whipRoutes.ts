@@ -6,7 +6,8 @@ import { checkOfferSdp, offerRules } from './offerValidation';
 import { HttpProblem } from './problem';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
-import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { closedSessionBody } from '../counters/summary';
+import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 
 export interface WhipRouterOptions {
