@@ -13,7 +13,7 @@ const config = {
     'src/counters/session.ts',
     'src/counters/durationStats.ts',
     'src/counters/audioLevelStats.ts',
-    'src/counters/partialSummary.ts',
+    'src/counters/summary.ts',
     'src/media/reorderBuffer.ts',
     'src/media/frameAssembler.ts',
     'src/media/frameBuffer.ts',

@@ -1,5 +1,4 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ClosedSessionBody, SessionView } from '../protocol';
 import { HttpProblem } from '../errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,9 +25,4 @@ export function requireContentType(type: string): RequestHandler {
     }
     next();
   };
-}
-
-/** What DELETE on a session answers: the id, why it ended, and its summary. */
-export function closedSessionBody(view: SessionView): ClosedSessionBody {
-  return { session_id: view.session_id, reason: view.reason, summary: view.summary };
 }

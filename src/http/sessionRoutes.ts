@@ -4,7 +4,8 @@ import type { SessionManager } from '../sessions/sessionManager';
 import { offerRules, readOffer } from './offerValidation';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
-import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { closedSessionBody } from '../counters/summary';
+import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 import { HttpProblem } from '../errors';
 

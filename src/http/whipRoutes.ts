@@ -5,7 +5,8 @@ import { ICE_FRAGMENT_TYPE, iceEntityTag, parseIceFragment } from '../webrtc/ice
 import { checkOfferSdp, offerRules } from './offerValidation';
 import type { SessionRateLimits } from './protection';
 import type { RenegotiationBudget } from './renegotiationBudget';
-import { closedSessionBody, requireContentType, sessionIdParam } from './requests';
+import { closedSessionBody } from '../counters/summary';
+import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 import { HttpProblem, isError } from '../errors';
 

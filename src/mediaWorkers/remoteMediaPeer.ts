@@ -1,6 +1,6 @@
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
-import { partialSummary } from '../counters/partialSummary';
-import { Session, type CountersSummary, type SummarySoFar } from '../counters/session';
+import { Session } from '../counters/session';
+import { partialSummary, type CountersSummary, type SummarySoFar } from '../counters/summary';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../protocol';
 import type { IceUpdateResult } from '../peer/iceUpdates';
 import type { PeerMediaLink } from '../peer/peerMediaLink';

@@ -1,7 +1,8 @@
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
-import { Session, type CountersSummary, type SummarySoFar } from '../counters/session';
+import { Session } from '../counters/session';
+import type { CountersSummary, SummarySoFar } from '../counters/summary';
 import type { Logger } from '../logger';
 import type { AnalyzerSource, PictureSize } from '../media/analyzer';
 import type { VideoFrame } from '../media/videoFrame';

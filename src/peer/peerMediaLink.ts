@@ -1,5 +1,5 @@
 import type { TrackRecord } from '../../machines/peerSession.types';
-import type { CountersSummary, SummarySoFar } from '../counters/session';
+import type { CountersSummary, SummarySoFar } from '../counters/summary';
 import type { CloseReason, SessionCounters, StreamClosedEvent } from '../protocol';
 import type { IceUpdateResult } from './iceUpdates';
 

@@ -2,7 +2,7 @@ import { assign, createActor, fromPromise, type Actor, type InspectionEvent, typ
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../config';
-import { partialSummary } from '../counters/partialSummary';
+import { partialSummary, streamClosedEvent, withCloseTimes } from '../counters/summary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
 import { LifecycleTimeline } from './lifecycleTimeline';
@@ -176,13 +176,13 @@ export class PeerSession {
       actors: {
         stopProcessors: fromPromise(({ input }) => media.stopProcessors(input.trackIds)),
         freezeCounters: fromPromise(async ({ input }) => {
-          const summary = await media.freezeCounters(input.closeReason, input.tracks);
-          // The summary is made here, at the end of ClosingSession: it counts that state up to now.
-          return { ...summary, close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }) };
+          const counted = await media.freezeCounters(input.closeReason, input.tracks);
+          // The summary is completed here, at the end of ClosingSession: it counts that state up to now.
+          return withCloseTimes(counted, this.timeline.closeMsByState({ untilNow: true }));
         }),
         emitSummary: fromPromise(async ({ input, signal }) => {
           if (!input.summary) return;
-          await media.emitSummary({ event_type: 'stream_closed', session_id: this.id, reason: input.closeReason, summary: input.summary }, signal);
+          await media.emitSummary(streamClosedEvent(this.id, input.closeReason, input.summary), signal);
         }),
         closePeerConnection: fromPromise(() => media.closeConnection()),
       },
@@ -202,10 +202,8 @@ export class PeerSession {
         },
         // freezeCounters failed or timed out: the counters as they stand, so that no session ends without a summary.
         storePartialSummary: assign({
-          summary: ({ context }) => ({
-            ...partialSummary(media.summarySoFar(), Date.now(), context.tracks),
-            close_ms_by_state: this.timeline.closeMsByState({ untilNow: true }),
-          }),
+          summary: ({ context }) =>
+            withCloseTimes(partialSummary(media.summarySoFar(), Date.now(), context.tracks), this.timeline.closeMsByState({ untilNow: true })),
         }),
         announceSession: () => media.announce(),
         untrackSession: () => this.options.untrack(this),

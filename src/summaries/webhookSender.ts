@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage, type Logger } from '../logger';
-import type { SessionSummaryWebhookBody, SessionView } from '../protocol';
+import { webhookBody } from '../counters/summary';
+import type { SessionView } from '../protocol';
 import { signatureHeaders } from './webhookSignature';
 
 export interface WebhookSenderOptions {
@@ -155,10 +156,6 @@ export class WebhookSender {
 /** A new delivery of a record: a fresh delivery id and the JSON body the receiver gets. */
 export function newDelivery(record: WebhookRecord): WebhookDelivery {
   return { deliveryId: randomUUID(), sessionId: record.session_id, body: JSON.stringify(webhookBody(record)) };
-}
-
-export function webhookBody({ session_id, reason, summary, ended_at }: WebhookRecord): SessionSummaryWebhookBody {
-  return { event_type: 'session_summary', session_id, reason, summary, ended_at };
 }
 
 /** Waits delayMs, or less if the signal aborts (resolves either way). */

@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { SessionView } from '../../src/protocol';
 import { sendProblem } from '../../src/http/problem';
-import { closedSessionBody, requireContentType, sessionIdParam } from '../../src/http/requests';
+import { requireContentType, sessionIdParam } from '../../src/http/requests';
 import { HttpProblem } from '../../src/errors';
 
 const SESSION_ID = '0b8e4c1e-9d1f-4a39-9d55-2f6f7d0c1a11';
@@ -96,13 +95,5 @@ describe('requireContentType', () => {
       status: 415,
       detail,
     });
-  });
-});
-
-describe('closedSessionBody', () => {
-  it('keeps the id, the reason and the summary, nothing else', () => {
-    const summary = { session_id: SESSION_ID } as unknown as SessionView['summary'];
-    const view = { session_id: SESSION_ID, state: 'Released', reason: 'client_request', summary, tracks: [], faults: [] } as unknown as SessionView;
-    expect(closedSessionBody(view)).toEqual({ session_id: SESSION_ID, reason: 'client_request', summary });
   });
 });

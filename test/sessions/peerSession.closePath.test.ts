@@ -6,7 +6,7 @@ jest.mock('werift', () => ({}));
 import type { InspectionEvent } from 'xstate';
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
 import type { ServerConfig } from '../../src/config';
-import type { CountersSummary, SummarySoFar } from '../../src/counters/session';
+import type { CountersSummary, SummarySoFar } from '../../src/counters/summary';
 import type { Logger } from '../../src/logger';
 import type { PeerMediaLink } from '../../src/peer/peerMediaLink';
 import { PeerSession } from '../../src/sessions/peerSession';

@@ -2,7 +2,7 @@ import type { PeerSessionEvent } from '../../../machines/peerSession.types';
 import type { ServerConfig } from '../../config';
 import type { DecoderBackendName } from '../../media/decode/videoDecoders';
 import type { RefusalCounts } from '../../limits/refusals';
-import type { SummarySoFar } from '../../counters/session';
+import type { SummarySoFar } from '../../counters/summary';
 import type { SessionCounters } from '../../protocol';
 import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
