@@ -8,7 +8,6 @@ import type { SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from '../cluster/cluster';
 import type { InstanceInfo } from '../cluster/instanceRegistry';
 import type { RedisLinkStats } from '../cluster/redisLink';
-import { acceptBundleOnly } from '../webrtc/bundleOnly';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { ClosedRecords } from '../summaries/closedRecords';
 import { IdleWait } from './idleWait';
@@ -128,7 +127,7 @@ export class SessionManager {
       this.idle.check();
     });
     try {
-      const answerSdp = await peer.negotiate(acceptBundleOnly(offerSdp));
+      const answerSdp = await peer.negotiate(offerSdp);
       // Published before the client has its answer: a DELETE on any instance finds it.
       await this.cluster?.sessionOpened(peer.view());
       return { sessionId: peer.id, answerSdp };
@@ -150,7 +149,7 @@ export class SessionManager {
     const peer = this.trackingSet.get(sessionId);
     if (!peer) return undefined;
     try {
-      return await peer.renegotiate(acceptBundleOnly(offerSdp));
+      return await peer.renegotiate(offerSdp);
     } catch (error) {
       if (isError(error, 'SessionClosedError')) throw error;
       this.options.logger.warn('Renegotiation failed', { session_id: sessionId, error: errorMessage(error) });

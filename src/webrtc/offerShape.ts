@@ -1,5 +1,4 @@
 import { SessionDescription } from 'werift';
-import { acceptBundleOnly } from './bundleOnly';
 import { OfferShapeError } from '../errors';
 
 /**
@@ -19,7 +18,7 @@ export interface OfferShape {
 
 /**
  * Why the SDP's lines are not read alike by every reader, or undefined. werift splits on CRLF,
- * or on LF when the text has no CRLF at all; the checks and rewrites here split the same way. A
+ * or on LF when the text has no CRLF at all; the checks here split the same way. A
  * CR or LF that is not part of that line ending, or another control character (which regular
  * expressions and trim() treat as line breaks or spaces where werift does not), is refused.
  */
@@ -36,13 +35,13 @@ export function sdpLineProblem(sdp: string): string | undefined {
   return undefined;
 }
 
-/** The shape of an offer as werift would apply it (bundle-only sections accepted, as the server does). */
+/** The shape of an offer as werift would apply it (a bundle-only section of the BUNDLE group on port 0 is accepted: patch 017). */
 export function offerShape(sdp: string): OfferShape {
   const problem = sdpLineProblem(sdp);
   if (problem) throw new OfferShapeError(problem);
   let description: SessionDescription;
   try {
-    description = SessionDescription.parse(acceptBundleOnly(sdp));
+    description = SessionDescription.parse(sdp);
   } catch (error) {
     throw new OfferShapeError(`the SDP does not parse: ${(error as Error)?.message || 'malformed line'}`);
   }
