@@ -71,17 +71,21 @@ async function placeMedia(options: {
   certificate: DtlsCertificatePems;
 }): Promise<MediaPlacement> {
   const { config, logger, analyzer, decoder, receivedVideo, certificate } = options;
-  if (analyzer) return { openMedia: onMainThread(config, analyzer, receivedVideo), mediaWorkers: null, close: async () => {} };
-  if (config.mediaWorkers === 0) {
-    const analysis = startAnalysis(config, decoder, config.decodeWorkers, logger);
-    return { openMedia: onMainThread(config, analysis.analyzer, receivedVideo), mediaWorkers: null, close: () => analysis.close() };
+  const { threads } = config;
+  // Each side gets its slices of the configuration only: a media worker is cloned these, not the whole.
+  const settings = { peer: config.peer, ice: config.ice, limits: config.limits };
+  if (analyzer) return { openMedia: onMainThread(settings, analyzer, receivedVideo), mediaWorkers: null, close: async () => {} };
+  if (threads.mediaWorkers === 0) {
+    const analysis = startAnalysis(config.analysis, config.limits, decoder, threads.decodeWorkers, logger);
+    return { openMedia: onMainThread(settings, analysis.analyzer, receivedVideo), mediaWorkers: null, close: () => analysis.close() };
   }
   const mediaWorkers = await MediaWorkerPool.start({
-    size: config.mediaWorkers,
-    config,
+    size: threads.mediaWorkers,
+    settings,
+    analysis: config.analysis,
     logger,
     decoder,
-    decodeWorkers: config.decodeWorkers,
+    decodeWorkers: threads.decodeWorkers,
     receivedVideo,
     certificate,
   });
@@ -97,27 +101,28 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
   }
   const certificate = await prepareDtlsCertificate();
   countTransportRefusals(logger);
-  const { backend: decoders, fallbackReason } = chooseDecoderBackend(config.decoder);
+  const { backend: decoders, fallbackReason } = chooseDecoderBackend(config.threads.decoder);
   if (fallbackReason) {
     logger.warn('native decoders unavailable: decoding video with the WebAssembly decoders (several times slower, H264 constrained baseline only)', { reason: fallbackReason });
   }
   logger.info('video decoders', { decoder: decoders.name, video_codecs: decoders.videoCodecs, h264_profiles: decoders.h264Profiles });
-  const inspector = config.inspect ? await startStatelyInspector({ port: config.inspectPort, logger }) : null;
-  if (config.analysisFps !== undefined && config.detector === 'off') {
-    logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: config.analysisFps });
+  const { inspection, analysis } = config;
+  const inspector = inspection.inspect ? await startStatelyInspector({ port: inspection.inspectPort, logger }) : null;
+  if (analysis.analysisFps !== undefined && analysis.detector === 'off') {
+    logger.warn('ANALYSIS_FPS is ignored with DETECTOR=off: no frame is decoded or analysed', { analysis_fps: analysis.analysisFps });
   }
-  if (config.detector !== 'off') {
+  if (analysis.detector !== 'off') {
     // A model that is missing, unreadable or does not fit its options stops the server here, with the reason.
-    const detectorModel = await checkDetectorLoads(config.detector, config.detectorOptions);
+    const detectorModel = await checkDetectorLoads(analysis.detector, analysis.detectorOptions);
     if (detectorModel) logger.info('detector model', detectorModel);
   }
   const receivedVideo = { videoCodecs: decoders.videoCodecs, h264Profiles: decoders.h264Profiles };
   const { openMedia, mediaWorkers, close: closeMedia } = await placeMedia({ config, logger, analyzer, decoder: decoders.name, receivedVideo, certificate });
-  logger.info('media threads', { media_workers: mediaWorkers?.size ?? 0, decode_workers: config.detector === 'off' ? 0 : config.decodeWorkers });
-  const cluster = config.cluster ? new Cluster({ config: config.cluster, retentionMs: config.summaryRetentionMs, logger }) : null;
+  logger.info('media threads', { media_workers: mediaWorkers?.size ?? 0, decode_workers: analysis.detector === 'off' ? 0 : config.threads.decodeWorkers });
+  const cluster = config.cluster ? new Cluster({ config: config.cluster, retentionMs: config.summaries.summaryRetentionMs, logger }) : null;
   if (cluster) logger.info('cluster', { instance_id: cluster.instanceId, redis: redactedUrl(cluster.link.url) });
   const manager: SessionManager = new SessionManager({
-    config,
+    settings: { sessions: config.sessions, timeouts: config.timeouts, summaries: config.summaries, cluster: config.cluster },
     logger,
     openMedia,
     receivedVideo,
@@ -139,15 +144,15 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     manager,
     metrics,
     logger,
-    maxBodyBytes: config.maxBodyBytes,
-    authToken: config.authToken,
-    rateLimits: config.rateLimits,
-    corsAllowOrigin: config.corsAllowOrigin,
+    maxBodyBytes: config.http.maxBodyBytes,
+    authToken: config.http.authToken,
+    rateLimits: config.http.rateLimits,
+    corsAllowOrigin: config.http.corsAllowOrigin,
     inputLimits: config.limits,
     halfOpenPerAddress: config.limits.maxHalfOpenPerAddress,
   });
   const http: Server = await new Promise<Server>((resolve, reject) => {
-    const server = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(server)));
   }).catch(async (error: unknown) => {
     await manager.shutdown();
     await cluster?.close(0);
@@ -156,7 +161,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     throw error;
   });
   const { port } = http.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   let closing: Promise<void> | null = null;
   let draining: Promise<void> | null = null;
   const running: RunningServer = {

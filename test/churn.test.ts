@@ -78,7 +78,7 @@ describe('churn', () => {
       mediaWorkers: 0,
       videoInactivityMs: 400,
       audioInactivityMs: 400,
-      timeouts: { connectTimeout: 2500 },
+      connectTimeout: 2500,
       summaryRetentionMs: 10 * 60_000,
     });
     const random = seededRandom(SEED);

@@ -1,29 +1,37 @@
 import { availableParallelism } from 'node:os';
-import { loadConfig } from '../src/config';
+import { loadConfig, type ServerConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
+import { checkMediaSettings } from '../src/media/settingsCheck';
+
+/** As main.ts reads it: the settings, then what only the media code can check (a detector's options, a native decoder). */
+function loadChecked(env: Record<string, string>): ServerConfig {
+  const config = loadConfig(env);
+  checkMediaSettings(config.analysis, config.threads.decoder);
+  return config;
+}
 
 describe('loadConfig', () => {
   it('has defaults that contact no STUN server and listen on loopback', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] });
-    expect(config.summaryRetentionMs).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(config).toMatchObject({ http: { port: 8080, host: '127.0.0.1' }, ice: { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] } });
+    expect(config.summaries.summaryRetentionMs).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
   it('reads timeouts and limits from the environment', () => {
     const config = loadConfig({ PORT: '0', STOP_TIMEOUT_MS: '250', FRAME_BUFFER_SIZE: '5', ICE_SERVERS: 'stun:stun.example.org:3478' });
-    expect(config.port).toBe(0);
+    expect(config.http.port).toBe(0);
     expect(config.timeouts.stopTimeout).toBe(250);
-    expect(config.frameBufferSize).toBe(5);
-    expect(config.iceServers).toEqual([{ urls: 'stun:stun.example.org:3478' }]);
+    expect(config.peer.frameBufferSize).toBe(5);
+    expect(config.ice.iceServers).toEqual([{ urls: 'stun:stun.example.org:3478' }]);
   });
 
   it('takes two video and two audio tracks per session by default, and reads MAX_TRACKS_PER_KIND', () => {
-    expect(loadConfig({}).maxTracksPerKind).toBe(2);
-    expect(loadConfig({ MAX_TRACKS_PER_KIND: '64' }).maxTracksPerKind).toBe(64);
+    expect(loadConfig({}).sessions.maxTracksPerKind).toBe(2);
+    expect(loadConfig({ MAX_TRACKS_PER_KIND: '64' }).sessions.maxTracksPerKind).toBe(64);
   });
 
   it('has no summary webhook by default, and reads one from the environment', () => {
-    expect(loadConfig({})).toMatchObject({
+    expect(loadConfig({}).summaries).toMatchObject({
       summaryWebhookUrl: undefined,
       summaryWebhookSecret: undefined,
       summaryWebhookMaxAttempts: 5,
@@ -35,62 +43,62 @@ describe('loadConfig', () => {
       SUMMARY_WEBHOOK_MAX_ATTEMPTS: '3',
       SUMMARY_WEBHOOK_QUEUE_SIZE: '10',
     });
-    expect(config).toMatchObject({
+    expect(config.summaries).toMatchObject({
       summaryWebhookUrl: 'https://hooks.example.org/summaries',
       summaryWebhookSecret: 'a-long-enough-secret',
       summaryWebhookMaxAttempts: 3,
       summaryWebhookQueueSize: 10,
     });
     const standard = 'whsec_MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u';
-    expect(loadConfig({ SUMMARY_WEBHOOK_SECRET: standard }).summaryWebhookSecret).toBe(standard);
+    expect(loadConfig({ SUMMARY_WEBHOOK_SECRET: standard }).summaries.summaryWebhookSecret).toBe(standard);
   });
 
   it('has the Stately inspector off by default, and reads INSPECT and INSPECT_PORT', () => {
-    expect(loadConfig({})).toMatchObject({ inspect: false, inspectPort: 8081 });
-    expect(loadConfig({ INSPECT: '0' })).toMatchObject({ inspect: false });
-    expect(loadConfig({ INSPECT: '1', INSPECT_PORT: '9229' })).toMatchObject({ inspect: true, inspectPort: 9229 });
-    expect(loadConfig({ INSPECT: '1', PORT: '0', INSPECT_PORT: '0' })).toMatchObject({ port: 0, inspectPort: 0 });
+    expect(loadConfig({}).inspection).toEqual({ inspect: false, inspectPort: 8081 });
+    expect(loadConfig({ INSPECT: '0' }).inspection).toMatchObject({ inspect: false });
+    expect(loadConfig({ INSPECT: '1', INSPECT_PORT: '9229' }).inspection).toEqual({ inspect: true, inspectPort: 9229 });
+    expect(loadConfig({ INSPECT: '1', PORT: '0', INSPECT_PORT: '0' })).toMatchObject({ http: { port: 0 }, inspection: { inspectPort: 0 } });
   });
 
   it('decodes with the native decoders when they load (DECODER=auto), and reads DECODER', () => {
-    expect(loadConfig({}).decoder).toBe('auto');
-    expect(loadConfig({ DECODER: 'native' }).decoder).toBe('native');
-    expect(loadConfig({ DECODER: 'wasm' }).decoder).toBe('wasm');
+    expect(loadChecked({}).threads.decoder).toBe('auto');
+    expect(loadChecked({ DECODER: 'native' }).threads.decoder).toBe('native');
+    expect(loadChecked({ DECODER: 'wasm' }).threads.decoder).toBe('wasm');
     expect(() => loadConfig({ DECODER: 'ffmpeg' })).toThrow(ConfigError);
     expect(() => loadConfig({ DECODER: 'ffmpeg' })).toThrow(/DECODER/);
   });
 
   it('analyses every frame by default, and reads ANALYSIS_FPS with decimals', () => {
-    expect(loadConfig({}).analysisFps).toBeUndefined();
-    expect(loadConfig({ ANALYSIS_FPS: '' }).analysisFps).toBeUndefined();
-    expect(loadConfig({ ANALYSIS_FPS: '5' }).analysisFps).toBe(5);
-    expect(loadConfig({ ANALYSIS_FPS: ' 0.5 ' }).analysisFps).toBe(0.5);
-    expect(loadConfig({ ANALYSIS_FPS: '.25' }).analysisFps).toBe(0.25);
-    expect(loadConfig({ ANALYSIS_FPS: '1000' }).analysisFps).toBe(1000);
+    expect(loadConfig({}).analysis.analysisFps).toBeUndefined();
+    expect(loadConfig({ ANALYSIS_FPS: '' }).analysis.analysisFps).toBeUndefined();
+    expect(loadConfig({ ANALYSIS_FPS: '5' }).analysis.analysisFps).toBe(5);
+    expect(loadConfig({ ANALYSIS_FPS: ' 0.5 ' }).analysis.analysisFps).toBe(0.5);
+    expect(loadConfig({ ANALYSIS_FPS: '.25' }).analysis.analysisFps).toBe(0.25);
+    expect(loadConfig({ ANALYSIS_FPS: '1000' }).analysis.analysisFps).toBe(1000);
   });
 
   it('runs a media worker per core by default; MEDIA_WORKERS=0 keeps the connections on the main thread', () => {
-    expect(loadConfig({}).mediaWorkers).toBe(availableParallelism());
-    expect(loadConfig({ MEDIA_WORKERS: '0' }).mediaWorkers).toBe(0);
-    expect(loadConfig({ MEDIA_WORKERS: '6' }).mediaWorkers).toBe(6);
+    expect(loadConfig({}).threads.mediaWorkers).toBe(availableParallelism());
+    expect(loadConfig({ MEDIA_WORKERS: '0' }).threads.mediaWorkers).toBe(0);
+    expect(loadConfig({ MEDIA_WORKERS: '6' }).threads.mediaWorkers).toBe(6);
     expect(() => loadConfig({ MEDIA_WORKERS: '-1' })).toThrow(/MEDIA_WORKERS/);
   });
 
   it('binds ICE to any free port by default, and to ICE_PORT_RANGE when set', () => {
-    expect(loadConfig({}).icePortRange).toBeUndefined();
-    expect(loadConfig({ ICE_PORT_RANGE: '40000-40999' }).icePortRange).toEqual([40000, 40999]);
+    expect(loadConfig({}).ice.icePortRange).toBeUndefined();
+    expect(loadConfig({ ICE_PORT_RANGE: '40000-40999' }).ice.icePortRange).toEqual([40000, 40999]);
   });
 
   it('ends silent tracks at their inactivity time by default; ICE_RESTART_WINDOW_MS lets a silent peer restart ICE first', () => {
-    expect(loadConfig({}).iceRestartWindowMs).toBe(0);
-    expect(loadConfig({ ICE_RESTART_WINDOW_MS: '15000' }).iceRestartWindowMs).toBe(15_000);
+    expect(loadConfig({}).peer.iceRestartWindowMs).toBe(0);
+    expect(loadConfig({ ICE_RESTART_WINDOW_MS: '15000' }).peer.iceRestartWindowMs).toBe(15_000);
     expect(() => loadConfig({ ICE_RESTART_WINDOW_MS: '-1' })).toThrow(/ICE_RESTART_WINDOW_MS/);
   });
 
   it('announces the ICE_ANNOUNCED_ADDRESS as a host candidate beside ICE_ADDITIONAL_HOST_ADDRESSES', () => {
-    expect(loadConfig({}).iceAdditionalHostAddresses).toEqual(['127.0.0.1']);
-    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7' }).iceAdditionalHostAddresses).toEqual(['127.0.0.1', '198.51.100.7']);
-    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_ADDITIONAL_HOST_ADDRESSES: '198.51.100.7' }).iceAdditionalHostAddresses).toEqual(['198.51.100.7']);
+    expect(loadConfig({}).ice.iceAdditionalHostAddresses).toEqual(['127.0.0.1']);
+    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7' }).ice.iceAdditionalHostAddresses).toEqual(['127.0.0.1', '198.51.100.7']);
+    expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_ADDITIONAL_HOST_ADDRESSES: '198.51.100.7' }).ice.iceAdditionalHostAddresses).toEqual(['198.51.100.7']);
   });
 
   it('is one instance without REDIS_URL; with it, joins a cluster under a unique instance id', () => {
@@ -112,10 +120,10 @@ describe('loadConfig', () => {
   });
 
   it('bounds an asynchronous detection by DETECT_TIMEOUT_MS, half of FRAME_TIMEOUT_MS by default', () => {
-    expect(loadConfig({})).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 500 });
-    expect(loadConfig({ FRAME_TIMEOUT_MS: '3000' })).toMatchObject({ frameTimeoutMs: 3000, detectTimeoutMs: 1500 });
-    expect(loadConfig({ DETECT_TIMEOUT_MS: '200' })).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 200 });
-    expect(loadConfig({ DETECTOR: 'delayed-colour-region', DETECTOR_OPTIONS: 'delayMs=50,concurrency=4' })).toMatchObject({
+    expect(loadConfig({}).analysis).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 500 });
+    expect(loadConfig({ FRAME_TIMEOUT_MS: '3000' }).analysis).toMatchObject({ frameTimeoutMs: 3000, detectTimeoutMs: 1500 });
+    expect(loadConfig({ DETECT_TIMEOUT_MS: '200' }).analysis).toMatchObject({ frameTimeoutMs: 1000, detectTimeoutMs: 200 });
+    expect(loadChecked({ DETECTOR: 'delayed-colour-region', DETECTOR_OPTIONS: 'delayMs=50,concurrency=4' }).analysis).toMatchObject({
       detector: 'delayed-colour-region',
       detectorOptions: { delayMs: 50, concurrency: 4 },
     });
@@ -163,7 +171,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'redis://r:6379', INSTANCE_ID: 'has spaces' }, /INSTANCE_ID may hold/],
     [{ REDIS_URL: 'redis://r:6379', CLUSTER_HEARTBEAT_MS: '1000', CLUSTER_ENTRY_TTL_MS: '2000' }, /CLUSTER_ENTRY_TTL_MS must be at least three heartbeats/],
   ])('rejects %j with a message naming the variable', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadChecked(env)).toThrow(ConfigError);
+    expect(() => loadChecked(env)).toThrow(message);
   });
 });

@@ -460,7 +460,7 @@ describe('session closure over real werift connections', () => {
   });
 
   it('a session closed before its connection is set up is released with nothing left running', async () => {
-    server = await startTestServer({ timeouts: { connectTimeout: 400 } });
+    server = await startTestServer({ connectTimeout: 400 });
     // An offer whose answer the client never applies: ICE never completes.
     const offer = await rawOffer();
     const response = await fetch(`${server.url}/offer`, {

@@ -1,9 +1,10 @@
-import type { ServerConfig } from '../config';
+import type { AnalysisSettings } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { DecoderBackendName } from '../media/decode/videoDecoders';
 import type { DtlsCertificatePems } from '../webrtc/dtlsCertificate';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { MediaWorkerHandle, type MediaWorkerHoldings, type OpenedMedia } from './mediaWorkerHandle';
+import type { MediaPeerSettings } from '../peer/mediaPeer';
 import type { MediaWorkerSetup } from '../peer/worker/mediaWorkerProtocol';
 import type { RemoteMediaPeer } from './remoteMediaPeer';
 
@@ -12,7 +13,9 @@ export type { MediaWorkerHoldings, OpenedMedia };
 export interface MediaWorkerPoolOptions {
   /** Media workers (MEDIA_WORKERS). */
   size: number;
-  config: ServerConfig;
+  /** The slices of the configuration each worker is started with. */
+  settings: MediaPeerSettings;
+  analysis: AnalysisSettings;
   logger: Logger;
   decoder: DecoderBackendName;
   /** Decode workers in all (DECODE_WORKERS), shared out among the media workers, at least one each. */
@@ -84,11 +87,12 @@ export class MediaWorkerPool {
   }
 
   private spawn(index: number): MediaWorkerHandle {
-    const { size, config, logger, decoder, decodeWorkers, receivedVideo, certificate } = this.options;
+    const { size, settings, analysis, logger, decoder, decodeWorkers, receivedVideo, certificate } = this.options;
     const name = `media-${index + 1}`;
     const setup: MediaWorkerSetup = {
       name,
-      config,
+      settings,
+      analysis,
       logLevel: logger.level,
       decoder,
       decodeWorkers: Math.max(1, Math.round(decodeWorkers / size)),

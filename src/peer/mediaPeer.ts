@@ -20,11 +20,14 @@ import { PeerLiveness } from './peerLiveness';
 import type { PeerMediaLink } from './peerMediaLink';
 import { TrackMediaSet } from './trackMedia';
 
+/** The slices of the configuration a session's connection uses, wherever it lives (a media worker gets only these). */
+export type MediaPeerSettings = Pick<ServerConfig, 'peer' | 'ice' | 'limits'>;
+
 export interface MediaPeerOptions {
   id: string;
   /** When the session began (its summary's start_time), as the side that owns its actor saw it. */
   startTime: number;
-  config: ServerConfig;
+  settings: MediaPeerSettings;
   /** Already bound to the session (its entries carry session_id). */
   log: Logger;
   analyzer: AnalyzerSource;
@@ -68,14 +71,15 @@ export class MediaPeer implements PeerMediaLink {
   private heldDetection: DetectionEvent | null = null;
 
   constructor(private readonly options: MediaPeerOptions) {
-    const { id, config, log, emit } = options;
+    const { id, log, emit } = options;
+    const { peer, ice, limits } = options.settings;
     this.session = new Session(id, Date.now, options.startTime);
     this.peerOptions = {
-      iceServers: config.iceServers,
-      additionalHostAddresses: config.iceAdditionalHostAddresses,
-      interfaceAddress: config.iceInterfaceAddress,
-      portRange: config.icePortRange,
-      maxMessageSize: config.limits.maxClientMessageBytes,
+      iceServers: ice.iceServers,
+      additionalHostAddresses: ice.iceAdditionalHostAddresses,
+      interfaceAddress: ice.iceInterfaceAddress,
+      portRange: ice.icePortRange,
+      maxMessageSize: limits.maxClientMessageBytes,
       ...receivingOptions(options.receivedVideo),
     };
     this.pc = createPeerConnection(this.peerOptions);
@@ -83,7 +87,8 @@ export class MediaPeer implements PeerMediaLink {
       sessionId: id,
       pc: this.pc,
       session: this.session,
-      config,
+      peer,
+      limits,
       analyzer: options.analyzer,
       log,
       added: (trackId, kind) => emit({ type: 'TRACK_ADDED', trackId, kind }),
@@ -102,10 +107,10 @@ export class MediaPeer implements PeerMediaLink {
         ignored: () => this.session.clientMessageIgnored(),
       },
       log,
-      config.limits,
+      limits,
     );
-    this.detectionEvents = new DetectionEvents(1000 / config.detectionEventsPerSecond, (event) => this.sendDetection(event));
-    this.candidates = new CandidateIntake(config.limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));
+    this.detectionEvents = new DetectionEvents(1000 / peer.detectionEventsPerSecond, (event) => this.sendDetection(event));
+    this.candidates = new CandidateIntake(limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));
     this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), candidates: this.candidates, log });
     this.watchPeerConnection();
   }
@@ -127,7 +132,7 @@ export class MediaPeer implements PeerMediaLink {
     if (this.closing) return answer;
     this.watchLiveness();
     if (!this.connected && !this.connectTimer) {
-      const timeout = options.config.timeouts.connectTimeout;
+      const timeout = options.settings.peer.connectTimeout;
       this.connectTimer = setTimeout(() => {
         options.log.warn('Peer connection not established in time', { timeout_ms: timeout });
         options.emit({ type: 'PEER_FAILED' });

@@ -1,5 +1,5 @@
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
-import type { ServerConfig } from '../config';
+import type { InputLimits, PeerSettings } from '../config';
 import type { Session } from '../counters/session';
 import { LogBudget } from '../limits/logBudget';
 import { errorMessage, type Logger } from '../logger';
@@ -17,7 +17,8 @@ export interface TrackMediaOptions {
   sessionId: string;
   pc: RTCPeerConnection;
   session: Session;
-  config: ServerConfig;
+  peer: PeerSettings;
+  limits: InputLimits;
   analyzer: AnalyzerSource;
   log: Logger;
   /** A track was added under this id. */
@@ -92,7 +93,7 @@ export class TrackMediaSet {
     this.watching = true;
     for (const trackId of this.media.keys()) this.startInactivityWatch(trackId);
     if (this.media.size > 0) return;
-    const { videoInactivityMs, audioInactivityMs } = this.options.config;
+    const { videoInactivityMs, audioInactivityMs } = this.options.peer;
     this.firstTrackWatch = new InactivityWatch(Math.max(videoInactivityMs, audioInactivityMs), () => {
       if (this.media.size === 0) noTrack();
     });
@@ -123,9 +124,9 @@ export class TrackMediaSet {
   }
 
   private videoProcessor(track: MediaStreamTrack, trackId: string): VideoProcessor {
-    const { config, pc, session, log } = this.options;
+    const { peer, limits, pc, session, log } = this.options;
     const transceiver = transceiverOf(pc, track);
-    const keyframes = new KeyframeRequests(config.keyframeRequestIntervalMs, () => {
+    const keyframes = new KeyframeRequests(peer.keyframeRequestIntervalMs, () => {
       if (track.ssrc === undefined || !transceiver) return;
       session.keyframeRequested();
       transceiver.receiver.sendRtcpPLI(track.ssrc).catch((error: unknown) => {
@@ -141,9 +142,9 @@ export class TrackMediaSet {
         requestKeyframe: () => keyframes.request(),
       }),
       codecOf: videoCodecLookup(transceiver),
-      bufferSize: config.frameBufferSize,
-      bufferPolicy: config.frameBufferPolicy,
-      limits: config.limits,
+      bufferSize: peer.frameBufferSize,
+      bufferPolicy: peer.frameBufferPolicy,
+      limits,
       logBudget: this.logBudget,
       logger: log,
       onDetections: (frame, detections, picture) => this.options.detections(trackId, frame, detections, picture),
@@ -159,7 +160,7 @@ export class TrackMediaSet {
   private startInactivityWatch(trackId: string): void {
     const media = this.media.get(trackId);
     if (!media || media.watch || media.processor.stopped) return;
-    const { videoInactivityMs, audioInactivityMs } = this.options.config;
+    const { videoInactivityMs, audioInactivityMs } = this.options.peer;
     const timeout = media.processor.kind === 'audio' ? audioInactivityMs : videoInactivityMs;
     media.watch = new InactivityWatch(timeout, () => this.options.ended(trackId, 'inactivity'), Date.now, (inactiveFor) => this.awaitingIceRestart(timeout, inactiveFor));
   }
@@ -171,7 +172,7 @@ export class TrackMediaSet {
    * talks has stopped, and ends at its timeout.
    */
   private awaitingIceRestart(timeoutMs: number, inactiveForMs: number): boolean {
-    const windowMs = this.options.config.iceRestartWindowMs;
+    const windowMs = this.options.peer.iceRestartWindowMs;
     return windowMs > 0 && inactiveForMs < timeoutMs + windowMs && this.options.peerSilentForMs() >= timeoutMs;
   }
 }

@@ -1,7 +1,7 @@
 import { assign, createActor, fromPromise, type Actor, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { peerSessionMachine } from '../../machines/peerSession.machine';
 import type { PeerSessionEvent } from '../../machines/peerSession.types';
-import type { ServerConfig } from '../config';
+import type { PeerSessionDelays } from '../config';
 import { partialSummary, streamClosedEvent, withCloseTimes } from '../counters/summary';
 import { errorMessage, type Logger } from '../logger';
 import type { SessionView, StreamSummary } from '../protocol';
@@ -14,7 +14,8 @@ import { SessionClosedError } from '../errors';
 
 export interface PeerSessionOptions {
   id: string;
-  config: ServerConfig;
+  /** The machine's named delays. */
+  timeouts: PeerSessionDelays;
   logger: Logger;
   /**
    * Opens the session's media side (its connection), on the main thread or in a media worker;
@@ -169,7 +170,7 @@ export class PeerSession {
 
   /** The machine with its effects: each reaches one part of the session. */
   private provideMachine() {
-    const { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout } = this.options.config.timeouts;
+    const { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout } = this.options.timeouts;
     const { media } = this;
     return peerSessionMachine.provide({
       delays: { stopTimeout, closeTimeout, emitTimeout, cleanupTimeout },

@@ -21,8 +21,11 @@ const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
 
 const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H264'], h264Profiles: ['constrained baseline'] };
 
+/** The slices of the configuration the session manager uses (and hands to each session and to its summaries' sink). */
+export type SessionManagerSettings = Pick<ServerConfig, 'sessions' | 'timeouts' | 'summaries' | 'cluster'>;
+
 export interface SessionManagerOptions {
-  config: ServerConfig;
+  settings: SessionManagerSettings;
   logger: Logger;
   /** Opens a new session's media side: on the main thread or in a media worker. */
   openMedia: OpenMedia;
@@ -59,10 +62,10 @@ export class SessionManager {
   private readonly idle = new IdleWait(() => this.trackingSet.size === 0 && this.releasing.size === 0);
 
   constructor(private readonly options: SessionManagerOptions) {
-    const { config } = options;
+    const { settings } = options;
     this.cluster = options.cluster ?? null;
-    const summaries = summarySinkFor(config, options.logger, this.cluster);
-    this.archive = new ClosedRecords(config.summaryRetentionMs, summaries, this.cluster);
+    const summaries = summarySinkFor(settings.summaries, settings.cluster, options.logger, this.cluster);
+    this.archive = new ClosedRecords(settings.summaries.summaryRetentionMs, summaries, this.cluster);
     this.cluster?.start(this.clusterHost());
   }
 
@@ -83,7 +86,7 @@ export class SessionManager {
 
   /** Video tracks, and audio tracks, one session's offer may send (MAX_TRACKS_PER_KIND). */
   get maxTracksPerKind(): number {
-    return this.options.config.maxTracksPerKind;
+    return this.options.settings.sessions.maxTracksPerKind;
   }
 
   /** How many sessions are tracked (what `maxSessions` limits). */
@@ -96,19 +99,19 @@ export class SessionManager {
   }
 
   get isFull(): boolean {
-    return this.trackingSet.size >= this.options.config.maxSessions;
+    return this.trackingSet.size >= this.options.settings.sessions.maxSessions;
   }
 
   /** Creates the peer connection, its session and actor, and answers the offer. */
   async createSession(offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
     if (!this.accepting) throw new NotAcceptingError('the server is shutting down');
     if (this.isFull) {
-      throw new NotAcceptingError(`the server holds its maximum of ${this.options.config.maxSessions} sessions`);
+      throw new NotAcceptingError(`the server holds its maximum of ${this.options.settings.sessions.maxSessions} sessions`);
     }
     const id = randomUUID();
     const peer = new PeerSession({
       id,
-      config: this.options.config,
+      timeouts: this.options.settings.timeouts,
       logger: this.options.logger,
       openMedia: this.options.openMedia,
       untrack: (session) => {
@@ -237,7 +240,7 @@ export class SessionManager {
       archived: () => this.archive.all(),
       load: () => ({
         sessions: this.count,
-        max_sessions: this.options.config.maxSessions,
+        max_sessions: this.options.settings.sessions.maxSessions,
         accepting: this.accepting,
         media_workers: this.options.mediaWorkerLoads?.() ?? {},
       }),

@@ -1,4 +1,4 @@
-import type { ServerConfig } from '../config';
+import type { ClusterConfig, SummarySettings } from '../config';
 import type { Logger } from '../logger';
 import type { SummarySink } from './closedRecords';
 import type { Cluster } from '../cluster/cluster';
@@ -10,11 +10,11 @@ import { SummaryWebhook } from './summaryWebhook';
  * cluster, a Redis stream every instance delivers from (a summary outlives its instance);
  * alone, a queue in this process's memory.
  */
-export function summarySinkFor(config: ServerConfig, logger: Logger, cluster: Cluster | null): SummarySink | null {
+export function summarySinkFor(config: SummarySettings, clusterConfig: ClusterConfig | null, logger: Logger, cluster: Cluster | null): SummarySink | null {
   if (!config.summaryWebhookUrl) return null;
   const sender = { url: config.summaryWebhookUrl, secret: config.summaryWebhookSecret, maxAttempts: config.summaryWebhookMaxAttempts, logger };
-  if (cluster && config.cluster) {
-    const { instanceId, keyPrefix, webhookClaimIdleMs } = config.cluster;
+  if (cluster && clusterConfig) {
+    const { instanceId, keyPrefix, webhookClaimIdleMs } = clusterConfig;
     return new SummaryStream({ ...sender, link: cluster.link, instanceId, prefix: keyPrefix, claimIdleMs: webhookClaimIdleMs });
   }
   return new SummaryWebhook({ ...sender, queueSize: config.summaryWebhookQueueSize });

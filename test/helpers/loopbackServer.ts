@@ -1,10 +1,33 @@
-import { loadConfig, type ServerConfig } from '../../src/config';
+import {
+  loadConfig,
+  type AnalysisSettings,
+  type ClusterConfig,
+  type HttpSettings,
+  type IceSettings,
+  type InputLimits,
+  type InspectionSettings,
+  type LogSettings,
+  type PeerSessionDelays,
+  type PeerSettings,
+  type ServerConfig,
+  type SessionSettings,
+  type ShutdownSettings,
+  type SummarySettings,
+  type ThreadSettings,
+} from '../../src/config';
 import type { AnalyzerSource } from '../../src/media/analyzer';
 import type { PeerSession } from '../../src/sessions/peerSession';
 import { startServer, type RunningServer } from '../../src/server';
 import { captureLogs, type LogEntry } from './logCapture';
 
-export type ConfigOverrides = Partial<Omit<ServerConfig, 'timeouts'>> & { timeouts?: Partial<ServerConfig['timeouts']> };
+/**
+ * What a test changes of the configuration: any field of a slice by its own name (the names are
+ * unique across slices, e.g. `{ mediaWorkers: 0, videoInactivityMs: 500 }`), and the `timeouts`
+ * and `limits` slices in part or `cluster` whole.
+ */
+export type ConfigOverrides = Partial<
+  HttpSettings & SessionSettings & PeerSettings & IceSettings & AnalysisSettings & ThreadSettings & SummarySettings & LogSettings & ShutdownSettings & InspectionSettings
+> & { timeouts?: Partial<PeerSessionDelays>; limits?: Partial<InputLimits>; cluster?: ClusterConfig | null };
 
 /**
  * The configuration tests and benches run the server with: an ephemeral port on 127.0.0.1, ICE
@@ -15,15 +38,35 @@ export type ConfigOverrides = Partial<Omit<ServerConfig, 'timeouts'>> & { timeou
  */
 export function loopbackConfig(overrides: ConfigOverrides = {}): ServerConfig {
   const base = loadConfig({ PORT: '0', HOST: '127.0.0.1' });
-  return {
-    ...base,
-    iceInterfaceAddress: '127.0.0.1',
-    rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000, iceUpdatesPerMinute: 100_000 },
-    limits: { ...base.limits, maxHalfOpenPerAddress: 100_000 },
-    detector: 'off',
-    ...overrides,
-    timeouts: { ...base.timeouts, ...overrides.timeouts },
-  };
+  return withOverrides(
+    {
+      ...base,
+      http: { ...base.http, rateLimits: { offersPerMinute: 100_000, deletesPerMinute: 100_000, iceUpdatesPerMinute: 100_000 } },
+      ice: { ...base.ice, iceInterfaceAddress: '127.0.0.1' },
+      limits: { ...base.limits, maxHalfOpenPerAddress: 100_000 },
+      analysis: { ...base.analysis, detector: 'off' },
+    },
+    overrides,
+  );
+}
+
+/** Each override put into its slice: a slice's name merges into it (cluster: replaces), a field's name into the one slice that has it. */
+function withOverrides(config: ServerConfig, overrides: ConfigOverrides): ServerConfig {
+  const slices: Record<string, Record<string, unknown> | null> = { ...(config as unknown as Record<string, Record<string, unknown> | null>) };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === 'cluster') {
+      slices.cluster = value as Record<string, unknown> | null;
+      continue;
+    }
+    if (key in slices) {
+      slices[key] = { ...slices[key], ...(value as Record<string, unknown>) };
+      continue;
+    }
+    const owners = Object.keys(slices).filter((name) => slices[name] !== null && key in slices[name]!);
+    if (owners.length !== 1) throw new Error(`configuration override ${key}: ${owners.length === 0 ? 'no slice has it' : `in slices ${owners.join(', ')}`}`);
+    slices[owners[0]!] = { ...slices[owners[0]!], [key]: value };
+  }
+  return slices as unknown as ServerConfig;
 }
 
 export interface LoopbackServerOptions {

@@ -12,7 +12,7 @@ let validSdp: string;
 
 beforeAll(async () => {
   server = await startTestServer({
-    timeouts: { connectTimeout: 300 },
+    connectTimeout: 300,
     maxBodyBytes: 16 * 1024,
     videoInactivityMs: 300,
     audioInactivityMs: 300,

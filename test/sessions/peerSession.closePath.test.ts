@@ -5,7 +5,6 @@ jest.mock('werift', () => ({}));
 
 import type { InspectionEvent } from 'xstate';
 import type { PeerSessionEvent, TrackRecord } from '../../machines/peerSession.types';
-import type { ServerConfig } from '../../src/config';
 import type { CountersSummary, SummarySoFar } from '../../src/counters/summary';
 import type { Logger } from '../../src/logger';
 import type { PeerMediaLink } from '../../src/peer/peerMediaLink';
@@ -145,8 +144,7 @@ function open({ inspect }: { inspect?: (event: InspectionEvent) => void } = {}) 
   const untracked: PeerSession[] = [];
   const session = new PeerSession({
     id: 'sess-1',
-    // PeerSession reads only the timeouts of the config.
-    config: { timeouts: { ...TIMEOUTS, connectTimeout: 10_000 } } as ServerConfig,
+    timeouts: TIMEOUTS,
     logger: recordingLogger(lines, children),
     inspect,
     openMedia: ({ id, emit }) => {

@@ -72,7 +72,7 @@ describe('ICE_PORT_RANGE (patch 008 ice-port-range)', () => {
 
   it('behind NAT, ICE_ANNOUNCED_ADDRESS is answered as a host candidate on a port of the range, the one a 1:1 port mapping forwards', async () => {
     const range = await freeUdpRange(4);
-    const { iceAdditionalHostAddresses } = loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_PORT_RANGE: range.join('-') });
+    const { iceAdditionalHostAddresses } = loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_PORT_RANGE: range.join('-') }).ice;
     server = await startTestServer({ icePortRange: range, iceAdditionalHostAddresses });
     const response = await offer(server.url);
     expect(response.status).toBe(200);

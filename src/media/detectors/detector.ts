@@ -1,3 +1,4 @@
+import type { DetectorOptions } from '../../config/analysisSettings';
 import type { Detection } from '../../protocol';
 import type { I420Frame } from '../i420Frame';
 
@@ -26,8 +27,8 @@ export interface Detector {
   readonly ready?: Promise<void>;
 }
 
-/** DETECTOR_OPTIONS: numbers, and for some detectors words and paths (the onnx detector's). */
-export type DetectorOptions = Record<string, number | string>;
+/** DETECTOR_OPTIONS: defined beside the other settings, which are read without loading a detector. */
+export type { DetectorOptions };
 
 /** Makes a detector from its options (missing ones take the detector's defaults). */
 export type DetectorFactory = (options?: DetectorOptions) => Detector;

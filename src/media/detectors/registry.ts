@@ -1,5 +1,6 @@
 import { createColourRegionDetector } from './colourRegion';
 import { createDelayedColourRegionDetector } from './delayedColourRegion';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES, type DetectorName } from '../../config/analysisSettings';
 import type { Detector, DetectorFactory, DetectorOptions } from './detector';
 import { resolveOptions } from './detector';
 import { checkOnnxDetector, createOnnxDetector } from './onnx/onnxDetector';
@@ -11,8 +12,11 @@ const createNoneDetector: DetectorFactory = (options) => {
   return { name: 'none', detect: () => [] };
 };
 
-/** Every detector by name. To add one: write a module exporting a DetectorFactory, add a line here. */
-const factories: Record<string, DetectorFactory> = {
+/**
+ * Every detector by name. To add one: write a module exporting a DetectorFactory, add a line here
+ * and its name to DETECTOR_NAMES (config/analysisSettings.ts, which DETECTOR is checked against).
+ */
+const factories: Record<DetectorName, DetectorFactory> = {
   'colour-region': createColourRegionDetector,
   /** Asynchronous: colour-region answered after a delay, as a model runtime would (tests, deadlines). */
   'delayed-colour-region': createDelayedColourRegionDetector,
@@ -29,9 +33,9 @@ const loading: Record<string, { checkOptions(options?: DetectorOptions): void; c
   onnx: { checkOptions: parseOnnxOptions, checkLoad: checkOnnxDetector },
 };
 
-export const DEFAULT_DETECTOR = 'colour-region';
+export { DEFAULT_DETECTOR };
 
-export const detectorNames: string[] = Object.keys(factories);
+export const detectorNames: string[] = [...DETECTOR_NAMES];
 
 /** Throws (configuration time) for an unknown name or an option the detector does not have or take. */
 export function checkDetectorOptions(name: string, options?: DetectorOptions): void {
@@ -51,7 +55,7 @@ export async function checkDetectorLoads(name: string, options?: DetectorOptions
 
 /** A new detector; throws for an unknown name, an option the detector does not have, or a bad concurrency. */
 export function createDetector(name: string, options?: DetectorOptions): Detector {
-  const factory = Object.hasOwn(factories, name) ? factories[name] : undefined;
+  const factory = Object.hasOwn(factories, name) ? factories[name as DetectorName] : undefined;
   if (!factory) throw new Error(`unknown detector '${name}' (known: ${detectorNames.join(', ')})`);
   const detector = factory(options);
   const { concurrency = 1 } = detector;

@@ -1,15 +1,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { ServerConfig } from '../../config';
 import { refusals } from '../../limits/refusals';
 import { runAsOwner } from '../../limits/threadFaults';
 import { errorMessage, type Logger } from '../../logger';
 import type { AnalyzerSource } from '../../media/analyzer';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
-import { MediaPeer } from '../mediaPeer';
+import { MediaPeer, type MediaPeerSettings } from '../mediaPeer';
 import type { FromMediaWorker, MediaStatus, ToMediaWorker } from './mediaWorkerProtocol';
 
 export interface MediaPeerHostOptions {
-  config: ServerConfig;
+  settings: MediaPeerSettings;
   logger: Logger;
   analyzer: AnalyzerSource;
   receivedVideo: ReceivedVideo;
@@ -103,11 +102,11 @@ export class MediaPeerHost {
   }
 
   private open(sessionId: string, startTime: number): void {
-    const { config, logger, analyzer, receivedVideo, post } = this.options;
+    const { settings, logger, analyzer, receivedVideo, post } = this.options;
     const peer = new MediaPeer({
       id: sessionId,
       startTime,
-      config,
+      settings,
       log: logger.child({ session_id: sessionId }),
       analyzer,
       receivedVideo,

@@ -16,13 +16,13 @@ import type { FromMediaWorker, MediaWorkerSetup, ToMediaWorker } from './mediaWo
 async function serve(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('mediaWorker.ts runs as a worker thread');
-  const { config, logLevel, decoder, decodeWorkers, receivedVideo, certificate, collectBeforeMeasuring } = workerData as MediaWorkerSetup;
+  const { settings, analysis: analysisSettings, logLevel, decoder, decodeWorkers, receivedVideo, certificate, collectBeforeMeasuring } = workerData as MediaWorkerSetup;
   const post = (message: FromMediaWorker) => port.postMessage(message);
   const logger = forwardingLogger(port, logLevel);
   useDtlsCertificate(certificate);
   countTransportRefusals(logger);
-  const analysis = startAnalysis(config, decoder, decodeWorkers, logger);
-  const host = new MediaPeerHost({ config, logger, analyzer: analysis.analyzer, receivedVideo, post, collectGarbage: collectBeforeMeasuring ? exposedGc() : undefined });
+  const analysis = startAnalysis(analysisSettings, settings.limits, decoder, decodeWorkers, logger);
+  const host = new MediaPeerHost({ settings, logger, analyzer: analysis.analyzer, receivedVideo, post, collectGarbage: collectBeforeMeasuring ? exposedGc() : undefined });
   // One bad input fails at most its own session, never this thread and every session on it.
   catchThreadFaults({ warn: (message, meta) => logger.warn(message, meta), failOwner: (sessionId, error) => host.failSession(sessionId, error) });
   port.on('message', (message: ToMediaWorker) => {

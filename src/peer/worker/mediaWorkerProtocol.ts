@@ -1,18 +1,21 @@
 import type { PeerSessionEvent } from '../../../machines/peerSession.types';
-import type { ServerConfig } from '../../config';
+import type { AnalysisSettings } from '../../config';
 import type { DecoderBackendName } from '../../media/decode/videoDecoders';
 import type { RefusalCounts } from '../../limits/refusals';
 import type { SummarySoFar } from '../../counters/summary';
 import type { SessionCounters } from '../../protocol';
 import type { DtlsCertificatePems } from '../../webrtc/dtlsCertificate';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
+import type { MediaPeerSettings } from '../mediaPeer';
 import type { PeerMediaLink } from '../peerMediaLink';
 
 /** What a media worker is started with. */
 export interface MediaWorkerSetup {
   /** Its name in logs and session locations, e.g. "media-1". */
   name: string;
-  config: ServerConfig;
+  /** The configuration's slices its sessions' connections use (not the whole configuration: secrets stay on the main thread). */
+  settings: MediaPeerSettings;
+  analysis: AnalysisSettings;
   /** The main logger's level: entries below it are not even sent. */
   logLevel: string;
   decoder: DecoderBackendName;

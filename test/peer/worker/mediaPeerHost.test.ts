@@ -23,7 +23,7 @@ describe('MediaPeerHost', () => {
     const posted: FromMediaWorker[] = [];
     const { logger, logs } = captureLogs();
     host = new MediaPeerHost({
-      config: loopbackConfig(),
+      settings: loopbackConfig(),
       logger,
       analyzer: noAnalysis,
       receivedVideo: { videoCodecs: ['VP8'], h264Profiles: [] } as never,
@@ -43,7 +43,7 @@ describe('MediaPeerHost', () => {
   it("reports each session's summary so far with its counters", async () => {
     const posted: FromMediaWorker[] = [];
     host = new MediaPeerHost({
-      config: loopbackConfig(),
+      settings: loopbackConfig(),
       logger: captureLogs().logger,
       analyzer: noAnalysis,
       receivedVideo: { videoCodecs: ['VP8'], h264Profiles: [] } as never,
