@@ -72,6 +72,20 @@ describe('layers', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the configuration (src/config/) imports nothing from media/, through any path, not even a type', () => {
+    const resolve = (target: string) => [`${target}.ts`, path.join(target, 'index.ts')].find((file) => existsSync(file)) ?? target;
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file) || !existsSync(file)) return;
+      reached.add(file);
+      relativeImports(file).map(resolve).forEach(visit);
+    };
+    visit(path.join(ROOT, 'src', 'config', 'index.ts'));
+    const files = [...reached].map((file) => path.relative(ROOT, file));
+    expect(files).toContain('src/config/analysisSettings.ts');
+    expect(files.filter((file) => file.startsWith('src/media/'))).toEqual([]);
+  });
+
   it('the machine imports nothing from src/ but the wire types', () => {
     expect([...(graph().get('machines') ?? [])]).toEqual(['protocol']);
   });
