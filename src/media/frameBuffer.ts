@@ -1,4 +1,7 @@
-export type DropPolicy = 'drop_oldest' | 'drop_newest';
+import type { DropPolicy } from '../config/peerSettings';
+
+/** FRAME_BUFFER_POLICY's values, named with the settings (read without loading media code). */
+export type { DropPolicy };
 
 /**
  * Bounded queue between frame arrival and the processing loop. When full, one frame is

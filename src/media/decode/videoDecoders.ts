@@ -2,6 +2,7 @@ import { H264Decoder } from './h264Decoder';
 import { LibvpxDecoder } from './libvpxDecoder';
 import { loadNativeAddon, NativeDecoder, NativeOpusLevelMeter } from './nativeDecoder';
 import { WasmOpusLevelMeter, type OpusLevelMeter } from './opusDecoder';
+import type { DecoderChoice } from '../../config/analysisSettings';
 import type { ReceivedVideo } from '../../webrtc/receivedVideo';
 import type { VideoCodecName, VideoDecoder } from './videoDecoder';
 
@@ -58,8 +59,8 @@ export function decoderBackend(name: DecoderBackendName): DecoderBackend {
   return BACKENDS[name];
 }
 
-/** What DECODER asks for: a backend, or 'auto' (native when it loads, else wasm). */
-export type DecoderChoice = DecoderBackendName | 'auto';
+/** What DECODER asks for, named with the settings (read without loading a decoder). */
+export type { DecoderChoice };
 
 export interface ChosenBackend {
   backend: DecoderBackend;
