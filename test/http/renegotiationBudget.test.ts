@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RTCPeerConnection } from 'werift';
 import { RenegotiationBudget } from '../../src/http/renegotiationBudget';
 import { refusals } from '../../src/limits/refusals';
@@ -68,15 +69,25 @@ describe('RENEGOTIATIONS_PER_MINUTE over HTTP', () => {
     await applyAnswer(publisher, await created.text());
     const restart = () => fetch(server!.url + location, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' }, body: '' });
 
+    const firstBody = await restartIceOffer(publisher);
     const first = await fetch(server.url + location, {
       method: 'PATCH',
       headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
-      body: await restartIceOffer(publisher),
+      body: firstBody,
     });
     expect(first.status).toBe(200);
     await applyRestartAnswer(publisher, await first.text());
+    // The allowed restart completes (a pair of the new ICE session nominated) before the next
+    // offer: a restart offered on top of one still checking would leave no pair to stream on.
+    const [ice] = publisher.pc.iceTransports;
+    await eventually(() => ice?.iceRestarts === 1 && ice.connection.nominated !== undefined, 10_000, 'the allowed ICE restart to complete');
 
-    const secondBody = await restartIceOffer(publisher);
+    // Another restart: new credentials on the same candidates. It is made apart from the
+    // publisher's connection, which stays on the ICE session the server knows (a client whose
+    // restart is refused goes on with the one it has).
+    const secondBody = firstBody
+      .replace(/^a=ice-ufrag:.*$/m, `a=ice-ufrag:${randomBytes(6).toString('hex')}`)
+      .replace(/^a=ice-pwd:.*$/m, `a=ice-pwd:${randomBytes(16).toString('hex')}`);
     const second = await fetch(server.url + location, {
       method: 'PATCH',
       headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
