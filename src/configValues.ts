@@ -1,5 +1,6 @@
 /** Reading one environment variable each: the value or a ConfigError naming the variable. */
 
+import { isIP } from 'node:net';
 import { ConfigError } from './errors';
 
 export type Env = Record<string, string | undefined>;
@@ -93,4 +94,36 @@ export function webhookSecret(env: Env, name: string): string | undefined {
     throw new ConfigError(`${name} starting with whsec_ must continue with a key of at least 16 bytes in base64`);
   }
   return secret;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * Express's trust-proxy setting (https://expressjs.com/en/guide/behind-proxies.html): a hop
+ * count (1 = the proxy in front of this server), or a list of the names loopback, linklocal,
+ * uniquelocal and addresses or subnets (10.0.0.0/8, fd00::/8). `true`, and a subnet of prefix 0,
+ * trust whatever X-Forwarded-For a client sends, so anyone could pick the address its rate
+ * limits are keyed by: they are refused. Unset or empty: undefined (the socket's address).
+ */
+export function trustProxy(env: Env, name: string): number | string[] | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(true|false)$/i.test(raw)) {
+    throw new ConfigError(`${name} must be a hop count or a list of proxy addresses, not "${raw}": true would let any client choose the address its rate limits are keyed by (leave it unset for no proxy)`);
+  }
+  if (/^\d+$/.test(raw)) return integer(env, name, 0, 1, 100);
+  const entries = list(env, name, []);
+  for (const entry of entries) {
+    if (PROXY_NAMES.includes(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits))) {
+      throw new ConfigError(`${name} must be a hop count or a comma-separated list of ${PROXY_NAMES.join(', ')}, addresses and subnets (10.0.0.0/8), got "${entry}"`);
+    }
+    if (prefix !== undefined && Number(prefix) === 0) {
+      throw new ConfigError(`${name} must not trust every address ("${entry}"): any client could choose the address its rate limits are keyed by`);
+    }
+  }
+  return entries;
 }

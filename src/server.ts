@@ -15,6 +15,7 @@ import type { PeerSession } from './sessions/peerSession';
 import { MediaWorkerPool } from './mediaWorkers/mediaWorkerPool';
 import { Cluster } from './cluster/cluster';
 import { redactedUrl } from './cluster/redisLink';
+import { SharedRateLimits } from './http/sharedRateLimits';
 import { SessionManager } from './sessions/sessionManager';
 import { prepareDtlsCertificate, type DtlsCertificatePems } from './webrtc/dtlsCertificate';
 import { countTransportRefusals } from './webrtc/transportRefusals';
@@ -150,6 +151,8 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     corsAllowOrigin: config.http.corsAllowOrigin,
     inputLimits: config.limits,
     halfOpenPerAddress: config.limits.maxHalfOpenPerAddress,
+    trustProxy: config.http.trustProxy,
+    sharedRateLimits: cluster && config.cluster ? new SharedRateLimits(cluster.link, config.cluster.keyPrefix, logger) : undefined,
   });
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(server)));

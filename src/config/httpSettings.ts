@@ -1,4 +1,4 @@
-import { integer, type Env } from '../configValues';
+import { integer, trustProxy, type Env } from '../configValues';
 import { ConfigError } from '../errors';
 
 /** What the HTTP layer listens on and enforces before a request reaches the sessions. */
@@ -13,6 +13,12 @@ export interface HttpSettings {
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
   corsAllowOrigin: string;
+  /**
+   * TRUST_PROXY: which proxies in front of this server may tell the client's address
+   * (X-Forwarded-For), Express's trust-proxy setting. Rate limits, the half-open cap and the
+   * refusal log key clients by that address. Unset: the socket's address.
+   */
+  trustProxy: number | string[] | undefined;
 }
 
 export function httpSettings(env: Env): HttpSettings {
@@ -27,6 +33,7 @@ export function httpSettings(env: Env): HttpSettings {
       iceUpdatesPerMinute: integer(env, 'RATE_LIMIT_ICE_UPDATES_PER_MINUTE', 600, 1, 1_000_000),
     },
     corsAllowOrigin: corsOrigin(env),
+    trustProxy: trustProxy(env, 'TRUST_PROXY'),
   };
 }
 

@@ -11,6 +11,7 @@ import { RenegotiationBudget } from './renegotiationBudget';
 import { sendProblem } from './problem';
 import { RefusalLog } from './refusalLog';
 import { securityHeaders, sessionRateLimits } from './protection';
+import type { SharedRateLimits } from './sharedRateLimits';
 import { createClusterRouter, degradedParts } from './clusterRoutes';
 import { createSessionRouter } from './sessionRoutes';
 import { createWhipRouter } from './whipRoutes';
@@ -30,13 +31,18 @@ export interface AppOptions {
   inputLimits?: InputLimits;
   /** MAX_HALF_OPEN_SESSIONS_PER_ADDRESS (HalfOpenSessions); no cap when not given. */
   halfOpenPerAddress?: number;
+  /** TRUST_PROXY (Express's trust proxy): whose X-Forwarded-For gives req.ip; unset: the socket's address. */
+  trustProxy?: number | string[];
+  /** With REDIS_URL: the rate limits counted in Redis, one budget across the instances. */
+  sharedRateLimits?: SharedRateLimits;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress }: AppOptions): express.Express {
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress, trustProxy, sharedRateLimits }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
   app.set('etag', false);
+  if (trustProxy !== undefined) app.set('trust proxy', trustProxy);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -59,7 +65,7 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   }
 
   const halfOpen = halfOpenPerAddress === undefined ? undefined : new HalfOpenSessions(manager, halfOpenPerAddress);
-  const limits = sessionRateLimits(rateLimits, halfOpen);
+  const limits = sessionRateLimits(rateLimits, halfOpen, { shared: sharedRateLimits, logger });
   const renegotiations = new RenegotiationBudget(inputLimits.renegotiationsPerMinute);
   app.use(createSessionRouter({ manager, maxBodyBytes, limits, inputLimits, renegotiations }));
   const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
