@@ -116,7 +116,8 @@ export function trustProxy(env: Env, name: string): number | string[] | undefine
   for (const entry of entries) {
     if (PROXY_NAMES.includes(entry)) continue;
     const [address, prefix, ...rest] = entry.split('/');
-    const family = isIP(address ?? '');
+    // IPv6 with an embedded IPv4 part or a zone: node:net takes them, Express's parser does not.
+    const family = /[.%]/.test(address ?? '') && address!.includes(':') ? 0 : isIP(address ?? '');
     const bits = family === 4 ? 32 : 128;
     if (family === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits))) {
       throw new ConfigError(`${name} must be a hop count or a comma-separated list of ${PROXY_NAMES.join(', ')}, addresses and subnets (10.0.0.0/8), got "${entry}"`);

@@ -1,4 +1,6 @@
 import { availableParallelism } from 'node:os';
+import express from 'express';
+import fc from 'fast-check';
 import { loadConfig, type ServerConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
 import { checkMediaSettings } from '../src/media/settingsCheck';
@@ -101,6 +103,38 @@ describe('loadConfig', () => {
     expect(loadConfig({ ICE_ANNOUNCED_ADDRESS: '198.51.100.7', ICE_ADDITIONAL_HOST_ADDRESSES: '198.51.100.7' }).ice.iceAdditionalHostAddresses).toEqual(['198.51.100.7']);
   });
 
+  it('takes the client address from the socket without TRUST_PROXY; with it, a hop count or a list of proxies for Express', () => {
+    expect(loadConfig({}).http.trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: ' ' }).http.trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).http.trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.0.2.7, fd00::/8, uniquelocal' }).http.trustProxy).toEqual(['loopback', '10.0.0.0/8', '192.0.2.7', 'fd00::/8', 'uniquelocal']);
+  });
+
+  it('accepts no TRUST_PROXY that Express would refuse when the app is built: the mistake is a ConfigError at start-up', () => {
+    const entry = fc.oneof(
+      fc.constantFrom('loopback', 'linklocal', 'uniquelocal', 'true', '0', '1', '', ' '),
+      fc.tuple(fc.oneof(fc.ipV4(), fc.ipV4Extended()), fc.option(fc.integer({ min: -1, max: 40 }))).map(([ip, prefix]) => (prefix === null ? ip : `${ip}/${prefix}`)),
+      fc.tuple(fc.ipV6(), fc.option(fc.integer({ min: -1, max: 130 }))).map(([ip, prefix]) => (prefix === null ? ip : `${ip}/${prefix}`)),
+      fc.string({ maxLength: 20 }),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 4 }), (entries) => {
+        let value: number | string[] | undefined;
+        try {
+          value = loadConfig({ TRUST_PROXY: entries.join(',') }).http.trustProxy;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return;
+        }
+        if (value === undefined) return;
+        expect(() => express().set('trust proxy', value)).not.toThrow();
+        expect(express().set('trust proxy', value).get('trust proxy')).not.toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('is one instance without REDIS_URL; with it, joins a cluster under a unique instance id', () => {
     expect(loadConfig({}).cluster).toBeNull();
     const first = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).cluster;
@@ -157,6 +191,18 @@ describe('loadConfig', () => {
     [{ MAX_TRACKS_PER_KIND: '65' }, /MAX_TRACKS_PER_KIND must be between 1 and 64/],
     [{ CORS_ALLOW_ORIGIN: 'not an origin' }, /CORS_ALLOW_ORIGIN must be/],
     [{ RATE_LIMIT_OFFERS_PER_MINUTE: '0' }, /RATE_LIMIT_OFFERS_PER_MINUTE/],
+    [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be a hop count or a list of proxy addresses, not "true": true would let any client choose/],
+    [{ TRUST_PROXY: 'TRUE' }, /TRUST_PROXY must be a hop count/],
+    [{ TRUST_PROXY: 'false' }, /TRUST_PROXY must be a hop count/],
+    [{ TRUST_PROXY: '0' }, /TRUST_PROXY must be between 1 and 100/],
+    [{ TRUST_PROXY: '101' }, /TRUST_PROXY must be between 1 and 100/],
+    [{ TRUST_PROXY: 'nginx' }, /TRUST_PROXY must be a hop count or a comma-separated list of loopback, linklocal, uniquelocal, addresses and subnets \(10.0.0.0\/8\), got "nginx"/],
+    [{ TRUST_PROXY: 'loopback, 300.1.1.1' }, /TRUST_PROXY .* got "300.1.1.1"/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /TRUST_PROXY .* got "10.0.0.0\/33"/],
+    [{ TRUST_PROXY: '10.0.0.0/255.0.0.0' }, /TRUST_PROXY .* got "10.0.0.0\/255.0.0.0"/],
+    [{ TRUST_PROXY: 'fd00::/129' }, /TRUST_PROXY .* got "fd00::\/129"/],
+    [{ TRUST_PROXY: '0.0.0.0/0' }, /TRUST_PROXY must not trust every address \("0.0.0.0\/0"\)/],
+    [{ TRUST_PROXY: '::/0' }, /TRUST_PROXY must not trust every address/],
     [{ SUMMARY_WEBHOOK_URL: 'not a url' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_URL: 'ftp://example.org/x' }, /SUMMARY_WEBHOOK_URL must be an http:\/\/ or https:\/\/ URL/],
     [{ SUMMARY_WEBHOOK_SECRET: 'short' }, /SUMMARY_WEBHOOK_SECRET must be at least 16 characters/],
