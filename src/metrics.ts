@@ -15,6 +15,8 @@ export interface MetricSources {
   mediaWorkerLoopDelays?(): Promise<Record<string, number>>;
   /** This instance's link to Redis in a cluster, or null without one. */
   redisStats?(): RedisLinkStats | null;
+  /** Requests whose rate limits were counted in this instance's memory because Redis was away (cluster only). */
+  rateLimitsCountedLocally?(): number;
 }
 
 const WEBHOOK_OUTCOMES = ['delivered', 'failed', 'retried', 'dropped'] as const;
@@ -134,6 +136,17 @@ export class ServerMetrics {
       },
     });
     if (sources.redisStats?.()) this.registerRedis(registers, () => sources.redisStats?.() ?? null);
+    if (sources.rateLimitsCountedLocally) {
+      new Counter({
+        name: 'rate_limit_counted_locally_total',
+        help: 'Requests whose rate limits this instance counted alone because Redis was away (REDIS_URL): their budgets held per instance, not across the cluster',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(sources.rateLimitsCountedLocally?.() ?? 0);
+        },
+      });
+    }
     new Gauge({
       name: 'summary_webhook_queued',
       help: 'Summaries waiting for webhook delivery',

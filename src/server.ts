@@ -133,6 +133,8 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     onSessionReleased: (peer) => metrics.recordRelease(peer.view(), peer.teardownSeconds),
     inspectSession: inspector ? (sessionId) => inspector.observerFor(sessionId) : undefined,
   });
+  // With REDIS_URL the rate limits are counted in Redis, one budget across the instances.
+  const sharedRateLimits = cluster && config.cluster ? new SharedRateLimits(cluster.link, config.cluster.keyPrefix, logger) : undefined;
   // Per server, not prom-client's global registry: a process (a test run) may hold several.
   const metrics = new ServerMetrics(new Registry(), {
     liveSessions: () => manager.live(),
@@ -140,6 +142,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     mediaWorkerLoads: () => mediaWorkers?.loads() ?? {},
     mediaWorkerLoopDelays: async () => Object.fromEntries((await mediaWorkers?.measure())?.map((held) => [held.name, held.eventLoopDelayP99Seconds]) ?? []),
     redisStats: () => manager.clusterStats(),
+    rateLimitsCountedLocally: sharedRateLimits && (() => sharedRateLimits.counts().countedLocally),
   });
   const app = createApp({
     manager,
@@ -152,7 +155,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     inputLimits: config.limits,
     halfOpenPerAddress: config.limits.maxHalfOpenPerAddress,
     trustProxy: config.http.trustProxy,
-    sharedRateLimits: cluster && config.cluster ? new SharedRateLimits(cluster.link, config.cluster.keyPrefix, logger) : undefined,
+    sharedRateLimits,
   });
   const http: Server = await new Promise<Server>((resolve, reject) => {
     const server = app.listen(config.http.port, config.http.host, (error?: Error) => (error ? reject(error) : resolve(server)));

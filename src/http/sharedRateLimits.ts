@@ -17,13 +17,22 @@ import { errorMessage, type Logger } from '../logger';
 export class SharedRateLimits {
   private readonly stats = { countedLocally: 0, outages: 0 };
   private away = false;
+  /** After a failed count, Redis is left alone until then (or until it reconnects). */
+  private skipUntil = 0;
 
   constructor(
     private readonly link: RedisLink,
     /** REDIS_KEY_PREFIX; each budget's keys go under `<prefix>rl:<budget>:`. */
     private readonly keyPrefix: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    link.onReady(() => (this.skipUntil = 0));
+  }
+
+  /** @internal Whether to count in Redis: up, and not failing a moment ago. */
+  get usable(): boolean {
+    return this.link.isUp && Date.now() >= this.skipUntil;
+  }
 
   /** A store for one budget (express-rate-limit wants one store per limiter). */
   store(budget: string): Store {
@@ -35,8 +44,13 @@ export class SharedRateLimits {
     return { ...this.stats };
   }
 
-  /** @internal A request was counted here instead of in Redis. */
-  countedLocally(reason: string): void {
+  /**
+   * @internal A request was counted here instead of in Redis. After a failed command (a Redis
+   * that hangs answers nothing until the link's 2 s command timeout), Redis is not asked again for
+   * a few seconds: one slow request per pause, not every request waiting on it.
+   */
+  countedLocally(reason: string, failed = false): void {
+    if (failed) this.skipUntil = Date.now() + RETRY_AFTER_FAILURE_MS;
     this.stats.countedLocally += 1;
     if (this.away) return;
     this.away = true;
@@ -51,6 +65,8 @@ export class SharedRateLimits {
     this.logger.info('Rate limits shared through Redis again', { counted_locally: this.stats.countedLocally });
   }
 }
+
+const RETRY_AFTER_FAILURE_MS = 5000;
 
 class FallbackStore implements Store {
   readonly localKeys = false;
@@ -76,13 +92,13 @@ class FallbackStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    if (this.link.isUp) {
+    if (this.shared.usable) {
       try {
         const counted = await this.redis.increment(key);
         this.shared.countedInRedis();
         return counted;
       } catch (error) {
-        this.shared.countedLocally(errorMessage(error));
+        this.shared.countedLocally(errorMessage(error), true);
       }
     } else {
       this.shared.countedLocally('Redis is unreachable');

@@ -72,6 +72,8 @@ describe('rate limits across instances (REDIS_URL)', () => {
     const deletes = [];
     for (const server of [b, a, b]) deletes.push((await fetch(`${server.url}/sessions/${id}`, { method: 'DELETE' })).status);
     expect(deletes).toEqual([404, 404, 429]);
+    // express-rate-limit found nothing wrong with the stores (one per limiter, valid counts and reset times).
+    expect([...messages(a), ...messages(b)].filter((message) => message === 'rate limit')).toEqual([]);
     const admin = new Redis(redis.server.url);
     try {
       expect((await admin.keys('test:rl:*')).sort()).toEqual(['test:rl:deletions:127.0.0.1', 'test:rl:offers:127.0.0.1']);
@@ -87,6 +89,7 @@ describe('rate limits across instances (REDIS_URL)', () => {
     expect([await offer(a), await offer(a), await offer(a)]).toEqual([400, 400, 429]);
     expect([await offer(b), await offer(b), await offer(b)]).toEqual([400, 400, 429]);
     expect(messages(a)).toContain('Rate limits counted per instance while Redis is away');
+    expect(await a.metrics.metrics()).toMatch(/^rate_limit_counted_locally_total 3$/m);
 
     await redis.server.restart();
     const deadline = Date.now() + 5000;
@@ -94,5 +97,22 @@ describe('rate limits across instances (REDIS_URL)', () => {
     // The restarted Redis is empty (its scripts too): the budget starts again, shared.
     expect([await offer(b), await offer(a), await offer(b)]).toEqual([400, 400, 429]);
     expect(messages(a)).toContain('Rate limits shared through Redis again');
+  });
+
+  it('a Redis that hangs holds up one request (its command times out), not every request: the next ones are counted locally at once', async () => {
+    const [a] = await instances();
+    redis.server.pause();
+    try {
+      expect([await offer(a), await offer(a), await offer(a)]).toEqual([400, 400, 429]);
+    } finally {
+      redis.server.resume();
+    }
+    // Only the first count was sent to the paused Redis (and ran there once it went on).
+    const admin = new Redis(redis.server.url);
+    try {
+      expect(await admin.get('test:rl:offers:127.0.0.1')).toBe('1');
+    } finally {
+      admin.disconnect();
+    }
   });
 });
