@@ -79,6 +79,7 @@ class FallbackStore implements Store {
     readonly prefix: string,
     private readonly shared: SharedRateLimits,
   ) {
+    // ioredis types a raw command's reply as unknown; the store checks the reply's shape itself.
     this.redis = new RedisStore({ prefix, sendCommand: (command: string, ...args: string[]) => link.redis.call(command, ...args) as never });
     // The store loads its scripts at init; loaded while Redis was away they stay failed, so
     // they are loaded again each time the connection is ready (Redis may also have restarted).
