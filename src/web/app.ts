@@ -37,7 +37,9 @@ const buttons = {
 };
 
 // First, before anything can read or record the address: the token leaves the address bar.
+// A #token= pasted into the address of the open page is taken the same way.
 takeTokenFromAddress();
+window.addEventListener('hashchange', takeTokenFromAddress);
 
 let call: Call | null = null;
 let summaryShown = false;

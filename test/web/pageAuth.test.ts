@@ -181,4 +181,31 @@ describe('the page on a server with AUTH_TOKEN', () => {
     expect(await tokenFormError(page)).toBe('The server refused this token (Unauthorized: the bearer token is not valid). Enter another one.');
     expect(server.manager.count).toBe(0);
   });
+
+  it('a token fragment that cannot be a bearer token is taken out of the address and named in the form at load', async () => {
+    const context = await browser.newContext();
+    page = await context.newPage();
+    await page.goto(`${relay.url}/#token=two%20words&keep=1`);
+    expect(await page.evaluate(() => location.href)).toBe(`${relay.url}/#keep=1`);
+    expect(await tokenFormError(page)).toBe('The token in the address was not used: the token holds spaces or characters other than visible ASCII.');
+  });
+
+  it('a #token= pasted into the address of the open page is taken and removed too', async () => {
+    const context = await browser.newContext();
+    page = await context.newPage();
+    await page.goto(`${relay.url}/`);
+    await page.evaluate((token) => {
+      location.hash = `token=${encodeURIComponent(token)}`;
+    }, TOKEN);
+    await page.waitForFunction(() => location.hash === '');
+    expect(await page.evaluate(() => location.href)).toBe(`${relay.url}/`);
+    await page.getByTestId('start').click();
+    const sessionIdCell = page.getByTestId('session-id');
+    await sessionIdCell.filter({ hasText: UUID }).waitFor({ timeout: SANITY_BOUND_MS });
+    const sessionId = (await sessionIdCell.textContent())!.trim();
+    server.peers.push(server.manager.get(sessionId)!);
+    await expect(page.getByTestId('token-form').isVisible()).resolves.toBe(false);
+    await page.getByTestId('hang-up').click();
+    await millisecondsUntilReleased(server, sessionId, SANITY_BOUND_MS, TOKEN);
+  });
 });
