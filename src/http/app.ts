@@ -23,7 +23,7 @@ export interface AppOptions {
   metrics?: ServerMetrics;
   logger: Logger;
   maxBodyBytes: number;
-  /** When set, every route but /healthz requires it as a bearer token. */
+  /** When set, every route but /healthz and the page's static files requires it as a bearer token. */
   authToken?: string;
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
@@ -48,6 +48,10 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     res.json({ status: 'ok' });
   });
 
+  // The page and its static files hold no secret and no session data, and a browser cannot put a
+  // header on the page load: they are served to anyone. The page brings its own token to the API.
+  app.use(createPageRouter());
+
   app.use(bearerAuth(authToken));
 
   app.get('/readyz', (_req, res) => {
@@ -70,8 +74,6 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   app.use(createSessionRouter({ manager, maxBodyBytes, limits, inputLimits, renegotiations }));
   const iceUpdated = metrics ? (kind: 'trickle' | 'restart') => metrics.recordWhipIceUpdate(kind) : undefined;
   app.use(createWhipRouter({ manager, maxBodyBytes, allowOrigin: corsAllowOrigin, limits, inputLimits, renegotiations, iceUpdated }));
-
-  app.use(createPageRouter());
 
   app.use((req: Request) => {
     throw new HttpProblem(404, 'Not found', `no route for ${req.method} ${req.path}`);

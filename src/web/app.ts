@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { loadLifecycleView } from './lifecycleView';
+import { takeTokenFromAddress } from './pageAuth';
 import { pollSession, type SessionPoller } from './sessionPoller';
 import { negotiate } from './signaling';
 import {
@@ -34,6 +35,11 @@ const buttons = {
   stopEverything: byId<HTMLButtonElement>('stop-everything'),
   hangUp: byId<HTMLButtonElement>('hang-up'),
 };
+
+// First, before anything can read or record the address: the token leaves the address bar.
+// A #token= pasted into the address of the open page is taken the same way.
+takeTokenFromAddress();
+window.addEventListener('hashchange', takeTokenFromAddress);
 
 let call: Call | null = null;
 let summaryShown = false;

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import type { SessionView } from '../protocol';
+import { fetchWithToken } from './pageAuth';
 
 export const POLL_INTERVAL_MS = 500;
 
@@ -9,7 +10,9 @@ export interface SessionPoller {
 
 /**
  * Reads GET /sessions/<id> every POLL_INTERVAL_MS and hands each record to `onRecord`; stops
- * by itself once the session is Released (its record no longer changes) or unknown.
+ * by itself once the session is Released (its record no longer changes) or unknown, or when the
+ * server does not let the page's token read it (401, 403): the page then goes on without the
+ * record (the summary still comes on the data channel), saying so once instead of asking again.
  */
 export function pollSession(
   sessionId: string,
@@ -21,10 +24,14 @@ export function pollSession(
 
   const poll = async () => {
     try {
-      const response = await fetch(`/sessions/${encodeURIComponent(sessionId)}`, { cache: 'no-store' });
+      const response = await fetchWithToken(`/sessions/${encodeURIComponent(sessionId)}`, { cache: 'no-store' });
       if (stopped) return;
       if (response.status === 404) {
         onError('the server no longer knows this session');
+        return;
+      }
+      if (response.status === 401 || response.status === 403) {
+        onError(`this token may not read the session record (${response.status}); the summary still comes on the data channel`);
         return;
       }
       if (!response.ok) throw new Error(`GET /sessions/${sessionId} answered ${response.status}`);

@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import type { OfferAnswer } from '../protocol';
+import { authorizedFetch, problemDetail } from './pageAuth';
 
 /** Resolves once ICE gathering is complete, so the offer carries every candidate. */
 export function iceGatheringComplete(pc: RTCPeerConnection): Promise<void> {
@@ -14,15 +15,6 @@ export function iceGatheringComplete(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-async function problemDetail(response: Response): Promise<string> {
-  try {
-    const problem = (await response.json()) as { title?: string; detail?: string };
-    return [problem.title, problem.detail].filter(Boolean).join(': ') || response.statusText;
-  } catch {
-    return response.statusText;
-  }
-}
-
 /** Non-trickle offer/answer over POST /offer; returns the server's session id. */
 export async function negotiate(pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer());
@@ -30,7 +22,7 @@ export async function negotiate(pc: RTCPeerConnection): Promise<string> {
   const offer = pc.localDescription;
   if (!offer) throw new Error('no local description after gathering');
 
-  const response = await fetch('/offer', {
+  const response = await authorizedFetch('/offer', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ sdp: offer.sdp, type: 'offer' }),

@@ -94,6 +94,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export interface PageSessionOptions {
   /** Script run in the page before its own (Playwright's addInitScript), e.g. to wrap a browser API. */
   initScript?: string;
+  /** What to open instead of the server's `/`, e.g. `/#token=…`. */
+  path?: string;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function startPageSession(browser: Browser, server: TestServer, opt
   const context = await browser.newContext();
   const page = await context.newPage();
   if (options.initScript !== undefined) await page.addInitScript(options.initScript);
-  await page.goto(server.url);
+  await page.goto(`${server.url}${options.path ?? ''}`);
   const startClickedAt = Date.now();
   await page.getByTestId('start').click();
   const sessionIdCell = page.getByTestId('session-id');
@@ -147,17 +149,19 @@ export interface SessionRecord {
   timeline: Array<{ state: string; at: number }>;
 }
 
-export async function fetchSession(server: TestServer, sessionId: string): Promise<SessionRecord> {
-  const response = await fetch(`${server.url}/sessions/${sessionId}`);
+/** `token`: the bearer token of a server started with `authToken`. */
+export async function fetchSession(server: TestServer, sessionId: string, token?: string): Promise<SessionRecord> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(`${server.url}/sessions/${sessionId}`, { headers });
   if (!response.ok) throw new Error(`GET /sessions/${sessionId} answered ${response.status}`);
   return (await response.json()) as SessionRecord;
 }
 
 /** Milliseconds from now until GET /sessions/<id> says Released. */
-export async function millisecondsUntilReleased(server: TestServer, sessionId: string, timeoutMs: number): Promise<number> {
+export async function millisecondsUntilReleased(server: TestServer, sessionId: string, timeoutMs: number, token?: string): Promise<number> {
   const started = Date.now();
   for (;;) {
-    const record = await fetchSession(server, sessionId);
+    const record = await fetchSession(server, sessionId, token);
     if (record.state === 'Released') return Date.now() - started;
     if (Date.now() - started > timeoutMs) throw new Error(`session ${sessionId} is still ${record.state} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
