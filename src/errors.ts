@@ -7,7 +7,8 @@
  * worker reaches the main thread as a plain Error that keeps only its name and message (the
  * worker protocol carries both, see `crossedError`), so a test of its class would miss it there.
  * Fields beyond name and message stay on the thread that raised the error; the errors that cross
- * from a media worker (NoCandidateError, IceFragmentError, IcePreconditionError) carry none.
+ * from a media worker (NoCandidateError, IceFragmentError, IcePreconditionError,
+ * FingerprintChangedError) carry none.
  */
 import type { AnalysisDropReason } from './protocol';
 
@@ -92,6 +93,11 @@ export class IceFragmentError extends Error {
   override readonly name = 'IceFragmentError';
 }
 
+/** A renegotiation whose DTLS fingerprints are not the session's first offer's: another party's certificate (409). */
+export class FingerprintChangedError extends Error {
+  override readonly name = 'FingerprintChangedError';
+}
+
 /** The errors by name. */
 interface ErrorsByName {
   HttpProblem: HttpProblem;
@@ -107,6 +113,7 @@ interface ErrorsByName {
   ClusterUnavailableError: ClusterUnavailableError;
   OfferShapeError: OfferShapeError;
   IceFragmentError: IceFragmentError;
+  FingerprintChangedError: FingerprintChangedError;
 }
 
 export type ErrorName = keyof ErrorsByName;

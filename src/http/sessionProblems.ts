@@ -10,6 +10,9 @@ function offerProblem(error: unknown): unknown {
     return new HttpProblem(400, 'Offer rejected', `the offer could not be negotiated: ${error.message}`);
   }
   if (isError(error, 'SessionClosedError')) return new HttpProblem(409, 'Session closing', error.message);
+  // 409: the offer is well formed (as a new session's it would be taken) but conflicts with the
+  // session's state, the certificate it was created with; 403 would speak of the caller's rights.
+  if (isError(error, 'FingerprintChangedError')) return new HttpProblem(409, 'DTLS fingerprint changed', error.message);
   return error;
 }
 
@@ -48,6 +51,8 @@ function iceUpdateProblem(error: unknown): unknown {
     return new HttpProblem(503, 'ICE restart refused', `${error.message}; the current ICE session is kept`, { 'Retry-After': '5' });
   }
   if (isError(error, 'SessionClosedError')) return new HttpProblem(409, 'Session closing', error.message);
+  // An ICE restart is applied as the last offer with new credentials: its fingerprint is the session's, unless that check is broken.
+  if (isError(error, 'FingerprintChangedError')) return new HttpProblem(409, 'DTLS fingerprint changed', error.message);
   return error;
 }
 

@@ -24,6 +24,8 @@ export const REFUSED_RESOURCES = [
   'client_message',
   /** A renegotiation or ICE restart refused (RENEGOTIATIONS_PER_MINUTE). */
   'renegotiation',
+  /** A renegotiation (or ICE restart) refused: its DTLS fingerprints are not the session's first offer's. */
+  'dtls_fingerprint',
   /** An offer refused: its address holds MAX_HALF_OPEN_SESSIONS_PER_ADDRESS sessions not yet connected. */
   'half_open_session',
   /** A warning about peer input not written to the log (LogBudget). */

@@ -14,6 +14,7 @@ import { CandidateIntake } from './candidateIntake';
 import { DetectionEvents, type DetectionEvent } from './detectionEvents';
 import { EventChannel } from './eventChannel';
 import { guardCallback } from './guardCallback';
+import { FingerprintPin } from './fingerprintPin';
 import { IceUpdates, type IceUpdateResult } from './iceUpdates';
 import { answerOffer } from './negotiation';
 import { PeerLiveness } from './peerLiveness';
@@ -57,6 +58,8 @@ export class MediaPeer implements PeerMediaLink {
   private readonly ice: IceUpdates;
   /** Every remote candidate of the session passes here (MAX_REMOTE_CANDIDATES, refused addresses). */
   private readonly candidates: CandidateIntake;
+  /** The first offer's DTLS fingerprints: no later offer brings another certificate. */
+  private readonly fingerprints: FingerprintPin;
   /** The client's last offer as applied: an ICE restart is applied as this offer with new ICE. */
   private lastOffer: string | null = null;
   private readonly pcSubscriptions: Array<{ unSubscribe: () => void }> = [];
@@ -110,6 +113,7 @@ export class MediaPeer implements PeerMediaLink {
       limits,
     );
     this.detectionEvents = new DetectionEvents(1000 / peer.detectionEventsPerSecond, (event) => this.sendDetection(event));
+    this.fingerprints = new FingerprintPin(log);
     this.candidates = new CandidateIntake(limits.maxRemoteCandidates, log, () => unansweredRemoteAddresses(this.pc));
     this.ice = new IceUpdates({ pc: this.pc, lastOffer: () => this.lastOffer, negotiate: (offerSdp) => this.negotiate(offerSdp), candidates: this.candidates, log });
     this.watchPeerConnection();
@@ -126,7 +130,7 @@ export class MediaPeer implements PeerMediaLink {
   /** Applies the client's offer and returns the answer with all ICE candidates. */
   async negotiate(offerSdp: string): Promise<string> {
     const { pc, peerOptions, options } = this;
-    const answer = await answerOffer({ pc, peerOptions, receivedVideo: options.receivedVideo, candidates: this.candidates }, offerSdp);
+    const answer = await answerOffer({ pc, peerOptions, receivedVideo: options.receivedVideo, candidates: this.candidates, fingerprints: this.fingerprints }, offerSdp);
     this.lastOffer = offerSdp;
     // A session closed while the answer was made has closed its connection already: nothing to watch.
     if (this.closing) return answer;

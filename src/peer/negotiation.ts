@@ -5,6 +5,7 @@ import type { PeerConnectionOptions } from '../webrtc/peerConnectionFactory';
 import { withReceivableVideoFormats } from '../webrtc/receivableOffer';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import type { CandidateIntake } from './candidateIntake';
+import type { FingerprintPin } from './fingerprintPin';
 import { SessionClosedError, NoCandidateError } from '../errors';
 
 export interface OfferContext {
@@ -14,11 +15,16 @@ export interface OfferContext {
   receivedVideo: ReceivedVideo;
   /** The session's remote candidates: werift sees only the offer's candidates it admits. */
   candidates: CandidateIntake;
+  /** The session's DTLS fingerprints: a later offer must carry the first one's. */
+  fingerprints: FingerprintPin;
 }
 
 /** Applies the client's offer to the connection and returns the answer with all ICE candidates. */
-export async function answerOffer({ pc, peerOptions, receivedVideo, candidates }: OfferContext, offerSdp: string): Promise<string> {
+export async function answerOffer({ pc, peerOptions, receivedVideo, candidates, fingerprints }: OfferContext, offerSdp: string): Promise<string> {
+  // Before anything is spent on the offer, and again on the text werift is given.
+  fingerprints.check(offerSdp);
   const receivable = withReceivableVideoFormats(candidates.offer(offerSdp), receivedVideo);
+  fingerprints.check(receivable);
   await pc.setRemoteDescription({ type: 'offer', sdp: receivable });
   answerAsDtlsServer(pc);
   answerInOfferedCodecOrder(pc, receivable);

@@ -154,7 +154,7 @@ export class SessionManager {
     try {
       return await peer.renegotiate(offerSdp);
     } catch (error) {
-      if (isError(error, 'SessionClosedError')) throw error;
+      if (isError(error, 'SessionClosedError') || isError(error, 'FingerprintChangedError')) throw error;
       this.options.logger.warn('Renegotiation failed', { session_id: sessionId, error: errorMessage(error) });
       throw new NegotiationError(errorMessage(error));
     }

@@ -7,6 +7,7 @@ import {
   useAV1,
   useAudioLevelIndication,
   type PeerConfig,
+  type RTCCertificate,
   type RTCIceServer,
   type RTCRtpCodecParameters,
 } from 'werift';
@@ -42,6 +43,8 @@ export interface PeerConnectionOptions {
    * as a=max-message-size so that a compliant client never sends a larger one. Default: werift's 65536.
    */
   maxMessageSize?: number;
+  /** The DTLS certificate; default: werift's, one per process (a test client brings its own to be another party). */
+  certificate?: RTCCertificate;
 }
 
 /** What a peer connection receives when nobody says otherwise. */
@@ -81,6 +84,7 @@ export function createPeerConnection(options: PeerConnectionOptions): RTCPeerCon
   }
   if (options.portRange) config.icePortRange = [options.portRange[0], options.portRange[1]];
   if (options.maxMessageSize) config.maxMessageSize = options.maxMessageSize;
+  if (options.certificate) config.certificates = [options.certificate];
   return new RTCPeerConnection(config);
 }
 

@@ -1,4 +1,4 @@
-import { MediaStreamTrack, useOPUS, useVP8, type RTCDtlsTransport, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
+import { CipherContext, HashAlgorithm, MediaStreamTrack, NamedCurveAlgorithm, RTCCertificate, SignatureAlgorithm, useOPUS, useVP8, type RTCDtlsTransport, type RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import { keepCandidatesOn, keepLoopbackCandidates } from '../../client/sdpCandidates';
 import { SyntheticOpusSource, SyntheticVp8Source, videoTimestampStepForFps } from '../../client/syntheticMedia';
 import { iceFragmentOf, parseIceFragment, withNewIce } from '../../src/webrtc/iceFragment';
@@ -19,8 +19,8 @@ export interface WhipPublisher {
 }
 
 /** Made and gathered, not yet posted; the caller closes `pc`. */
-export async function createPublisher({ audio = false } = {}): Promise<WhipPublisher> {
-  const pc = createPeerConnection(PUBLISHER_OPTIONS);
+export async function createPublisher({ audio = false, certificate }: { audio?: boolean; certificate?: RTCCertificate } = {}): Promise<WhipPublisher> {
+  const pc = createPeerConnection({ ...PUBLISHER_OPTIONS, certificate });
   const videoTrack = new MediaStreamTrack({ kind: 'video', codec: useVP8() });
   const videoTransceiver = pc.addTransceiver(videoTrack, { direction: 'sendonly' });
   const video = { track: videoTrack, transceiver: videoTransceiver, source: new SyntheticVp8Source(() => videoTransceiver.sender.codec?.payloadType ?? 0) };
@@ -34,6 +34,15 @@ export async function createPublisher({ audio = false } = {}): Promise<WhipPubli
   const gathered = pc.localDescription?.sdp;
   if (!gathered) throw new Error('werift produced no local description');
   return { pc, video, audio: audioSide, offerSdp: keepCandidatesOn(gathered, LOOPBACK), answerSdp: null };
+}
+
+/** A DTLS certificate of its own (werift's default is one per process): a client that is another party. */
+export async function newCertificate(): Promise<RTCCertificate> {
+  const { certPem, keyPem, signatureHash } = await CipherContext.createSelfSignedCertificateWithKey(
+    { signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 },
+    NamedCurveAlgorithm.secp256r1_23,
+  );
+  return new RTCCertificate(keyPem, certPem, signatureHash);
 }
 
 export function postWhip(serverUrl: string, sdp: string, contentType = 'application/sdp'): Promise<Response> {
