@@ -4,7 +4,9 @@ import type { Logger } from '../logger';
 import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
-import { bearerAuth } from './bearerAuth';
+import type { CredentialSettings } from '../config/credentialSettings';
+import { authenticate, authorize } from './auth/authorization';
+import { createCredentials } from './auth/credentials';
 import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { RenegotiationBudget } from './renegotiationBudget';
@@ -22,8 +24,10 @@ export interface AppOptions {
   metrics?: ServerMetrics;
   logger: Logger;
   maxBodyBytes: number;
-  /** When set, every route but /healthz requires it as a bearer token. */
+  /** AUTH_TOKEN: the admin's bearer token. With no credential at all, every caller is admin (the open mode). */
   authToken?: string;
+  /** PUBLISH_TOKEN and the JWT key (http/auth/); none when absent. */
+  credentials?: CredentialSettings;
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
   /** What one remote party may make the server spend (config.limits); the defaults when absent. */
@@ -32,7 +36,9 @@ export interface AppOptions {
   halfOpenPerAddress?: number;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress }: AppOptions): express.Express {
+const NO_OTHER_CREDENTIALS: CredentialSettings = { publishToken: undefined, jwt: undefined };
+
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, credentials = NO_OTHER_CREDENTIALS, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -42,7 +48,9 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
     res.json({ status: 'ok' });
   });
 
-  app.use(bearerAuth(authToken));
+  // Every route below needs a credential when one is configured, and the right role or ownership.
+  app.use(authenticate(createCredentials(authToken, credentials)));
+  app.use(authorize(manager));
 
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));

@@ -8,6 +8,7 @@ import { closedSessionBody } from '../counters/summary';
 import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 import { HttpProblem } from '../errors';
+import { sessionOwnerOf } from './auth/authorization';
 
 export interface SessionRouterOptions {
   manager: SessionManager;
@@ -34,7 +35,7 @@ export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits
 
   router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
     const offerSdp = readOffer(req.body, offerRules(manager, inputLimits));
-    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp, sessionOwnerOf(res)));
     res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 

@@ -55,6 +55,8 @@ export interface SessionView {
   timeline: TimelineEntry[];
   /** Milliseconds spent in each closing state left so far (every one of them once released). */
   close_ms_by_state: Partial<Record<ClosingState, number>>;
+  /** The subject of the credential that created the session (absent in the open mode); only its owner or an admin reads the record. */
+  owner?: string;
 }
 
 /** One entry of `GET /sessions`. */

@@ -21,6 +21,12 @@ const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
 
 const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H264'], h264Profiles: ['constrained baseline'] };
 
+/** Who creates a session: the subject that owns it, and how long its credential lets it last. */
+export interface SessionOwner {
+  subject: string;
+  maxSessionMs?: number;
+}
+
 /** The slices of the configuration the session manager uses (and hands to each session and to its summaries' sink). */
 export type SessionManagerSettings = Pick<ServerConfig, 'sessions' | 'timeouts' | 'summaries' | 'cluster'>;
 
@@ -102,8 +108,11 @@ export class SessionManager {
     return this.trackingSet.size >= this.options.settings.sessions.maxSessions;
   }
 
-  /** Creates the peer connection, its session and actor, and answers the offer. */
-  async createSession(offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
+  /**
+   * Creates the peer connection, its session and actor, and answers the offer. `owner` is the
+   * creating credential's subject, and its `maxSessionMs` ends the session then (CLOSE_REQUESTED).
+   */
+  async createSession(offerSdp: string, owner?: SessionOwner): Promise<{ sessionId: string; answerSdp: string }> {
     if (!this.accepting) throw new NotAcceptingError('the server is shutting down');
     if (this.isFull) {
       throw new NotAcceptingError(`the server holds its maximum of ${this.options.settings.sessions.maxSessions} sessions`);
@@ -111,6 +120,7 @@ export class SessionManager {
     const id = randomUUID();
     const peer = new PeerSession({
       id,
+      owner: owner?.subject,
       timeouts: this.options.settings.timeouts,
       logger: this.options.logger,
       openMedia: this.options.openMedia,
@@ -133,6 +143,7 @@ export class SessionManager {
       const answerSdp = await peer.negotiate(offerSdp);
       // Published before the client has its answer: a DELETE on any instance finds it.
       await this.cluster?.sessionOpened(peer.view());
+      if (owner?.maxSessionMs !== undefined) this.endAt(peer, owner.maxSessionMs);
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
       const message = errorMessage(error);
@@ -145,6 +156,16 @@ export class SessionManager {
       this.options.logger.warn('Offer rejected', { session_id: peer.id, error: message });
       throw new NegotiationError(message);
     }
+  }
+
+  /** Ends a session when its credential's maximum duration is over, as a DELETE would. */
+  private endAt(peer: PeerSession, afterMs: number): void {
+    const timer = setTimeout(() => {
+      this.options.logger.info('Session reached the maximum duration of its credential', { session_id: peer.id, max_duration_ms: afterMs });
+      void peer.close('CLOSE_REQUESTED');
+    }, afterMs);
+    timer.unref();
+    void peer.released.then(() => clearTimeout(timer));
   }
 
   /** Applies a new offer to a live session; undefined for an id not in the tracking set. */
