@@ -7,7 +7,7 @@
  */
 import { SignJWT, base64url } from 'jose';
 import { applyAnswer, createPublisher, type WhipPublisher } from '../helpers/whipPublisher';
-import { finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
+import { eventuallyAsync, finishTestServer, startTestServer, type TestServer } from '../helpers/testServer';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 const PUBLISH_TOKEN = 'publish-token-0123456789abcdef';
@@ -130,6 +130,17 @@ describe('route x role', () => {
     expect(listing).toContain(ownedId);
     expect(listing).not.toContain('owner');
     expect(JSON.stringify(server.logs)).not.toContain(PUBLISH_TOKEN);
+  });
+
+  it("ends a session at its JWT's max_duration, as a DELETE would", async () => {
+    authorization.owner = `Bearer ${await jwt({ role: 'publish', sub: 'alice', max_duration: 1 })}`;
+    const id = await createSession('owner');
+    const record = await eventuallyAsync(async () => {
+      const view = (await (await call('GET', `/sessions/${id}`, 'owner')).json()) as { state: string; reason: string | null };
+      return view.state === 'Released' ? view : undefined;
+    }, 10_000, 'the session to end at its max_duration');
+    expect(record.reason).toBe('client_request');
+    expect(server.logs.some((entry) => entry.message === 'Session reached the maximum duration of its credential' && entry.session_id === id)).toBe(true);
   });
 
   it('lets only the owner or an admin end a session (DELETE /sessions/<id>, DELETE /whip/<id>)', async () => {
