@@ -8,7 +8,7 @@ import { closedSessionBody } from '../counters/summary';
 import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 import { HttpProblem } from '../errors';
-import { sessionOwnerOf } from './auth/authorization';
+import { callerOf, sessionOwnerOf } from './auth/authorization';
 
 export interface SessionRouterOptions {
   manager: SessionManager;
@@ -62,7 +62,7 @@ export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits
 
   router.delete('/sessions/:id', limits.deletions, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const view = await askCluster(() => manager.end(id));
+    const view = await askCluster(() => manager.end(id, callerOf(res)));
     if (!view) throw unknownSession(id);
     res.json(closedSessionBody(view));
   });

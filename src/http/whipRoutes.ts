@@ -9,7 +9,7 @@ import { closedSessionBody } from '../counters/summary';
 import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 import { HttpProblem, isError } from '../errors';
-import { sessionOwnerOf } from './auth/authorization';
+import { callerOf, sessionOwnerOf } from './auth/authorization';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -89,7 +89,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
 
   router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
     const id = sessionIdParam(req, unknownResource);
-    const view = await askCluster(() => manager.end(id));
+    const view = await askCluster(() => manager.end(id, callerOf(res)));
     if (!view) throw unknownResource(id);
     res.json(closedSessionBody(view));
   });

@@ -59,6 +59,15 @@ export interface SessionView {
   owner?: string;
 }
 
+/**
+ * Who asks for a session (http/auth/): an admin may end any; a publisher only the sessions whose
+ * `owner` is its subject. Carried with a DELETE forwarded to the instance holding the session.
+ */
+export interface SessionCaller {
+  role: 'admin' | 'publish';
+  subject: string;
+}
+
 /** One entry of `GET /sessions`. */
 export type SessionListEntry = Pick<SessionView, 'session_id' | 'state' | 'started_at' | 'ended_at'>;
 

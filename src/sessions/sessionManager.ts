@@ -4,7 +4,7 @@ import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { OpenMedia } from './mediaPlacement';
 import { PeerSession } from './peerSession';
-import type { SessionListEntry, SessionView } from '../protocol';
+import type { SessionCaller, SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from '../cluster/cluster';
 import type { InstanceInfo } from '../cluster/instanceRegistry';
 import type { RedisLinkStats } from '../cluster/redisLink';
@@ -196,10 +196,16 @@ export class SessionManager {
   /**
    * Ends a session of this instance (HTTP DELETE, or another instance's) and resolves with its
    * final record, or undefined for an unknown id. Ending a session that already ended returns its record.
+   * A publisher `caller` ends only its own sessions: another's is undefined, as if unknown.
    */
-  async endHere(sessionId: string): Promise<SessionView | undefined> {
+  async endHere(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined> {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
-    if (!peer) return this.archive.get(sessionId);
+    const mayEnd = (owner: string | undefined) => caller?.role !== 'publish' || owner === caller.subject;
+    if (!peer) {
+      const record = this.archive.get(sessionId);
+      return record && mayEnd(record.owner) ? record : undefined;
+    }
+    if (!mayEnd(peer.owner)) return undefined;
     await peer.close('CLOSE_REQUESTED');
     await this.archive.written(sessionId);
     return this.archive.get(sessionId) ?? peer.view();
@@ -220,10 +226,10 @@ export class SessionManager {
   }
 
   /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */
-  async end(sessionId: string): Promise<SessionView | undefined> {
+  async end(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined> {
     const here = this.trackingSet.has(sessionId) || this.releasing.has(sessionId) || this.archive.get(sessionId);
-    if (here || !this.cluster) return this.endHere(sessionId);
-    return this.cluster.endElsewhere(sessionId);
+    if (here || !this.cluster) return this.endHere(sessionId, caller);
+    return this.cluster.endElsewhere(sessionId, caller);
   }
 
   /** The instance holding a live session when another one does (a renegotiation must go there). */
@@ -256,7 +262,7 @@ export class SessionManager {
   private clusterHost(): ClusterHost {
     return {
       view: (id) => this.view(id),
-      endHere: (id) => this.endHere(id),
+      endHere: (id, caller) => this.endHere(id, caller),
       liveSessions: () => this.live().map((peer) => ({ sessionId: peer.id, state: peer.state, startedAt: peer.startTime })),
       archived: () => this.archive.all(),
       load: () => ({
