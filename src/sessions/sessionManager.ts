@@ -11,6 +11,7 @@ import type { RedisLinkStats } from '../cluster/redisLink';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { ClosedRecords } from '../summaries/closedRecords';
 import { IdleWait } from './idleWait';
+import { endAtCredentialDeadline } from './credentialDeadline';
 import type { SummaryWebhookStats } from '../summaries/summaryWebhook';
 import { summarySinkFor } from '../summaries/summarySinks';
 import { FIRST_PAGE, pageOf, type ListingPage, type SessionPage } from '../protocol/sessionListing';
@@ -143,7 +144,7 @@ export class SessionManager {
       const answerSdp = await peer.negotiate(offerSdp);
       // Published before the client has its answer: a DELETE on any instance finds it.
       await this.cluster?.sessionOpened(peer.view());
-      if (owner?.maxSessionMs !== undefined) this.endAt(peer, owner.maxSessionMs);
+      if (owner?.maxSessionMs !== undefined) endAtCredentialDeadline(peer, owner.maxSessionMs, this.options.logger);
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
       const message = errorMessage(error);
@@ -156,16 +157,6 @@ export class SessionManager {
       this.options.logger.warn('Offer rejected', { session_id: peer.id, error: message });
       throw new NegotiationError(message);
     }
-  }
-
-  /** Ends a session when its credential's maximum duration is over, as a DELETE would. */
-  private endAt(peer: PeerSession, afterMs: number): void {
-    const timer = setTimeout(() => {
-      this.options.logger.info('Session reached the maximum duration of its credential', { session_id: peer.id, max_duration_ms: afterMs });
-      void peer.close('CLOSE_REQUESTED');
-    }, afterMs);
-    timer.unref();
-    void peer.released.then(() => clearTimeout(timer));
   }
 
   /** Applies a new offer to a live session; undefined for an id not in the tracking set. */

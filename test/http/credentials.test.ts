@@ -127,6 +127,17 @@ describe('on the network path', () => {
   let server: TestServer;
   afterAll(async () => server?.close());
 
+  it('logs the open-mode warning when a server without credentials listens beyond loopback', async () => {
+    const open = await startTestServer({ host: '0.0.0.0' });
+    const warned = open.logs.filter((entry) => /NO AUTHENTICATION/.test(String(entry.message)));
+    await open.close();
+    expect(warned.map((entry) => entry.level)).toEqual(['warn']);
+    const closed = await startTestServer({ host: '0.0.0.0', authToken: ADMIN });
+    const quiet = closed.logs.some((entry) => /NO AUTHENTICATION/.test(String(entry.message)));
+    await closed.close();
+    expect(quiet).toBe(false);
+  });
+
   it('property: garbage Authorization headers get 401 problem+json, never a 500', async () => {
     server = await startTestServer({ authToken: ADMIN, credentials: { publishToken: PUBLISH, jwt: { algorithm: 'HS256', secret: SECRET } } });
     // What fetch lets through as a header value: visible ASCII and spaces.
