@@ -1,5 +1,4 @@
 import { createHash, createPublicKey, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify } from 'jose';
 import type { CredentialSettings } from '../../config/credentialSettings';
 import { HttpProblem } from '../../errors';
 
@@ -31,6 +30,13 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 /** A `max_duration` claim above a day is refused: a session is not meant to outlive its credential by that much. */
 const MAX_DURATION_SECONDS = 24 * 3600;
 const MAX_SUBJECT_CHARS = 256;
+
+/**
+ * jose ships only ES modules: a dynamic import loads it on every Node this project runs on
+ * (a require of an ES module needs Node 20.19 or later), once, on the first JWT.
+ */
+let jose: Promise<typeof import('jose')> | null = null;
+const loadJose = () => (jose ??= import('jose'));
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
@@ -79,6 +85,7 @@ export function bearerToken(header: string | undefined): string {
 }
 
 async function verifyJwt(token: string, key: KeyObject, algorithm: string): Promise<Identity> {
+  const { errors: joseErrors, jwtVerify } = await loadJose();
   let payload;
   try {
     ({ payload } = await jwtVerify(token, key, { algorithms: [algorithm], clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp', 'sub'] }));
