@@ -10,9 +10,11 @@ const config: Config = {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
     // @statelyai/inspect ships only ES modules; jest (CommonJS on Node < 24.9) loads them compiled.
+    // jose ships only ES modules too (Node itself requires them; jest's loader does not).
+    '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
     '^.+\\.mjs$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!@statelyai/inspect/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@statelyai/inspect|jose)/)'],
   testTimeout: 30_000,
   // Integration tests open UDP sockets and DTLS sessions: run files one at a time
   // so timing-sensitive teardown checks do not compete for the two cores.

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config';
 import { createApp } from './http/app';
+import { openModeWarning } from './http/auth/openMode';
 import { startStatelyInspector, type StatelyInspector } from './inspection/statelyInspector';
 import type { Logger } from './logger';
 import type { AnalyzerSource } from './media/analyzer';
@@ -150,6 +151,7 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     logger,
     maxBodyBytes: config.http.maxBodyBytes,
     authToken: config.http.authToken,
+    credentials: config.http.credentials,
     rateLimits: config.http.rateLimits,
     corsAllowOrigin: config.http.corsAllowOrigin,
     inputLimits: config.limits,
@@ -167,6 +169,8 @@ export async function startServer({ config, logger, analyzer, onSessionCreated }
     throw error;
   });
   const { port } = http.address() as AddressInfo;
+  const openMode = openModeWarning(config.http);
+  if (openMode) logger.warn(openMode);
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   let closing: Promise<void> | null = null;
   let draining: Promise<void> | null = null;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClusterConfig } from './clusterConfig';
 import { errorMessage, type Logger } from '../logger';
-import type { SessionListEntry, SessionView } from '../protocol';
+import type { SessionCaller, SessionListEntry, SessionView } from '../protocol';
 import { listSessions, lookupSession, type LookupParts } from './clusterLookup';
 import { ClusterRpc, type RpcMethod } from './clusterRpc';
 import { InstanceRegistry, type InstanceInfo } from './instanceRegistry';
@@ -16,7 +16,8 @@ export interface ClusterHost {
   /** This instance's own record of a session (live, closing or archived), if it has one. */
   view(sessionId: string): SessionView | undefined;
   /** Ends one of this instance's sessions (another instance's DELETE). */
-  endHere(sessionId: string): Promise<SessionView | undefined>;
+  /** Ends a session of this instance for `caller` (undefined: with no check), as SessionManager.endHere. */
+  endHere(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined>;
   /** The sessions this instance holds. */
   liveSessions(): Array<Omit<DirectoryEntry, 'instanceId'>>;
   /** The records of sessions that ended here within the retention window. */
@@ -57,7 +58,7 @@ export class Cluster {
       directory: new SessionDirectory(redis, { instanceId: config.instanceId, ttlMs: config.entryTtlMs, prefix }),
       records: new RecordStore(redis, { prefix, retentionMs: options.retentionMs }),
       registry: new InstanceRegistry(redis, { prefix, ttlMs: config.entryTtlMs }),
-      rpc: new ClusterRpc({ link: this.link, prefix, instanceId: config.instanceId, timeoutMs: config.rpcTimeoutMs, logger, handle: (method, id) => this.answer(method, id) }),
+      rpc: new ClusterRpc({ link: this.link, prefix, instanceId: config.instanceId, timeoutMs: config.rpcTimeoutMs, logger, handle: (method, id, caller) => this.answer(method, id, caller) }),
     };
   }
 
@@ -103,10 +104,10 @@ export class Cluster {
   }
 
   /** Ends a session another instance holds, through that instance; an ended one's record. */
-  async endElsewhere(sessionId: string): Promise<SessionView | undefined> {
+  async endElsewhere(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined> {
     const entry = await this.fromRedis(() => this.parts.directory.lookup(sessionId));
     if (entry && entry.instanceId !== this.instanceId) {
-      return ((await this.parts.rpc.call(entry.instanceId, 'close', sessionId)) as SessionView | null) ?? undefined;
+      return ((await this.parts.rpc.call(entry.instanceId, 'close', sessionId, caller)) as SessionView | null) ?? undefined;
     }
     return this.find(sessionId);
   }
@@ -156,9 +157,9 @@ export class Cluster {
     }
   }
 
-  private async answer(method: RpcMethod, sessionId: string): Promise<SessionView | undefined> {
+  private async answer(method: RpcMethod, sessionId: string, caller: SessionCaller | null): Promise<SessionView | undefined> {
     if (!this.host) return undefined;
-    return method === 'close' ? this.host.endHere(sessionId) : this.host.view(sessionId);
+    return method === 'close' ? this.host.endHere(sessionId, caller ?? undefined) : this.host.view(sessionId);
   }
 
   private info(): InstanceInfo {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { errorMessage, type Logger } from '../logger';
 import type { RedisLink } from './redisLink';
 import { InstanceUnreachableError, isError } from '../errors';
+import type { SessionCaller } from '../protocol';
 
 /** What one instance may ask another about a session it holds. */
 export type RpcMethod = 'view' | 'close';
@@ -13,6 +14,8 @@ interface RpcRequest {
   from: string;
   method: RpcMethod;
   session_id: string;
+  /** Who asked the forwarding instance: the call carries its rights, no more (absent from an instance that predates it). */
+  caller?: SessionCaller;
 }
 
 interface RpcReply {
@@ -29,7 +32,7 @@ export interface ClusterRpcOptions {
   timeoutMs: number;
   logger: Logger;
   /** Answers another instance's request about one of this instance's sessions. */
-  handle(method: RpcMethod, sessionId: string): Promise<unknown>;
+  handle(method: RpcMethod, sessionId: string, caller: SessionCaller | null): Promise<unknown>;
 }
 
 /**
@@ -37,6 +40,18 @@ export interface ClusterRpcOptions {
  * request names the caller's channel for the reply. A request nobody listens to fails at once
  * (PUBLISH reaches no subscriber); one unanswered within `timeoutMs` fails then.
  */
+/**
+ * The caller a request carries, read as hostile input: none (an older instance) is null; a
+ * malformed one a publisher with no subject, who owns nothing.
+ */
+function callerOf(request: RpcRequest): SessionCaller | null {
+  const caller: unknown = request.caller;
+  if (caller === undefined) return null;
+  const { role, subject } = (caller ?? {}) as Partial<SessionCaller>;
+  if ((role === 'admin' || role === 'publish') && typeof subject === 'string' && subject.length <= 512) return { role, subject };
+  return { role: 'publish', subject: '' };
+}
+
 export class ClusterRpc {
   private readonly subscriber: Redis;
   private readonly pending = new Map<string, { resolve(result: unknown): void; reject(error: Error): void; timer: NodeJS.Timeout }>();
@@ -56,9 +71,9 @@ export class ClusterRpc {
   }
 
   /** Asks `instanceId` to run `method` on one of its sessions. */
-  async call(instanceId: string, method: RpcMethod, sessionId: string): Promise<unknown> {
+  async call(instanceId: string, method: RpcMethod, sessionId: string, caller?: SessionCaller): Promise<unknown> {
     if (this.closed) throw new InstanceUnreachableError('this instance is shutting down');
-    const request: RpcRequest = { request_id: randomUUID(), from: this.options.instanceId, method, session_id: sessionId };
+    const request: RpcRequest = { request_id: randomUUID(), from: this.options.instanceId, method, session_id: sessionId, ...(caller ? { caller: { role: caller.role, subject: caller.subject } } : {}) };
     const answer = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(request.request_id);
@@ -111,7 +126,7 @@ export class ClusterRpc {
   private async answer(request: RpcRequest): Promise<void> {
     let reply: RpcReply;
     try {
-      reply = { reply_to: request.request_id, result: (await this.options.handle(request.method, request.session_id)) ?? null };
+      reply = { reply_to: request.request_id, result: (await this.options.handle(request.method, request.session_id, callerOf(request))) ?? null };
     } catch (error) {
       reply = { reply_to: request.request_id, error: errorMessage(error) };
     }

@@ -1,5 +1,6 @@
 import { integer, trustProxy, type Env } from '../configValues';
 import { ConfigError } from '../errors';
+import { credentialSettings, type CredentialSettings } from './credentialSettings';
 
 /** What the HTTP layer listens on and enforces before a request reaches the sessions. */
 export interface HttpSettings {
@@ -9,6 +10,8 @@ export interface HttpSettings {
   maxBodyBytes: number;
   /** Bearer token required on every route but /healthz; unset means no authentication. */
   authToken: string | undefined;
+  /** PUBLISH_TOKEN and JWT_SECRET / JWT_PUBLIC_KEY_FILE: the other credentials (http/auth/). */
+  credentials: CredentialSettings;
   /** Offers (POST /offer, /whip, renegotiations) and DELETEs allowed per client address a minute. */
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   /** Access-Control-Allow-Origin for browser clients on other origins ('*' or one origin). */
@@ -27,6 +30,7 @@ export function httpSettings(env: Env): HttpSettings {
     host: env.HOST?.trim() || '127.0.0.1',
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     authToken: authToken(env),
+    credentials: credentialSettings(env, authToken(env)),
     rateLimits: {
       offersPerMinute: integer(env, 'RATE_LIMIT_OFFERS_PER_MINUTE', 60, 1, 1_000_000),
       deletesPerMinute: integer(env, 'RATE_LIMIT_DELETES_PER_MINUTE', 120, 1, 1_000_000),

@@ -4,7 +4,9 @@ import type { Logger } from '../logger';
 import type { ReadyView } from '../protocol';
 import type { ServerMetrics } from '../metrics';
 import type { SessionManager } from '../sessions/sessionManager';
-import { bearerAuth } from './bearerAuth';
+import type { CredentialSettings } from '../config/credentialSettings';
+import { authenticate, authorize } from './auth/authorization';
+import { createCredentials } from './auth/credentials';
 import { HalfOpenSessions } from './halfOpenSessions';
 import { createPageRouter } from './pageRoutes';
 import { RenegotiationBudget } from './renegotiationBudget';
@@ -23,8 +25,10 @@ export interface AppOptions {
   metrics?: ServerMetrics;
   logger: Logger;
   maxBodyBytes: number;
-  /** When set, every route but /healthz and the page's static files requires it as a bearer token. */
+  /** AUTH_TOKEN: the admin's bearer token. With no credential at all, every caller is admin (the open mode); the page's static files and /healthz are open. */
   authToken?: string;
+  /** PUBLISH_TOKEN and the JWT key (http/auth/); none when absent. */
+  credentials?: CredentialSettings;
   rateLimits: { offersPerMinute: number; deletesPerMinute: number; iceUpdatesPerMinute: number };
   corsAllowOrigin: string;
   /** What one remote party may make the server spend (config.limits); the defaults when absent. */
@@ -37,7 +41,9 @@ export interface AppOptions {
   sharedRateLimits?: SharedRateLimits;
 }
 
-export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress, trustProxy, sharedRateLimits }: AppOptions): express.Express {
+const NO_OTHER_CREDENTIALS: CredentialSettings = { publishToken: undefined, jwt: undefined };
+
+export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, credentials = NO_OTHER_CREDENTIALS, rateLimits, corsAllowOrigin, inputLimits = defaultInputLimits({}), halfOpenPerAddress, trustProxy, sharedRateLimits }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
@@ -52,7 +58,9 @@ export function createApp({ manager, metrics, logger, maxBodyBytes, authToken, r
   // header on the page load: they are served to anyone. The page brings its own token to the API.
   app.use(createPageRouter());
 
-  app.use(bearerAuth(authToken));
+  // Every route below needs a credential when one is configured, and the right role or ownership.
+  app.use(authenticate(createCredentials(authToken, credentials)));
+  app.use(authorize(manager));
 
   app.get('/readyz', (_req, res) => {
     if (!manager.isAccepting) sendProblem(res, new HttpProblem(503, 'Not ready', 'the server is shutting down'));

@@ -8,6 +8,7 @@ import { closedSessionBody } from '../counters/summary';
 import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate } from './sessionProblems';
 import { HttpProblem } from '../errors';
+import { callerOf, sessionOwnerOf } from './auth/authorization';
 
 export interface SessionRouterOptions {
   manager: SessionManager;
@@ -34,7 +35,7 @@ export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits
 
   router.post('/offer', limits.offers, requireJson, json, async (req, res) => {
     const offerSdp = readOffer(req.body, offerRules(manager, inputLimits));
-    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp, sessionOwnerOf(res)));
     res.json({ sdp: answerSdp, type: 'answer', session_id: sessionId });
   });
 
@@ -61,7 +62,7 @@ export function createSessionRouter({ manager, maxBodyBytes, limits, inputLimits
 
   router.delete('/sessions/:id', limits.deletions, async (req, res) => {
     const id = sessionIdParam(req, unknownSession);
-    const view = await askCluster(() => manager.end(id));
+    const view = await askCluster(() => manager.end(id, callerOf(res)));
     if (!view) throw unknownSession(id);
     res.json(closedSessionBody(view));
   });

@@ -9,6 +9,7 @@ import { closedSessionBody } from '../counters/summary';
 import { requireContentType, sessionIdParam } from './requests';
 import { askCluster, misdirected, negotiate, updatingIce } from './sessionProblems';
 import { HttpProblem, isError } from '../errors';
+import { callerOf, sessionOwnerOf } from './auth/authorization';
 
 export interface WhipRouterOptions {
   manager: SessionManager;
@@ -74,7 +75,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
 
   router.post(WHIP_ENDPOINT, requireContentType(SDP_TYPE), express.text({ type: SDP_TYPE, limit: maxBodyBytes }), async (req, res) => {
     const offerSdp = checkOfferSdp(readSdpBody(req.body), offerRules(manager, inputLimits));
-    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp));
+    const { sessionId, answerSdp } = await negotiate(() => manager.createSession(offerSdp, sessionOwnerOf(res)));
     res.status(201).location(whipSessionLocation(sessionId)).set('ETag', iceEntityTag(answerSdp)).type(SDP_TYPE).send(answerSdp);
   });
 
@@ -88,7 +89,7 @@ export function createWhipRouter({ manager, maxBodyBytes, allowOrigin, limits, i
 
   router.delete(`${WHIP_ENDPOINT}/:id`, async (req, res) => {
     const id = sessionIdParam(req, unknownResource);
-    const view = await askCluster(() => manager.end(id));
+    const view = await askCluster(() => manager.end(id, callerOf(res)));
     if (!view) throw unknownResource(id);
     res.json(closedSessionBody(view));
   });

@@ -55,6 +55,17 @@ export interface SessionView {
   timeline: TimelineEntry[];
   /** Milliseconds spent in each closing state left so far (every one of them once released). */
   close_ms_by_state: Partial<Record<ClosingState, number>>;
+  /** The subject of the credential that created the session (absent in the open mode); only its owner or an admin reads the record. */
+  owner?: string;
+}
+
+/**
+ * Who asks for a session (http/auth/): an admin may end any; a publisher only the sessions whose
+ * `owner` is its subject. Carried with a DELETE forwarded to the instance holding the session.
+ */
+export interface SessionCaller {
+  role: 'admin' | 'publish';
+  subject: string;
 }
 
 /** One entry of `GET /sessions`. */

@@ -14,6 +14,8 @@ import { SessionClosedError } from '../errors';
 
 export interface PeerSessionOptions {
   id: string;
+  /** The subject of the credential that created the session (http/auth/); undefined in the open mode. */
+  owner?: string;
   /** The machine's named delays. */
   timeouts: PeerSessionDelays;
   logger: Logger;
@@ -47,6 +49,8 @@ function isClosing(snapshot: SnapshotFrom<typeof peerSessionMachine>): boolean {
  */
 export class PeerSession {
   readonly id: string;
+  /** Who may read, end, renegotiate or update the ICE of this session besides an admin. */
+  readonly owner: string | undefined;
   readonly startTime = Date.now();
   readonly released: Promise<StreamSummary | null>;
   /** The media side; a MediaPeer (with its werift connection) when it lives on the main thread. */
@@ -61,6 +65,7 @@ export class PeerSession {
   constructor(private readonly options: PeerSessionOptions) {
     const { id } = options;
     this.id = id;
+    this.owner = options.owner;
     this.log = options.logger.child({ session_id: id });
     this.media = options.openMedia({ id, startTime: this.startTime, log: this.log, emit: (event) => this.send(event) });
     this.actor = createActor(this.provideMachine(), {
@@ -161,7 +166,7 @@ export class PeerSession {
   view(): SessionView {
     const { context } = this.actor.getSnapshot();
     const { id, startTime, timeline, releasedAt } = this;
-    return sessionView({ sessionId: id, startTime, state: this.state, context, counters: this.media.counters(), timeline, releasedAt });
+    return sessionView({ sessionId: id, startTime, state: this.state, context, counters: this.media.counters(), timeline, releasedAt, owner: this.owner });
   }
 
   private send(event: PeerSessionEvent): void {

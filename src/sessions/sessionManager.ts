@@ -4,13 +4,14 @@ import type { ServerConfig } from '../config';
 import { errorMessage, type Logger } from '../logger';
 import type { OpenMedia } from './mediaPlacement';
 import { PeerSession } from './peerSession';
-import type { SessionListEntry, SessionView } from '../protocol';
+import type { SessionCaller, SessionListEntry, SessionView } from '../protocol';
 import type { Cluster, ClusterHost } from '../cluster/cluster';
 import type { InstanceInfo } from '../cluster/instanceRegistry';
 import type { RedisLinkStats } from '../cluster/redisLink';
 import type { ReceivedVideo } from '../webrtc/receivedVideo';
 import { ClosedRecords } from '../summaries/closedRecords';
 import { IdleWait } from './idleWait';
+import { endAtCredentialDeadline } from './credentialDeadline';
 import type { SummaryWebhookStats } from '../summaries/summaryWebhook';
 import { summarySinkFor } from '../summaries/summarySinks';
 import { FIRST_PAGE, pageOf, type ListingPage, type SessionPage } from '../protocol/sessionListing';
@@ -20,6 +21,12 @@ import { NotAcceptingError, NegotiationError, isError } from '../errors';
 const WEBHOOK_FLUSH_TIMEOUT_MS = 2000;
 
 const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H264'], h264Profiles: ['constrained baseline'] };
+
+/** Who creates a session: the subject that owns it, and how long its credential lets it last. */
+export interface SessionOwner {
+  subject: string;
+  maxSessionMs?: number;
+}
 
 /** The slices of the configuration the session manager uses (and hands to each session and to its summaries' sink). */
 export type SessionManagerSettings = Pick<ServerConfig, 'sessions' | 'timeouts' | 'summaries' | 'cluster'>;
@@ -102,8 +109,11 @@ export class SessionManager {
     return this.trackingSet.size >= this.options.settings.sessions.maxSessions;
   }
 
-  /** Creates the peer connection, its session and actor, and answers the offer. */
-  async createSession(offerSdp: string): Promise<{ sessionId: string; answerSdp: string }> {
+  /**
+   * Creates the peer connection, its session and actor, and answers the offer. `owner` is the
+   * creating credential's subject, and its `maxSessionMs` ends the session then (CLOSE_REQUESTED).
+   */
+  async createSession(offerSdp: string, owner?: SessionOwner): Promise<{ sessionId: string; answerSdp: string }> {
     if (!this.accepting) throw new NotAcceptingError('the server is shutting down');
     if (this.isFull) {
       throw new NotAcceptingError(`the server holds its maximum of ${this.options.settings.sessions.maxSessions} sessions`);
@@ -111,6 +121,7 @@ export class SessionManager {
     const id = randomUUID();
     const peer = new PeerSession({
       id,
+      owner: owner?.subject,
       timeouts: this.options.settings.timeouts,
       logger: this.options.logger,
       openMedia: this.options.openMedia,
@@ -133,6 +144,7 @@ export class SessionManager {
       const answerSdp = await peer.negotiate(offerSdp);
       // Published before the client has its answer: a DELETE on any instance finds it.
       await this.cluster?.sessionOpened(peer.view());
+      if (owner?.maxSessionMs !== undefined) endAtCredentialDeadline(peer, owner.maxSessionMs, this.options.logger);
       return { sessionId: peer.id, answerSdp };
     } catch (error) {
       const message = errorMessage(error);
@@ -175,10 +187,16 @@ export class SessionManager {
   /**
    * Ends a session of this instance (HTTP DELETE, or another instance's) and resolves with its
    * final record, or undefined for an unknown id. Ending a session that already ended returns its record.
+   * A publisher `caller` ends only its own sessions: another's is undefined, as if unknown.
    */
-  async endHere(sessionId: string): Promise<SessionView | undefined> {
+  async endHere(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined> {
     const peer = this.trackingSet.get(sessionId) ?? this.releasing.get(sessionId);
-    if (!peer) return this.archive.get(sessionId);
+    const mayEnd = (owner: string | undefined) => caller?.role !== 'publish' || owner === caller.subject;
+    if (!peer) {
+      const record = this.archive.get(sessionId);
+      return record && mayEnd(record.owner) ? record : undefined;
+    }
+    if (!mayEnd(peer.owner)) return undefined;
     await peer.close('CLOSE_REQUESTED');
     await this.archive.written(sessionId);
     return this.archive.get(sessionId) ?? peer.view();
@@ -199,10 +217,10 @@ export class SessionManager {
   }
 
   /** Ends a session wherever it lives (DELETE): here, or through the instance holding it. */
-  async end(sessionId: string): Promise<SessionView | undefined> {
+  async end(sessionId: string, caller?: SessionCaller): Promise<SessionView | undefined> {
     const here = this.trackingSet.has(sessionId) || this.releasing.has(sessionId) || this.archive.get(sessionId);
-    if (here || !this.cluster) return this.endHere(sessionId);
-    return this.cluster.endElsewhere(sessionId);
+    if (here || !this.cluster) return this.endHere(sessionId, caller);
+    return this.cluster.endElsewhere(sessionId, caller);
   }
 
   /** The instance holding a live session when another one does (a renegotiation must go there). */
@@ -235,7 +253,7 @@ export class SessionManager {
   private clusterHost(): ClusterHost {
     return {
       view: (id) => this.view(id),
-      endHere: (id) => this.endHere(id),
+      endHere: (id, caller) => this.endHere(id, caller),
       liveSessions: () => this.live().map((peer) => ({ sessionId: peer.id, state: peer.state, startedAt: peer.startTime })),
       archived: () => this.archive.all(),
       load: () => ({

@@ -11,10 +11,12 @@ export interface SessionViewSources {
   counters: SessionCounters;
   timeline: LifecycleTimeline;
   releasedAt: number | null;
+  /** The subject of the credential that created the session, when one did. */
+  owner?: string;
 }
 
 /** A session's record as `GET /sessions/<id>` shows it (API.md), from its actor, counters and timeline. */
-export function sessionView({ sessionId, startTime, state, context, counters, timeline, releasedAt }: SessionViewSources): SessionView {
+export function sessionView({ sessionId, startTime, state, context, counters, timeline, releasedAt, owner }: SessionViewSources): SessionView {
   const { tracks, summary, closeReason, faults, dataChannelOpen } = context;
   return {
     session_id: sessionId,
@@ -34,5 +36,6 @@ export function sessionView({ sessionId, startTime, state, context, counters, ti
     faults,
     timeline: timeline.list(),
     close_ms_by_state: timeline.closeMsByState(),
+    ...(owner === undefined ? {} : { owner }),
   };
 }

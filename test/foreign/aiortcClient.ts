@@ -92,7 +92,13 @@ export interface DoneLine extends LineBase {
   video_frames_before_jump: number | null;
   errors: string[];
 }
-export type AiortcLine = AnswerLine | ConnectedLine | MessageLine | EndingLine | ActionDoneLine | DeleteResponseLine | StreamClosedLine | RecordLine | DoneLine;
+/** --probe-session: the statuses of listing, reading and ending another session with this client's token, and reading its own. */
+export interface ProbeLine extends LineBase {
+  event: 'probe';
+  session_id: string;
+  statuses: { list: number; read: number; delete_session: number; delete_whip: number; read_own: number };
+}
+export type AiortcLine = ProbeLine | AnswerLine | ConnectedLine | MessageLine | EndingLine | ActionDoneLine | DeleteResponseLine | StreamClosedLine | RecordLine | DoneLine;
 
 /** Everything one session printed, by kind. */
 export interface AiortcSession {
@@ -106,6 +112,7 @@ export interface AiortcSession {
   streamClosed: StreamClosedLine | null;
   record: RecordLine | null;
   done: DoneLine | null;
+  probe: ProbeLine | null;
 }
 
 export interface AiortcOptions {
@@ -116,6 +123,8 @@ export interface AiortcOptions {
   mediaSeconds?: number;
   end?: AiortcEnd;
   token?: string;
+  /** Once connected, try to list, read and end this session id (another client's): a probe line. */
+  probeSession?: string;
   fps?: number;
   /** Video size, e.g. "320x240". */
   size?: string;
@@ -184,6 +193,7 @@ export function aiortcArgs(options: AiortcOptions): string[] {
     ['--media-seconds', options.mediaSeconds],
     ['--end', options.end],
     ['--token', options.token],
+    ['--probe-session', options.probeSession],
     ['--fps', options.fps],
     ['--size', options.size],
     ['--timeout', options.waitSeconds],
@@ -205,6 +215,7 @@ function emptySession(index: number): AiortcSession {
     streamClosed: null,
     record: null,
     done: null,
+    probe: null,
   };
 }
 
@@ -233,6 +244,9 @@ function addLine(sessions: AiortcSession[], line: AiortcLine): void {
       break;
     case 'record':
       session.record = line;
+      break;
+    case 'probe':
+      session.probe = line;
       break;
     case 'done':
       session.done = line;

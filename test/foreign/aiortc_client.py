@@ -108,6 +108,8 @@ class Session:
         try:
             await asyncio.sleep(self.index * self.args.spread_ms / self.args.sessions / 1000)
             await self.connect()
+            if self.args.probe_session:
+                await self.probe(self.args.probe_session)
             if self.args.seq_jump:
                 await asyncio.sleep(self.args.media_seconds / 2)
                 self.jump_video_sequence_numbers(self.args.seq_jump)
@@ -193,6 +195,17 @@ class Session:
         await self.within(self.connected.wait(), "connectionState connected")
         self.line("connected", t_ms=self.connected_at, session_id=self.session_id, route=args.route,
                   setup_ms=round(self.connected_at - posted_at, 3))
+
+    async def probe(self, other: str) -> None:
+        """Tries, with this client's token, what only an admin or the owner of session `other` may do."""
+        url, token = self.args.url, self.args.token
+        calls = [("list", "GET", f"{url}/sessions"), ("read", "GET", f"{url}/sessions/{other}"),
+                 ("delete_session", "DELETE", f"{url}/sessions/{other}"), ("delete_whip", "DELETE", f"{url}/whip/{other}"),
+                 ("read_own", "GET", f"{url}/sessions/{self.session_id}")]
+        statuses = {}
+        for name, method, target in calls:
+            statuses[name], _, _ = await http(method, target, token=token)
+        self.line("probe", session_id=other, statuses=statuses)
 
     def on_message(self, data) -> None:
         arrived = now_ms()
@@ -288,7 +301,8 @@ def parse_args(argv):
     parser.add_argument("--spread-ms", type=float, default=0, help="start the K sessions evenly over this time")
     parser.add_argument("--media-seconds", type=float, default=2, help="stream this long once connected")
     parser.add_argument("--end", choices=list(EXPECTED_REASON), default="bye")
-    parser.add_argument("--token", help="bearer token (AUTH_TOKEN)")
+    parser.add_argument("--token", help="bearer token (AUTH_TOKEN, PUBLISH_TOKEN or a JWT)")
+    parser.add_argument("--probe-session", help="once connected, try to list, read and end this session (another's) and print the statuses")
     parser.add_argument("--fps", type=float, default=15)
     parser.add_argument("--size", default="320x240", help="video WIDTHxHEIGHT (even numbers)")
     parser.add_argument("--timeout", type=float, default=20, help="seconds each wait may take")
