@@ -57,6 +57,8 @@ export interface SessionView {
   close_ms_by_state: Partial<Record<ClosingState, number>>;
   /** The subject of the credential that created the session (absent in the open mode); only its owner or an admin reads the record. */
   owner?: string;
+  /** The label the creating credential gave the session (a JWT's `session_name`), when it gave one. */
+  name?: string;
 }
 
 /**

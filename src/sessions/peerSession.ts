@@ -16,6 +16,8 @@ export interface PeerSessionOptions {
   id: string;
   /** The subject of the credential that created the session (http/auth/); undefined in the open mode. */
   owner?: string;
+  /** The label the session's credential gave it (a JWT's `session_name`); shown in its record as `name`. */
+  name?: string;
   /** The machine's named delays. */
   timeouts: PeerSessionDelays;
   logger: Logger;
@@ -51,6 +53,7 @@ export class PeerSession {
   readonly id: string;
   /** Who may read, end, renegotiate or update the ICE of this session besides an admin. */
   readonly owner: string | undefined;
+  readonly name: string | undefined;
   readonly startTime = Date.now();
   readonly released: Promise<StreamSummary | null>;
   /** The media side; a MediaPeer (with its werift connection) when it lives on the main thread. */
@@ -66,6 +69,7 @@ export class PeerSession {
     const { id } = options;
     this.id = id;
     this.owner = options.owner;
+    this.name = options.name;
     this.log = options.logger.child({ session_id: id });
     this.media = options.openMedia({ id, startTime: this.startTime, log: this.log, emit: (event) => this.send(event) });
     this.actor = createActor(this.provideMachine(), {
@@ -166,7 +170,7 @@ export class PeerSession {
   view(): SessionView {
     const { context } = this.actor.getSnapshot();
     const { id, startTime, timeline, releasedAt } = this;
-    return sessionView({ sessionId: id, startTime, state: this.state, context, counters: this.media.counters(), timeline, releasedAt, owner: this.owner });
+    return sessionView({ sessionId: id, startTime, state: this.state, context, counters: this.media.counters(), timeline, releasedAt, owner: this.owner, name: this.name });
   }
 
   private send(event: PeerSessionEvent): void {

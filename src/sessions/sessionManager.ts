@@ -26,6 +26,8 @@ const DEFAULT_RECEIVED_VIDEO: ReceivedVideo = { videoCodecs: ['VP8', 'VP9', 'H26
 export interface SessionOwner {
   subject: string;
   maxSessionMs?: number;
+  /** The label its record carries (`name`): a JWT's `session_name`. */
+  sessionName?: string;
 }
 
 /** The slices of the configuration the session manager uses (and hands to each session and to its summaries' sink). */
@@ -122,6 +124,7 @@ export class SessionManager {
     const peer = new PeerSession({
       id,
       owner: owner?.subject,
+      name: owner?.sessionName,
       timeouts: this.options.settings.timeouts,
       logger: this.options.logger,
       openMedia: this.options.openMedia,

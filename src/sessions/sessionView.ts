@@ -13,10 +13,11 @@ export interface SessionViewSources {
   releasedAt: number | null;
   /** The subject of the credential that created the session, when one did. */
   owner?: string;
+  name?: string;
 }
 
 /** A session's record as `GET /sessions/<id>` shows it (API.md), from its actor, counters and timeline. */
-export function sessionView({ sessionId, startTime, state, context, counters, timeline, releasedAt, owner }: SessionViewSources): SessionView {
+export function sessionView({ sessionId, startTime, state, context, counters, timeline, releasedAt, owner, name }: SessionViewSources): SessionView {
   const { tracks, summary, closeReason, faults, dataChannelOpen } = context;
   return {
     session_id: sessionId,
@@ -37,5 +38,6 @@ export function sessionView({ sessionId, startTime, state, context, counters, ti
     timeline: timeline.list(),
     close_ms_by_state: timeline.closeMsByState(),
     ...(owner === undefined ? {} : { owner }),
+    ...(name === undefined ? {} : { name }),
   };
 }

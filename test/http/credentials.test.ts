@@ -75,6 +75,18 @@ describe('identify', () => {
     expect(await refusal(hmac, `Bearer ${PUBLISH}x`)).toMatch(/not valid/);
   });
 
+  it('reads session_name as the label of the sessions a JWT creates; refuses one that is empty, too long, not a string or holds control characters', async () => {
+    expect(await hmac.identify(`Bearer ${await sign({ role: 'publish', sub: 'alice', session_name: 'Front door cam' })}`)).toEqual({
+      role: 'publish',
+      subject: 'jwt:alice',
+      sessionName: 'Front door cam',
+    });
+    for (const name of ['', 'x'.repeat(129), 42, 'line\nbreak', 'bell\u0007', 'bidi\u202e', 'sep\u2028']) {
+      expect(await refusal(hmac, `Bearer ${await sign({ role: 'publish', sub: 'a', session_name: name })}`)).toMatch(/session_name/);
+    }
+    expect((await hmac.identify(`Bearer ${await sign({ role: 'publish', sub: 'a', session_name: 'é'.repeat(128) })}`)).sessionName).toHaveLength(128);
+  });
+
   it('reads role, sub and max_duration; refuses a missing or unknown role, no sub, a bad max_duration', async () => {
     expect(await hmac.identify(`Bearer ${await sign({ role: 'publish', sub: 'alice', max_duration: 90 })}`)).toEqual({ role: 'publish', subject: 'jwt:alice', maxSessionMs: 90_000 });
     for (const claims of [{ sub: 'a' }, { role: 'root', sub: 'a' }, { role: 'admin' }, { role: 'admin', sub: '' }, { role: 'publish', sub: 'a', max_duration: 0 }, { role: 'publish', sub: 'a', max_duration: 1.5 }, { role: 'publish', sub: 'a', max_duration: '60' }]) {

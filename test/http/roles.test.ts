@@ -132,6 +132,17 @@ describe('route x role', () => {
     expect(JSON.stringify(server.logs)).not.toContain(PUBLISH_TOKEN);
   });
 
+  it("carries a JWT's session_name as the record's name, to its owner and the admin, not in the listing", async () => {
+    authorization.owner = `Bearer ${await jwt({ role: 'publish', sub: 'alice', session_name: 'Front door cam' })}`;
+    const id = await createSession('owner');
+    for (const caller of ['owner', 'admin'] as Caller[]) {
+      expect(((await (await call('GET', `/sessions/${id}`, caller)).json()) as { name?: string }).name).toBe('Front door cam');
+    }
+    const listing = (await (await call('GET', '/sessions', 'admin')).json()) as unknown;
+    expect(JSON.stringify(listing)).not.toContain('Front door cam');
+    expect((await call('DELETE', `/sessions/${id}`, 'owner')).status).toBe(200);
+  });
+
   it("ends a session at its JWT's max_duration, as a DELETE would", async () => {
     authorization.owner = `Bearer ${await jwt({ role: 'publish', sub: 'alice', max_duration: 1 })}`;
     const id = await createSession('owner');

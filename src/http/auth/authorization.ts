@@ -15,8 +15,8 @@ export function callerOf(res: Response): Identity {
 export function sessionOwnerOf(res: Response): SessionOwner | undefined {
   const identity = res.locals.identity as Identity | undefined;
   if (!identity) return undefined;
-  const { subject, maxSessionMs } = identity;
-  return maxSessionMs === undefined ? { subject } : { subject, maxSessionMs };
+  const { subject, maxSessionMs, sessionName } = identity;
+  return { subject, ...(maxSessionMs === undefined ? {} : { maxSessionMs }), ...(sessionName === undefined ? {} : { sessionName }) };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Identity {
   subject: string;
   /** A JWT's `max_duration` (seconds) in milliseconds: the sessions it creates end then. */
   maxSessionMs?: number;
+  /** A JWT's `session_name`: the label the sessions it creates carry in their record (`name`). */
+  sessionName?: string;
 }
 
 /** With no credential configured everyone is admin (the open development mode); sessions get no owner. */
@@ -22,6 +24,10 @@ export interface Credentials {
   /** The caller of an `Authorization` header; a 401 HttpProblem for a missing or bad one. */
   identify(authorization: string | undefined): Promise<Identity>;
 }
+
+/** A `session_name` claim: a label for people (dashboards, logs), printable, without control characters. */
+const MAX_SESSION_NAME_CHARS = 128;
+const SESSION_NAME = new RegExp(`^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]{1,${MAX_SESSION_NAME_CHARS}}$`, 'u');
 
 /** A bearer token is a token68 (RFC 7235); a longer header than this is not one we issued. */
 const MAX_TOKEN_CHARS = 8192;
@@ -94,7 +100,7 @@ async function verifyJwt(token: string, key: KeyObject, algorithm: string): Prom
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) throw unauthorized('the JWT is not valid', 'invalid_token');
     throw error;
   }
-  const { role, sub, max_duration: maxDuration } = payload;
+  const { role, sub, max_duration: maxDuration, session_name: sessionName } = payload;
   if (role !== 'admin' && role !== 'publish') throw unauthorized('the JWT has no role claim "admin" or "publish"', 'invalid_token');
   if (typeof sub !== 'string' || sub === '' || sub.length > MAX_SUBJECT_CHARS) throw unauthorized(`the JWT's sub must be a string of 1 to ${MAX_SUBJECT_CHARS} characters`, 'invalid_token');
   const identity: Identity = { role, subject: `jwt:${sub}` };
@@ -103,6 +109,12 @@ async function verifyJwt(token: string, key: KeyObject, algorithm: string): Prom
       throw unauthorized(`the JWT's max_duration must be whole seconds from 1 to ${MAX_DURATION_SECONDS}`, 'invalid_token');
     }
     identity.maxSessionMs = maxDuration * 1000;
+  }
+  if (sessionName !== undefined) {
+    if (typeof sessionName !== 'string' || !SESSION_NAME.test(sessionName)) {
+      throw unauthorized(`the JWT's session_name must be 1 to ${MAX_SESSION_NAME_CHARS} printable characters`, 'invalid_token');
+    }
+    identity.sessionName = sessionName;
   }
   return identity;
 }
